@@ -1,0 +1,276 @@
+"""The archive: one SQLite file in the output folder holding every raw payload and each
+day's parsed snapshot per source, so any day can be re-rendered without the network.
+
+Writes are transactional (WAL journal), so a run killed mid-way leaves either the whole
+write or none of it. Raw payloads are append-only: a failed fetch's body is kept too, for
+diagnosis. Snapshots are one row per (report date, source), replaced when re-collected.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+from reportgen.errors import ArchiveError
+from reportgen.models import RawPayload, SourceSnapshot
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS payloads (
+    id          INTEGER PRIMARY KEY,
+    report_date TEXT NOT NULL,
+    source      TEXT NOT NULL,
+    url         TEXT NOT NULL,
+    status      INTEGER,
+    headers     TEXT NOT NULL,
+    body        BLOB NOT NULL,
+    fetched_at  TEXT NOT NULL,
+    error       TEXT,
+    sample      INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS payloads_by_day ON payloads (report_date, source);
+CREATE TABLE IF NOT EXISTS snapshots (
+    report_date TEXT NOT NULL,
+    source      TEXT NOT NULL,
+    ok          INTEGER NOT NULL,
+    method      TEXT NOT NULL,
+    fetched_at  TEXT,
+    reason      TEXT,
+    data        TEXT NOT NULL,
+    sample      INTEGER NOT NULL DEFAULT 0,
+    updated_at  TEXT NOT NULL,
+    PRIMARY KEY (report_date, source)
+);
+CREATE TABLE IF NOT EXISTS daily_prices (
+    coin        TEXT NOT NULL,
+    day         TEXT NOT NULL,
+    price       REAL NOT NULL,
+    market_cap  REAL,
+    PRIMARY KEY (coin, day)
+);
+CREATE TABLE IF NOT EXISTS http_validators (
+    url           TEXT PRIMARY KEY,
+    etag          TEXT,
+    last_modified TEXT
+);
+CREATE TABLE IF NOT EXISTS runs (
+    id          INTEGER PRIMARY KEY,
+    report_date TEXT NOT NULL,
+    started_at  TEXT NOT NULL,
+    finished_at TEXT,
+    status      TEXT NOT NULL,
+    sections    TEXT NOT NULL DEFAULT '{}',
+    channels    TEXT NOT NULL DEFAULT '{}',
+    sample      INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS deliveries (
+    report_date TEXT NOT NULL,
+    recipient   TEXT NOT NULL,
+    message_id  TEXT NOT NULL,
+    outcome     TEXT NOT NULL,
+    detail      TEXT,
+    updated_at  TEXT NOT NULL,
+    PRIMARY KEY (report_date, recipient)
+);
+"""
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat()
+
+
+class Archive:
+    """A handle on the archive file. Use as a context manager or call close()."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self.db = sqlite3.connect(path, timeout=30)
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA synchronous=NORMAL")
+            self.db.executescript(SCHEMA)
+        except sqlite3.DatabaseError as exc:
+            raise ArchiveError(f"cannot open archive {path}: {exc}") from None
+        self.db.row_factory = sqlite3.Row
+
+    def __enter__(self) -> Archive:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.db.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """All writes inside commit together or not at all."""
+        with self.db:
+            yield self.db
+
+    # -- raw payloads -------------------------------------------------------------------
+
+    def add_payloads(self, day: date, raws: Iterable[RawPayload], *, sample: bool = False) -> None:
+        with self.transaction() as db:
+            db.executemany(
+                "INSERT INTO payloads (report_date, source, url, status, headers, body,"
+                " fetched_at, error, sample) VALUES (?,?,?,?,?,?,?,?,?)",
+                [
+                    (
+                        day.isoformat(), r.source, r.url, r.status, json.dumps(r.headers),
+                        r.body, r.fetched_at.isoformat(), r.error, int(sample),
+                    )
+                    for r in raws
+                ],
+            )
+
+    def payloads(self, day: date, source: str, *, only_ok: bool = True) -> list[RawPayload]:
+        """The payloads archived for (day, source), in fetch order; with only_ok, the
+        ones of the latest successful collection (rows without an error)."""
+        rows = self.db.execute(
+            "SELECT * FROM payloads WHERE report_date=? AND source=? ORDER BY id",
+            (day.isoformat(), source),
+        ).fetchall()
+        raws = [
+            RawPayload(
+                source=row["source"], url=row["url"], status=row["status"], body=row["body"],
+                fetched_at=datetime.fromisoformat(row["fetched_at"]),
+                headers=json.loads(row["headers"]), error=row["error"],
+            )
+            for row in rows
+        ]
+        if only_ok:
+            raws = [r for r in raws if r.error is None]
+        return raws
+
+    def failed_payloads(self, day: date) -> list[RawPayload]:
+        rows = self.db.execute(
+            "SELECT * FROM payloads WHERE report_date=? AND error IS NOT NULL ORDER BY id",
+            (day.isoformat(),),
+        ).fetchall()
+        return [
+            RawPayload(
+                source=row["source"], url=row["url"], status=row["status"], body=row["body"],
+                fetched_at=datetime.fromisoformat(row["fetched_at"]),
+                headers=json.loads(row["headers"]), error=row["error"],
+            )
+            for row in rows
+        ]
+
+    # -- snapshots ----------------------------------------------------------------------
+
+    def put_snapshot(self, snapshot: SourceSnapshot, *, sample: bool = False) -> None:
+        with self.transaction() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO snapshots (report_date, source, ok, method, fetched_at,"
+                " reason, data, sample, updated_at) VALUES (?,?,?,?,?,?,?,?,?)",
+                (
+                    snapshot.report_date.isoformat(), snapshot.source, int(snapshot.ok),
+                    snapshot.method,
+                    snapshot.fetched_at.isoformat() if snapshot.fetched_at else None,
+                    snapshot.reason, json.dumps(snapshot.data, sort_keys=True, default=str),
+                    int(sample), _now(),
+                ),
+            )
+
+    def snapshot(self, day: date, source: str) -> SourceSnapshot | None:
+        row = self.db.execute(
+            "SELECT * FROM snapshots WHERE report_date=? AND source=?", (day.isoformat(), source)
+        ).fetchone()
+        return _snapshot_from_row(row) if row else None
+
+    def snapshots(self, day: date) -> dict[str, SourceSnapshot]:
+        rows = self.db.execute(
+            "SELECT * FROM snapshots WHERE report_date=?", (day.isoformat(),)
+        ).fetchall()
+        return {row["source"]: _snapshot_from_row(row) for row in rows}
+
+    def is_sample_day(self, day: date) -> bool:
+        row = self.db.execute(
+            "SELECT MAX(sample) FROM snapshots WHERE report_date=?", (day.isoformat(),)
+        ).fetchone()
+        return bool(row and row[0])
+
+    def days(self) -> list[date]:
+        rows = self.db.execute("SELECT DISTINCT report_date FROM snapshots ORDER BY 1").fetchall()
+        return [date.fromisoformat(r[0]) for r in rows]
+
+    # -- daily prices (Altcoin Season Index) -------------------------------------------
+
+    def put_prices(self, rows: Iterable[tuple[str, date, float, float | None]]) -> None:
+        with self.transaction() as db:
+            db.executemany(
+                "INSERT OR REPLACE INTO daily_prices (coin, day, price, market_cap) VALUES (?,?,?,?)",
+                [(coin, day.isoformat(), price, cap) for coin, day, price, cap in rows],
+            )
+
+    def prices_on(self, day: date) -> dict[str, tuple[float, float | None]]:
+        rows = self.db.execute(
+            "SELECT coin, price, market_cap FROM daily_prices WHERE day=?", (day.isoformat(),)
+        ).fetchall()
+        return {r["coin"]: (r["price"], r["market_cap"]) for r in rows}
+
+    # -- conditional GET validators (news feeds) ----------------------------------------
+
+    def validators(self, url: str) -> dict[str, str]:
+        row = self.db.execute(
+            "SELECT etag, last_modified FROM http_validators WHERE url=?", (url,)
+        ).fetchone()
+        if not row:
+            return {}
+        return {k: v for k, v in (("etag", row["etag"]), ("last_modified", row["last_modified"])) if v}
+
+    def put_validators(self, url: str, etag: str | None, last_modified: str | None) -> None:
+        with self.transaction() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO http_validators (url, etag, last_modified) VALUES (?,?,?)",
+                (url, etag, last_modified),
+            )
+
+    # -- run records ---------------------------------------------------------------------
+
+    def start_run(self, day: date, *, sample: bool = False) -> int:
+        with self.transaction() as db:
+            cur = db.execute(
+                "INSERT INTO runs (report_date, started_at, status, sample) VALUES (?,?,?,?)",
+                (day.isoformat(), _now(), "running", int(sample)),
+            )
+            return int(cur.lastrowid or 0)
+
+    def finish_run(
+        self, run_id: int, status: str, sections: dict[str, Any], channels: dict[str, Any]
+    ) -> None:
+        with self.transaction() as db:
+            db.execute(
+                "UPDATE runs SET finished_at=?, status=?, sections=?, channels=? WHERE id=?",
+                (_now(), status, json.dumps(sections), json.dumps(channels), run_id),
+            )
+
+    def runs(self, since: date | None = None) -> list[dict[str, Any]]:
+        query = "SELECT * FROM runs"
+        args: tuple[Any, ...] = ()
+        if since is not None:
+            query += " WHERE report_date >= ?"
+            args = (since.isoformat(),)
+        rows = self.db.execute(query + " ORDER BY id", args).fetchall()
+        return [
+            {**dict(r), "sections": json.loads(r["sections"]), "channels": json.loads(r["channels"])}
+            for r in rows
+        ]
+
+
+def _snapshot_from_row(row: sqlite3.Row) -> SourceSnapshot:
+    return SourceSnapshot(
+        source=row["source"],
+        report_date=date.fromisoformat(row["report_date"]),
+        ok=bool(row["ok"]),
+        method=row["method"],
+        fetched_at=datetime.fromisoformat(row["fetched_at"]) if row["fetched_at"] else None,
+        reason=row["reason"],
+        data=json.loads(row["data"]),
+    )

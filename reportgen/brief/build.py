@@ -1,0 +1,218 @@
+"""Snapshots → Brief. Pure: same snapshots in, same Brief out."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import date, datetime
+from typing import Any
+
+from reportgen.brief.model import Brief, Direction, Figure, Section, SourceRef
+from reportgen.models import METHOD_LABELS, SourceSnapshot
+
+SECTION_TITLES = {
+    "indicators": "Indicators",
+    "stablecoins": "Stablecoins",
+    "liquidation": "Liquidation map",
+    "etf": "Spot ETF flows",
+    "macro": "Macro & policy",
+    "highlights": "Market highlights",
+}
+
+# Upstream names and public URLs for the sources list.
+SOURCE_INFO: dict[str, tuple[str, str]] = {
+    "coingecko": ("CoinGecko /global", "https://www.coingecko.com/en/global-charts"),
+    "gas": ("Ethereum JSON-RPC / Etherscan gas oracle", "https://etherscan.io/gastracker"),
+    "altseason": ("Altcoin Season Index, computed from CoinGecko prices",
+                  "https://www.coingecko.com/"),
+    "feargreed": ("alternative.me Fear & Greed Index", "https://alternative.me/crypto/fear-and-greed-index/"),
+    "stablecoins": ("DefiLlama stablecoins", "https://defillama.com/stablecoins"),
+    "etf": ("Farside Investors ETF flows", "https://farside.co.uk/"),
+    "news": ("News feeds", None),  # type: ignore[dict-item]
+    "liquidation": ("Binance, Bybit, OKX, Hyperliquid public APIs", None),  # type: ignore[dict-item]
+}
+
+
+class _Refs:
+    """Numbers sources in order of first use, for footnotes and the sources list."""
+
+    def __init__(self) -> None:
+        self.refs: dict[str, SourceRef] = {}
+
+    def get(self, snapshot: SourceSnapshot | None) -> SourceRef | None:
+        if snapshot is None:
+            return None
+        if snapshot.source not in self.refs:
+            name, url = SOURCE_INFO.get(snapshot.source, (snapshot.source, None))
+            self.refs[snapshot.source] = SourceRef(
+                key=len(self.refs) + 1, name=name, url=url, as_of=_as_of(snapshot),
+                method=METHOD_LABELS.get(snapshot.method, snapshot.method),
+            )
+        return self.refs[snapshot.source]
+
+
+def _as_of(snapshot: SourceSnapshot) -> datetime | None:
+    updated = snapshot.data.get("updated_at") if snapshot.data else None
+    if isinstance(updated, str):
+        try:
+            return datetime.fromisoformat(updated)
+        except ValueError:
+            pass
+    return snapshot.fetched_at
+
+
+def _direction(change: float | None) -> Direction | None:
+    if change is None:
+        return None
+    if abs(change) < 1e-9:
+        return "flat"
+    return "up" if change > 0 else "down"
+
+
+def _pct_change(now: float | None, before: float | None) -> float | None:
+    if now is None or not before:
+        return None
+    return (now / before - 1.0) * 100.0
+
+
+def _reason(day: date, snapshot: SourceSnapshot | None, what: str) -> str:
+    if snapshot is None:
+        return f"{what} unavailable for {day}: not collected"
+    reason = snapshot.reason or "no data"
+    return reason if reason.startswith(f"unavailable for {day}") else f"unavailable for {day}: {reason}"
+
+
+def _get(snapshot: SourceSnapshot | None, key: str) -> Any:
+    if snapshot is None or not snapshot.ok:
+        return None
+    return snapshot.data.get(key)
+
+
+def build_brief(
+    day: date,
+    snapshots: Mapping[str, SourceSnapshot],
+    previous: Mapping[str, SourceSnapshot],
+    *,
+    title: str,
+    zone: str,
+    generated_at: datetime,
+    sample: bool,
+    original_url: str | None = None,
+    extra_sections: Mapping[str, Callable[[date, SourceSnapshot | None, _Refs], Section]] | None = None,
+) -> Brief:
+    """Build the brief's view-model for `day` from its snapshots and the previous day's."""
+    refs = _Refs()
+    builders: dict[str, Callable[[date, SourceSnapshot | None, _Refs], Section]] = {}
+    builders.update(extra_sections or {})
+    sections = [
+        _indicators(day, snapshots, previous, refs),
+        _stablecoins(day, snapshots.get("stablecoins"), refs),
+    ]
+    for section_id, source in (("liquidation", "liquidation"), ("etf", "etf")):
+        if section_id in builders:
+            sections.append(builders[section_id](day, snapshots.get(source), refs))
+        else:
+            sections.append(_missing(section_id, day, snapshots.get(source)))
+    for section_id in ("macro", "highlights"):
+        if section_id in builders:
+            sections.append(builders[section_id](day, snapshots.get("news"), refs))
+        else:
+            sections.append(_missing(section_id, day, snapshots.get("news")))
+    return Brief(
+        title=title, day=day, zone=zone, sample=sample, generated_at=generated_at,
+        sections=sections, sources=sorted(refs.refs.values(), key=lambda r: r.key),
+        original_url=original_url,
+    )
+
+
+def _missing(section_id: str, day: date, snapshot: SourceSnapshot | None) -> Section:
+    title = SECTION_TITLES[section_id]
+    return Section(id=section_id, title=title, reason=_reason(day, snapshot, title))
+
+
+def _indicators(day: date, snaps: Mapping[str, SourceSnapshot],
+                prev: Mapping[str, SourceSnapshot], refs: _Refs) -> Section:
+    cg, cg_prev = snaps.get("coingecko"), prev.get("coingecko")
+    gas, gas_prev = snaps.get("gas"), prev.get("gas")
+    alt, alt_prev = snaps.get("altseason"), prev.get("altseason")
+    fng, fng_prev = snaps.get("feargreed"), prev.get("feargreed")
+    cg_reason = _reason(day, cg, "CoinGecko market data")
+
+    def cg_figure(label: str, key: str, unit: Any, decimals: int = 0, *,
+                  change_key: str | None = None, points: bool = False) -> Figure:
+        value = _get(cg, key)
+        if value is None:
+            return Figure(label=label, unit=unit, value=None, decimals=decimals, reason=cg_reason)
+        before = _get(cg_prev, key)
+        change_pct = _get(cg, change_key) if change_key else None
+        change_pts = None
+        if change_pct is None and before is not None:
+            if points:
+                change_pts = value - before
+            else:
+                change_pct = _pct_change(value, before)
+        return Figure(
+            label=label, unit=unit, value=float(value), decimals=decimals,
+            change_pct=change_pct, change_pts=change_pts,
+            direction=_direction(change_pts if points else change_pct), source=refs.get(cg),
+        )
+
+    figures = [
+        cg_figure("Listed currencies", "active_cryptocurrencies", "count"),
+        cg_figure("Exchanges (markets)", "markets", "count"),
+        cg_figure("Total market cap", "total_market_cap_usd", "usd", 0,
+                  change_key="market_cap_change_24h_pct"),
+        cg_figure("24 h volume", "total_volume_usd", "usd", 2),
+        cg_figure("BTC dominance", "btc_dominance_pct", "pct", 1, points=True),
+        cg_figure("ETH dominance", "eth_dominance_pct", "pct", 1, points=True),
+        _simple("Ethereum gas", "gas", gas, gas_prev, "gas_gwei", "gwei", 2, day, refs,
+                relative=True),
+        _simple("Altcoin Season Index", "altseason", alt, alt_prev, "index", "index", 0, day,
+                refs, note_key="label"),
+        _simple("Fear & Greed Index", "feargreed", fng, fng_prev, "value", "index", 0, day, refs,
+                note_key="label", previous_key="previous_value"),
+    ]
+    return Section(id="indicators", title=SECTION_TITLES["indicators"], figures=figures,
+                   data={"altseason": alt.data if alt and alt.ok else None,
+                         "gas": gas.data if gas and gas.ok else None})
+
+
+def _simple(label: str, what: str, snap: SourceSnapshot | None, prev: SourceSnapshot | None,
+            key: str, unit: Any, decimals: int, day: date, refs: _Refs, *,
+            relative: bool = False, note_key: str | None = None,
+            previous_key: str | None = None) -> Figure:
+    value = _get(snap, key)
+    if value is None:
+        return Figure(label=label, unit=unit, value=None, decimals=decimals,
+                      reason=_reason(day, snap, label))
+    before = _get(prev, key)
+    if before is None and previous_key:
+        before = _get(snap, previous_key)
+    change_pct = _pct_change(value, before) if relative and before is not None else None
+    change_pts = value - before if not relative and before is not None else None
+    return Figure(
+        label=label, unit=unit, value=float(value), decimals=decimals,
+        change_pct=change_pct, change_pts=change_pts,
+        direction=_direction(change_pct if relative else change_pts),
+        note=_get(snap, note_key) if note_key else None, source=refs.get(snap),
+    )
+
+
+def _stablecoins(day: date, snap: SourceSnapshot | None, refs: _Refs) -> Section:
+    title = SECTION_TITLES["stablecoins"]
+    total = _get(snap, "total_usd")
+    if total is None:
+        return Section(id="stablecoins", title=title, reason=_reason(day, snap, title))
+    ref = refs.get(snap)
+    change_24h = _pct_change(total, _get(snap, "prev_day_usd"))
+    change_7d = _pct_change(total, _get(snap, "prev_week_usd"))
+    missing = "not in the upstream answer"
+    figures = [
+        Figure("USD-stablecoin market cap", "usd", float(total), 1, change_pct=change_24h,
+               direction=_direction(change_24h), source=ref),
+        Figure("24 h change", "change", change_24h, 2, direction=_direction(change_24h),
+               reason=None if change_24h is not None else missing, source=ref),
+        Figure("7 d change", "change", change_7d, 2, direction=_direction(change_7d),
+               reason=None if change_7d is not None else missing, source=ref),
+    ]
+    return Section(id="stablecoins", title=title, figures=figures, source=ref,
+                   data={"endpoint": _get(snap, "endpoint")})

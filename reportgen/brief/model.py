@@ -1,0 +1,85 @@
+"""View-model classes of the brief (plain dataclasses: templates read attributes)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any, Literal
+
+Direction = Literal["up", "down", "flat"]
+Unit = Literal["usd", "pct", "change", "count", "gwei", "index"]
+
+
+@dataclass(frozen=True)
+class SourceRef:
+    """One entry of the sources list; figures point at it by `key` (footnote number)."""
+
+    key: int
+    name: str
+    url: str | None
+    as_of: datetime | None
+    method: str
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One number of the brief. `value` None means unavailable, and `reason` says why."""
+
+    label: str
+    unit: Unit
+    value: float | None
+    decimals: int = 0
+    change_pct: float | None = None  # relative change vs previous day, in %
+    change_pts: float | None = None  # absolute change (percentage points, index points)
+    direction: Direction | None = None
+    note: str | None = None  # e.g. the Fear & Greed label
+    reason: str | None = None
+    source: SourceRef | None = None
+
+    @property
+    def available(self) -> bool:
+        return self.value is not None
+
+
+@dataclass
+class Section:
+    """A section of the brief: available with content, or unavailable with a reason."""
+
+    id: str
+    title: str
+    reason: str | None = None
+    figures: list[Figure] = field(default_factory=list)
+    items: list[Any] = field(default_factory=list)
+    text: list[str] = field(default_factory=list)
+    data: dict[str, Any] = field(default_factory=dict)
+    source: SourceRef | None = None
+
+    @property
+    def available(self) -> bool:
+        return self.reason is None
+
+
+@dataclass
+class Brief:
+    title: str
+    day: date
+    zone: str
+    sample: bool
+    generated_at: datetime
+    sections: list[Section]
+    sources: list[SourceRef]
+    original_url: str | None = None
+    archive_url: str | None = None
+    assets: dict[str, str] = field(default_factory=dict)  # chart name → file name
+
+    def section(self, section_id: str) -> Section:
+        return next(s for s in self.sections if s.id == section_id)
+
+    @property
+    def unavailable(self) -> list[Section]:
+        return [s for s in self.sections if not s.available or
+                any(not f.available for f in s.figures)]
+
+    @property
+    def complete(self) -> bool:
+        return not self.unavailable

@@ -1,0 +1,47 @@
+"""The clock seam: everything that needs "now" asks a Clock, so tests can fix time."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Protocol
+from zoneinfo import ZoneInfo
+
+
+class Clock(Protocol):
+    def now(self) -> datetime:
+        """The current instant, timezone-aware."""
+        ...
+
+
+class SystemClock:
+    """The real clock."""
+
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+
+class FixedClock:
+    """A clock stopped at one instant (tests, sample runs)."""
+
+    def __init__(self, instant: datetime) -> None:
+        if instant.tzinfo is None:
+            raise ValueError("FixedClock needs a timezone-aware datetime")
+        self.instant = instant
+
+    def now(self) -> datetime:
+        return self.instant
+
+
+def today_in(zone: str, clock: Clock) -> date:
+    """The calendar day it is now in `zone`."""
+    return clock.now().astimezone(ZoneInfo(zone)).date()
+
+
+def day_start(day: date, zone: str) -> datetime:
+    """00:00 of `day` in `zone`, as an aware datetime."""
+    return datetime.combine(day, time(0), tzinfo=ZoneInfo(zone))
+
+
+def day_end(day: date, zone: str) -> datetime:
+    """The cut-off of `day` in `zone` (00:00 of the next day): what "as of D" means."""
+    return day_start(day + timedelta(days=1), zone)

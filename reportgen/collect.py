@@ -1,0 +1,136 @@
+"""Collect phase: ask every enabled source for one report date and archive what it said.
+
+Order for each source (DESIGN.md "Archive"): a snapshot already in the archive → reuse it;
+the bundled sample when asked for; a past date → the source's historical endpoint if it has
+one, otherwise "unavailable for D" with the reason; today → the live endpoint. Live data is
+never used for a past date. A failing source never stops the others: its raw payload is
+archived for diagnosis and its snapshot says why it is unavailable.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+
+import httpx
+
+from reportgen import sample as sample_data
+from reportgen.archive import Archive
+from reportgen.config import Config
+from reportgen.errors import ParseError, SourceError
+from reportgen.http import make_client
+from reportgen.models import Method, RawPayload, SourceSnapshot
+from reportgen.sources import all_sources
+from reportgen.sources.base import FetchContext, ParseContext, Source
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class CollectOptions:
+    sample: bool = False
+    force: bool = False
+    transport: httpx.AsyncBaseTransport | None = None
+    secrets: dict[str, str] | None = None
+
+
+def parse_payloads(source: Source, raws: list[RawPayload], day: date, config: Config,
+                   method: Method, *, is_past: bool) -> SourceSnapshot:
+    """Run a source's parser on payloads; a parse failure becomes an unavailable snapshot."""
+    fetched_at = max((r.fetched_at for r in raws), default=None)
+    ctx = ParseContext(report_date=day, zone=config.timezone, is_past=is_past)
+    try:
+        model = source.parse(raws, ctx)
+    except SourceError as exc:
+        return SourceSnapshot.unavailable(source.name, day, str(exc), method, fetched_at)
+    return SourceSnapshot(
+        source=source.name, report_date=day, ok=True, method=method, fetched_at=fetched_at,
+        data=model.model_dump(mode="json"),
+    )
+
+
+async def _collect_one(source: Source, ctx: FetchContext, archive: Archive,
+                       options: CollectOptions) -> SourceSnapshot:
+    day = ctx.report_date
+    existing = archive.snapshot(day, source.name)
+    if existing is not None and existing.ok and not options.force:
+        if existing.method == "live" and ctx.is_past:
+            existing = existing.model_copy(update={"method": "archive"})
+        return existing
+
+    if options.sample:
+        raws = sample_data.load_raws(source.name, day)
+        if not raws:
+            return SourceSnapshot.unavailable(
+                source.name, day, f"the bundled sample has no {source.title} data for {day}",
+                "sample",
+            )
+        snapshot = parse_payloads(source, raws, day, ctx.config, "sample", is_past=False)
+        _archive(archive, day, raws, snapshot, sample=True)
+        return snapshot
+
+    method: Method = "history" if ctx.is_past else "live"
+    if ctx.is_past and not source.supports_past:
+        snapshot = SourceSnapshot.unavailable(
+            source.name, day,
+            f"unavailable for {day}: {source.title} has no free history, and the archive "
+            "holds nothing for that day",
+            method,
+        )
+        archive.put_snapshot(snapshot)
+        return snapshot
+    try:
+        raws = await source.fetch(ctx)
+    except SourceError as exc:
+        failed = [exc.raw] if isinstance(exc.raw, RawPayload) else []
+        snapshot = SourceSnapshot.unavailable(source.name, day, str(exc), method)
+        _archive(archive, day, failed, snapshot)
+        return snapshot
+    snapshot = parse_payloads(source, raws, day, ctx.config, method, is_past=ctx.is_past)
+    _archive(archive, day, raws, snapshot)
+    return snapshot
+
+
+def _archive(archive: Archive, day: date, raws: list[RawPayload], snapshot: SourceSnapshot,
+             *, sample: bool = False) -> None:
+    if not snapshot.ok:
+        # Keep the payloads, flagged, so they are not mistaken for a good collection.
+        raws = [RawPayload(**{**r.__dict__, "error": r.error or f"parse: {snapshot.reason}"})
+                for r in raws]
+        log.info("%s unavailable: %s", snapshot.source, snapshot.reason)
+    archive.add_payloads(day, raws, sample=sample)
+    archive.put_snapshot(snapshot, sample=sample)
+
+
+async def collect_day(
+    config: Config, day: date, today: date, archive: Archive, options: CollectOptions,
+    on_done: Callable[[SourceSnapshot], None] | None = None,
+) -> dict[str, SourceSnapshot]:
+    """Collect every enabled source for `day`, concurrently. Returns snapshots by source."""
+    sources = [s for s in all_sources(config) if s.enabled()[0]]
+    async with make_client(timeout_s=config.http.timeout_s, transport=options.transport) as client:
+        ctx = FetchContext(report_date=day, today=today, config=config, client=client,
+                           secrets=options.secrets or {})
+
+        async def run(source: Source) -> SourceSnapshot:
+            try:
+                snapshot = await _collect_one(source, ctx, archive, options)
+            except ParseError as exc:  # defensive: parsers should not escape, but never crash
+                snapshot = SourceSnapshot.unavailable(source.name, day, str(exc))
+            if on_done:
+                on_done(snapshot)
+            return snapshot
+
+        results = await asyncio.gather(*(run(s) for s in sources))
+    return {s.source: s for s in results}
+
+
+def collect(config: Config, day: date, today: date, archive: Archive,
+            options: CollectOptions | None = None,
+            on_done: Callable[[SourceSnapshot], None] | None = None) -> dict[str, SourceSnapshot]:
+    """Synchronous entry point of the collect phase."""
+    return asyncio.run(collect_day(config, day, today, archive, options or CollectOptions(),
+                                   on_done))

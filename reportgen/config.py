@@ -1,0 +1,215 @@
+"""Configuration: `config.yaml` validated into typed settings.
+
+Precedence: defaults in these models < the YAML file (`--config FILE`, `REPORTGEN_CONFIG`, or
+`./config.yaml`) < environment overrides (`REPORTGEN_OUTPUT`, `REPORTGEN_SITE_URL`) < command-line
+options. Secrets (API keys, SMTP password) are never read from the file: only from the
+environment, through `secrets_from_env`.
+
+An unknown key, a wrong type or a bad value raises ConfigError naming the key, e.g.
+`config.yaml: sources.coingecko.base_url: URL must start with http:// or https://`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from reportgen.errors import ConfigError
+
+Format = Literal["html", "pdf", "md"]
+
+# Environment variables holding secrets; nothing else is read as a secret.
+SECRET_ENV = {
+    "coingecko_demo_key": "REPORTGEN_COINGECKO_DEMO_KEY",
+    "coingecko_pro_key": "REPORTGEN_COINGECKO_PRO_KEY",
+    "etherscan_key": "REPORTGEN_ETHERSCAN_KEY",
+    "sosovalue_key": "REPORTGEN_SOSOVALUE_KEY",
+    "smtp_password": "REPORTGEN_SMTP_PASSWORD",
+}
+
+
+def _check_url(value: str) -> str:
+    if not value.startswith(("http://", "https://")):
+        raise ValueError("URL must start with http:// or https://")
+    return value
+
+
+class Strict(BaseModel):
+    """Base for every config section: unknown keys are errors."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class HttpSettings(Strict):
+    timeout_s: float = Field(20.0, gt=0, le=300, description="per-request timeout")
+    attempts: int = Field(3, ge=1, le=10, description="tries per request (429/5xx/timeouts)")
+    backoff_s: float = Field(0.5, ge=0, le=60, description="first retry delay, doubles")
+
+
+class CoinGeckoSettings(Strict):
+    enabled: bool = True
+    base_url: str = "https://api.coingecko.com/api/v3/"
+    pro_base_url: str = "https://pro-api.coingecko.com/api/v3/"
+
+    _url = field_validator("base_url", "pro_base_url")(_check_url)
+
+
+class FearGreedSettings(Strict):
+    enabled: bool = True
+    base_url: str = "https://api.alternative.me/fng/"
+
+    _url = field_validator("base_url")(_check_url)
+
+
+class StablecoinSettings(Strict):
+    enabled: bool = True
+    base_url: str = "https://stablecoins.llama.fi"
+
+    _url = field_validator("base_url")(_check_url)
+
+
+class GasSettings(Strict):
+    enabled: bool = True
+    rpc_url: str = "https://ethereum-rpc.publicnode.com"
+    etherscan_url: str = "https://api.etherscan.io/v2/api"
+
+    _url = field_validator("rpc_url", "etherscan_url")(_check_url)
+
+
+class AltseasonSettings(Strict):
+    enabled: bool = True
+    top_n: int = Field(50, ge=10, le=250, description="coins ranked by market cap, before exclusions")
+    window_days: int = Field(90, ge=7, le=365)
+    candidates: int = Field(100, ge=10, le=250, description="coins fetched to rank a past date")
+    max_calls_per_minute: int = Field(25, ge=1, le=500)
+
+
+class SourcesSettings(Strict):
+    coingecko: CoinGeckoSettings = CoinGeckoSettings()
+    feargreed: FearGreedSettings = FearGreedSettings()
+    stablecoins: StablecoinSettings = StablecoinSettings()
+    gas: GasSettings = GasSettings()
+    altseason: AltseasonSettings = AltseasonSettings()
+
+
+class ReportSettings(Strict):
+    title: str = "Daily Crypto Research Brief"
+    formats: list[Format] = ["html", "pdf", "md"]
+    original_url: str | None = Field(
+        None, description="link to the original/public page of the brief, shown in the footer"
+    )
+
+    @field_validator("formats")
+    @classmethod
+    def _formats_not_empty(cls, value: list[str]) -> list[str]:
+        if not value:
+            raise ValueError("at least one format is needed")
+        return list(dict.fromkeys(value))
+
+
+class Config(Strict):
+    timezone: str = "UTC"
+    output: Path = Path("output")
+    http: HttpSettings = HttpSettings()
+    report: ReportSettings = ReportSettings()
+    sources: SourcesSettings = SourcesSettings()
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone_exists(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r} (use an IANA name like Europe/London)") from None
+        return value
+
+    @property
+    def archive_path(self) -> Path:
+        return self.output / "archive.sqlite"
+
+    @property
+    def reports_dir(self) -> Path:
+        return self.output / "reports"
+
+
+def _format_errors(origin: str, exc: ValidationError) -> str:
+    lines = []
+    for err in exc.errors():
+        key = ".".join(str(part) for part in err["loc"]) or "(top level)"
+        if err["type"] == "extra_forbidden":
+            message = "unknown key"
+        else:
+            message = err["msg"].removeprefix("Value error, ")
+        lines.append(f"{origin}: {key}: {message}")
+    return "\n".join(lines)
+
+
+def config_from_mapping(data: Mapping[str, Any], origin: str = "config") -> Config:
+    """Validate a mapping (parsed YAML) into a Config, or raise ConfigError naming the key."""
+    try:
+        return Config.model_validate(dict(data))
+    except ValidationError as exc:
+        raise ConfigError(_format_errors(origin, exc)) from None
+
+
+def load_config(
+    path: Path | None = None,
+    *,
+    output: Path | None = None,
+    env: Mapping[str, str] | None = None,
+) -> Config:
+    """Load and validate the configuration.
+
+    `path` None → `REPORTGEN_CONFIG` or `./config.yaml` if it exists, else built-in defaults.
+    `output` (the `--output` option) wins over `REPORTGEN_OUTPUT`, which wins over the file.
+    """
+    env = os.environ if env is None else env
+    if path is None and env.get("REPORTGEN_CONFIG"):
+        path = Path(env["REPORTGEN_CONFIG"])
+    if path is None and Path("config.yaml").is_file():
+        path = Path("config.yaml")
+
+    data: dict[str, Any] = {}
+    origin = "defaults"
+    if path is not None:
+        origin = str(path)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise ConfigError(f"cannot read config file {path}: {exc.strerror}") from None
+        try:
+            loaded = yaml.safe_load(text)
+        except yaml.YAMLError as exc:
+            raise ConfigError(f"{path}: not valid YAML: {exc}") from None
+        if loaded is None:
+            loaded = {}
+        if not isinstance(loaded, dict):
+            raise ConfigError(f"{path}: the top level must be a mapping of keys")
+        data = loaded
+
+    if output is not None:
+        data["output"] = str(output)
+    elif env.get("REPORTGEN_OUTPUT"):
+        data["output"] = env["REPORTGEN_OUTPUT"]
+    _apply_env_overrides(data, env)
+    return config_from_mapping(data, origin)
+
+
+def _apply_env_overrides(data: dict[str, Any], env: Mapping[str, str]) -> None:
+    """Non-secret settings that deployments like to set from the environment."""
+    if env.get("REPORTGEN_SITE_URL"):
+        site = data.setdefault("site", {})
+        if isinstance(site, dict):
+            site["url"] = env["REPORTGEN_SITE_URL"]
+
+
+def secrets_from_env(env: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The secrets that are set, keyed by our name (values never logged or rendered)."""
+    env = os.environ if env is None else env
+    return {name: env[var] for name, var in SECRET_ENV.items() if env.get(var)}

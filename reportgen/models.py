@@ -1,0 +1,73 @@
+"""Data that crosses stage boundaries: raw payloads, provenance, snapshots.
+
+`RawPayload` is what a source fetched (kept byte-for-byte in the archive);
+`SourceSnapshot` is what a source's parser made of it for one report date, or why it could not.
+Per-source parsed models live in each source module; a snapshot stores them as plain JSON.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict
+
+# How a figure was obtained; shown next to every figure in the brief.
+Method = Literal["live", "history", "archive", "sample"]
+
+METHOD_LABELS: dict[str, str] = {
+    "live": "live endpoint",
+    "history": "historical endpoint",
+    "archive": "archived earlier",
+    "sample": "bundled sample",
+}
+
+
+@dataclass(frozen=True)
+class RawPayload:
+    """One HTTP exchange with an upstream, as received (or as far as it got)."""
+
+    source: str
+    url: str
+    status: int | None
+    body: bytes
+    fetched_at: datetime
+    headers: dict[str, str] = field(default_factory=dict)
+    error: str | None = None
+
+    def text(self) -> str:
+        return self.body.decode("utf-8", errors="replace")
+
+
+class Provenance(BaseModel):
+    """Where a figure came from and which moment it describes."""
+
+    model_config = ConfigDict(frozen=True)
+
+    source: str
+    url: str | None = None
+    as_of: datetime | None = None
+    method: Method = "live"
+
+
+class SourceSnapshot(BaseModel):
+    """What one source said about one report date: its parsed data, or why there is none."""
+
+    source: str
+    report_date: date
+    ok: bool
+    method: Method
+    fetched_at: datetime | None = None
+    reason: str | None = None
+    data: dict[str, Any] = {}
+
+    @classmethod
+    def unavailable(
+        cls, source: str, report_date: date, reason: str, method: Method = "live",
+        fetched_at: datetime | None = None,
+    ) -> SourceSnapshot:
+        return cls(
+            source=source, report_date=report_date, ok=False, method=method,
+            fetched_at=fetched_at, reason=reason,
+        )

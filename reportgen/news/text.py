@@ -1,0 +1,106 @@
+"""Plain text and safe links from untrusted feed content.
+
+Feed titles and summaries may carry HTML (Cointelegraph puts `<p><img>` in descriptions),
+entities, scripts, event-handler attributes or absurd lengths. Everything leaving here is
+plain text: tags removed (the contents of script/style dropped entirely), entities
+unescaped once, whitespace collapsed, length capped on a word boundary with an ellipsis.
+Templates autoescape as well; this layer makes sure the model never holds markup.
+"""
+
+from __future__ import annotations
+
+from html.parser import HTMLParser
+from urllib.parse import urlsplit
+
+TITLE_MAX = 300
+SUMMARY_MAX = 300
+ELLIPSIS = "…"
+# Elements whose text is code or chrome, never prose.
+_DROP_CONTENT = frozenset({"script", "style", "noscript", "iframe", "object", "svg", "template"})
+# Elements after which a space keeps words of adjacent blocks apart.
+_BLOCK = frozenset({"p", "br", "div", "li", "tr", "td", "th", "h1", "h2", "h3", "h4", "h5",
+                    "h6", "blockquote", "section", "article", "figure", "figcaption", "ul", "ol"})
+
+
+class _TextExtractor(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self._skip = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in _DROP_CONTENT:
+            self._skip += 1
+        elif tag in _BLOCK:
+            self.parts.append(" ")
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in _BLOCK:
+            self.parts.append(" ")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in _DROP_CONTENT:
+            self._skip = max(0, self._skip - 1)
+        elif tag in _BLOCK:
+            self.parts.append(" ")
+
+    def handle_data(self, data: str) -> None:
+        if not self._skip:
+            self.parts.append(data)
+
+
+def strip_html(text: str) -> str:
+    """Text content of an HTML fragment: tags removed, script/style contents dropped,
+    entities unescaped, whitespace collapsed."""
+    if not text:
+        return ""
+    extractor = _TextExtractor()
+    extractor.feed(text)
+    extractor.close()
+    plain = "".join(extractor.parts)
+    # Leftover angle brackets of a tag cut off at the end ("<scr") are not prose.
+    if "<" in plain:
+        head, _, tail = plain.rpartition("<")
+        if tail and " " not in tail and ">" not in tail:
+            plain = head
+    return " ".join(plain.replace("\u00a0", " ").split())
+
+
+def truncate(text: str, limit: int) -> str:
+    """`text` cut to at most `limit` characters on a word boundary, ellipsis appended."""
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - len(ELLIPSIS)]
+    space = cut.rfind(" ")
+    if space >= limit // 2:  # don't throw away most of the text for one long word
+        cut = cut[:space]
+    return cut.rstrip(" ,;:.-–—") + ELLIPSIS
+
+
+def clean_title(raw: str | None, limit: int = TITLE_MAX) -> str:
+    """A headline as plain text, at most `limit` characters."""
+    return truncate(strip_html(raw or ""), limit)
+
+
+def clean_summary(raw: str | None, limit: int = SUMMARY_MAX) -> str:
+    """A summary as plain text, at most `limit` characters."""
+    return truncate(strip_html(raw or ""), limit)
+
+
+def safe_link(raw: str | None) -> str | None:
+    """`raw` when it is an absolute http(s) URL with a host and no whitespace or control
+    characters; None otherwise (javascript:, data:, relative paths, junk)."""
+    if not raw:
+        return None
+    url = raw.strip()
+    if not url or len(url) > 2048 or any(c.isspace() or ord(c) < 32 for c in url):
+        return None
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        return None
+    if any(c in url for c in "<>\"'`"):
+        return None
+    return url

@@ -1,0 +1,146 @@
+"""The daily run as an explicit, ordered pipeline:
+
+    collect → archive → build the view-model → render → publish
+
+Phases talk through data objects only. `collect` is the only phase that may touch the
+network; `render_day` works from the archive alone (a test proves it), so any archived day
+can be rebuilt exactly.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+from reportgen import sample as sample_data
+from reportgen.archive import Archive
+from reportgen.brief import Brief, build_brief
+from reportgen.clock import Clock, SystemClock, today_in
+from reportgen.collect import CollectOptions, collect
+from reportgen.config import Config, secrets_from_env
+from reportgen.errors import UsageError
+from reportgen.models import SourceSnapshot
+from reportgen.render import render_brief
+from reportgen.sections import extra_sections
+from reportgen.writer import OutputWriter
+
+log = logging.getLogger(__name__)
+
+PHASES = ("collect", "archive", "build", "render", "publish")
+
+
+@dataclass
+class RunResult:
+    day: date
+    brief: Brief
+    files: list[Path]
+    snapshots: dict[str, SourceSnapshot]
+    seconds: dict[str, float] = field(default_factory=dict)
+    phases: list[str] = field(default_factory=list)
+
+    @property
+    def complete(self) -> bool:
+        return self.brief.complete
+
+
+def report_dir(day: date) -> str:
+    """The report's folder, relative to the output root."""
+    return f"reports/{day.isoformat()}"
+
+
+def check_date(day: date, config: Config, clock: Clock, *, sample: bool) -> None:
+    """Refuse dates that cannot have a report: the future, or outside the sample."""
+    today = today_in(config.timezone, clock)
+    if sample and not sample_data.has_day(day):
+        raise UsageError(
+            f"--date {day}: the bundled sample covers {sample_data.SAMPLE_FIRST} to "
+            f"{sample_data.SAMPLE_LAST} only"
+        )
+    if not sample and day > today:
+        raise UsageError(f"--date {day} is in the future (today is {today} in {config.timezone})")
+
+
+def collect_phase(config: Config, day: date, archive: Archive, *, clock: Clock, sample: bool,
+                  options: CollectOptions | None = None,
+                  on_done: Callable[[SourceSnapshot], None] | None = None,
+                  ) -> dict[str, SourceSnapshot]:
+    options = options or CollectOptions()
+    options.sample = sample
+    if options.secrets is None:
+        options.secrets = secrets_from_env()
+    return collect(config, day, today_in(config.timezone, clock), archive, options, on_done)
+
+
+def build_phase(config: Config, day: date, archive: Archive, *, clock: Clock) -> Brief:
+    """The view-model for `day` from the archive only (and the previous day's snapshots)."""
+    snapshots = archive.snapshots(day)
+    previous = archive.snapshots(day - timedelta(days=1))
+    return build_brief(
+        day, snapshots, previous, title=config.report.title, zone=config.timezone,
+        generated_at=_generated_at(snapshots, clock), sample=archive.is_sample_day(day),
+        original_url=config.report.original_url, extra_sections=extra_sections(config),
+    )
+
+
+def _generated_at(snapshots: dict[str, SourceSnapshot], clock: Clock) -> datetime:
+    """For reproducible output the brief is stamped with the newest fetch time of its data,
+    not the wall clock: rendering the same archived day twice gives identical files."""
+    stamps = [s.fetched_at for s in snapshots.values() if s.fetched_at]
+    return max(stamps) if stamps else clock.now()
+
+
+def render_day(config: Config, day: date, *, clock: Clock | None = None,
+               formats: list[str] | None = None) -> RunResult:
+    """Build and render `day` from the archive alone: never touches the network."""
+    clock = clock or SystemClock()
+    started = time.perf_counter()
+    with Archive(config.archive_path) as archive:
+        brief = build_phase(config, day, archive, clock=clock)
+        snapshots = archive.snapshots(day)
+    built = time.perf_counter()
+    writer = OutputWriter(config.output)
+    files = render_brief(brief, writer, report_dir(day), formats or list(config.report.formats))
+    return RunResult(day=day, brief=brief, files=files, snapshots=snapshots,
+                     seconds={"build": built - started, "render": time.perf_counter() - built},
+                     phases=["build", "render"])
+
+
+def run(config: Config, day: date | None = None, *, sample: bool = False,
+        formats: list[str] | None = None, clock: Clock | None = None,
+        options: CollectOptions | None = None,
+        on_phase: Callable[[str], None] | None = None,
+        on_source: Callable[[SourceSnapshot], None] | None = None) -> RunResult:
+    """The whole daily job for one date: collect → archive → build → render (→ publish)."""
+    clock = clock or SystemClock()
+    if day is None:
+        day = sample_data.SAMPLE_LAST if sample else today_in(config.timezone, clock)
+    check_date(day, config, clock, sample=sample)
+    seconds: dict[str, float] = {}
+    phases: list[str] = []
+
+    def phase(name: str) -> float:
+        phases.append(name)
+        if on_phase:
+            on_phase(name)
+        return time.perf_counter()
+
+    with Archive(config.archive_path) as archive:
+        start = phase("collect")
+        snapshots = collect_phase(config, day, archive, clock=clock, sample=sample,
+                                  options=options, on_done=on_source)
+        seconds["collect"] = time.perf_counter() - start
+        phases.append("archive")  # collect writes each source's payloads as they arrive
+        start = phase("build")
+        brief = build_phase(config, day, archive, clock=clock)
+        seconds["build"] = time.perf_counter() - start
+    start = phase("render")
+    writer = OutputWriter(config.output)
+    files = render_brief(brief, writer, report_dir(day), formats or list(config.report.formats))
+    seconds["render"] = time.perf_counter() - start
+    log.info("%s: %d files, %d sections unavailable", day, len(files), len(brief.unavailable))
+    return RunResult(day=day, brief=brief, files=files, snapshots=snapshots, seconds=seconds,
+                     phases=phases)

@@ -1,0 +1,54 @@
+"""PDF from print-styled HTML with WeasyPrint (imported lazily: it is slow to import).
+
+WeasyPrint resolves every URL in the document through `url_fetcher`. Ours serves only
+files inside an allow-list of folders (the package's own assets and the report's own folder,
+for its charts) and refuses everything else — no `file://` path or network URL coming from a
+template or a feed item can leak into a PDF or make the renderer reach the network.
+"""
+
+from __future__ import annotations
+
+import mimetypes
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlparse
+
+from reportgen.errors import RenderError
+
+
+def safe_url_fetcher(allowed: list[Path]) -> Callable[[str], dict[str, Any]]:
+    roots = [p.resolve() for p in allowed]
+
+    def fetch(url: str, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        parsed = urlparse(url)
+        if parsed.scheme != "file":
+            raise ValueError(f"blocked non-local resource in PDF: {url[:80]}")
+        path = Path(unquote(parsed.path)).resolve()
+        if not any(path == root or root in path.parents for root in roots) or not path.is_file():
+            raise ValueError(f"blocked resource outside the report's assets: {url[:80]}")
+        mime, _ = mimetypes.guess_type(path.name)
+        return {"string": path.read_bytes(), "mime_type": mime or "application/octet-stream",
+                "redirected_url": url}
+
+    return fetch
+
+
+def html_to_pdf(html: str, base_dir: Path, allowed: list[Path], stylesheets: list[Path]) -> bytes:
+    """Render `html` (whose relative URLs resolve against `base_dir`) to PDF bytes."""
+    try:
+        import weasyprint
+    except OSError as exc:  # a missing system library (Pango) surfaces as OSError
+        raise RenderError(
+            f"WeasyPrint cannot load its system libraries ({exc}); "
+            "install the Debian package libpango-1.0-0 (and libpangoft2-1.0-0)"
+        ) from None
+    fetcher = safe_url_fetcher(allowed)
+    try:
+        document = weasyprint.HTML(
+            string=html, base_url=base_dir.resolve().as_uri() + "/", url_fetcher=fetcher
+        )
+        sheets = [weasyprint.CSS(filename=str(s), url_fetcher=fetcher) for s in stylesheets]
+        return document.write_pdf(stylesheets=sheets, uncompressed_pdf=False)
+    except Exception as exc:
+        raise RenderError(f"PDF rendering failed: {exc}") from exc

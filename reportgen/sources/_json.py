@@ -1,0 +1,64 @@
+"""Shared helpers for parsers of JSON payloads: one place for the error messages."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from reportgen.errors import ParseError
+from reportgen.models import RawPayload
+
+
+def load_json(raw: RawPayload) -> Any:
+    """The JSON body of `raw`, or ParseError saying what was wrong (truncated, HTML, empty)."""
+    if not raw.body.strip():
+        raise ParseError(f"{raw.source}: empty body from {raw.url}")
+    try:
+        return json.loads(raw.body)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        start = raw.body[:60].decode("utf-8", errors="replace")
+        raise ParseError(
+            f"{raw.source}: malformed JSON from {raw.url} ({exc.__class__.__name__} at "
+            f"byte {getattr(exc, 'pos', '?')} of {len(raw.body)}; starts {start!r})"
+        ) from None
+
+
+def dig(obj: Any, *path: str | int, source: str) -> Any:
+    """obj[path[0]][path[1]]…, or ParseError naming the missing key."""
+    current = obj
+    walked: list[str] = []
+    for key in path:
+        walked.append(str(key))
+        try:
+            current = current[key]
+        except (KeyError, IndexError, TypeError):
+            raise ParseError(f"{source}: missing field {'.'.join(walked)}") from None
+    return current
+
+
+def number(value: Any, field: str, source: str) -> float:
+    """A finite float from a JSON number or numeric string ("0.4968", "1e-7")."""
+    if isinstance(value, bool) or value is None:
+        raise ParseError(f"{source}: field {field} is {value!r}, not a number")
+    try:
+        result = float(value)
+    except (TypeError, ValueError):
+        raise ParseError(f"{source}: field {field} is {value!r}, not a number") from None
+    if result != result or result in (float("inf"), float("-inf")):
+        raise ParseError(f"{source}: field {field} is not finite")
+    return result
+
+
+def mapping(value: Any, field: str, source: str) -> Mapping[str, Any]:
+    if not isinstance(value, Mapping):
+        raise ParseError(f"{source}: field {field} should be an object, got {type(value).__name__}")
+    return value
+
+
+def payload_for(raws: list[RawPayload], fragment: str, source: str) -> RawPayload:
+    """The payload whose URL contains `fragment`; ParseError when it was not fetched."""
+    for raw in raws:
+        if fragment in raw.url:
+            return raw
+    raise ParseError(f"{source}: no payload for {fragment}")

@@ -1,0 +1,236 @@
+"""Altcoin Season Index, computed (not scraped) from CoinGecko prices.
+
+The rule, exactly:
+1. Rank coins by market cap on day D and take the top `top_n` (default 50).
+2. Drop from that list: Bitcoin itself, stablecoins, wrapped and bridged tokens, liquid-
+   staking/staked tokens and gold-backed tokens (the id lists below, plus any coin whose
+   symbol contains "USD" and whose price sat within 3 % of $1 on both ends of the window).
+   Coins without a price at D − window (younger than the window) are dropped too.
+   N = the coins left.
+3. For each coin and for BTC, the return over the window (default 90 days):
+   price(D) / price(D − 90 d) − 1, both CoinGecko daily points stamped 00:00 UTC.
+4. Index = round(100 × (number of coins whose return beats BTC's) / N), 0–100.
+   ≥ 75 "Altcoin season", ≤ 25 "Bitcoin season", otherwise "Neither".
+
+Ranking before dropping follows CoinMarketCap's and blockchaincenter's "top N" wording while
+keeping N honest about what was compared. A past date uses the market caps *on that date*
+(from the same daily charts) to rank, so today's list does not decide a past top 50 — only the
+candidate set (`candidates`, default 100, taken from today's ranking) can miss coins that have
+since dropped out (survivorship bias; stated in the brief).
+
+Fetching: `/coins/markets` (candidates) and one `/coins/{id}/market_chart/range` per coin,
+rate-limited to `max_calls_per_minute`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from datetime import UTC, date, datetime, time as dtime, timedelta
+from pydantic import BaseModel
+
+from reportgen.errors import FetchError, ParseError
+from reportgen.models import RawPayload
+from reportgen.sources._json import load_json, number
+from reportgen.sources.base import FetchContext, ParseContext, Source
+from reportgen.sources.coingecko_client import CoinGeckoSession
+
+STABLECOINS = frozenset({
+    "tether", "usd-coin", "dai", "ethena-usde", "usds", "first-digital-usd", "true-usd",
+    "paypal-usd", "usd1-wlfi", "ethena-staked-usde", "frax", "binance-usd", "paxos-standard",
+    "gemini-dollar", "blackrock-usd-institutional-digital-liquidity-fund", "usual-usd",
+    "susds", "eurc", "tether-eurt", "terrausd", "ripple-usd", "global-dollar", "falcon-finance",
+})
+WRAPPED_OR_STAKED = frozenset({
+    "wrapped-bitcoin", "weth", "staked-ether", "wrapped-steth", "wrapped-eeth", "rocket-pool-eth",
+    "coinbase-wrapped-btc", "binance-staked-sol", "jito-staked-sol", "mantle-staked-ether",
+    "wrapped-beacon-eth", "lombard-staked-btc", "solv-btc", "binance-peg-weth",
+    "coinbase-wrapped-staked-eth", "renzo-restaked-eth", "kelp-dao-restaked-eth", "msol",
+    "wrapped-solana", "bridged-usdc-polygon-pos-bridge", "whitebit", "marinade-staked-sol",
+    "stakewise-v3-oseth", "liquid-staked-ethereum", "ether-fi-staked-eth", "wbnb", "wrapped-tron",
+})
+GOLD = frozenset({"pax-gold", "tether-gold"})
+EXCLUDED = STABLECOINS | WRAPPED_OR_STAKED | GOLD
+BTC = "bitcoin"
+
+
+class CoinReturn(BaseModel):
+    id: str
+    symbol: str
+    return_pct: float
+    beat_btc: bool
+
+
+class AltSeason(BaseModel):
+    index: int
+    label: str
+    compared: int
+    beat_btc: int
+    btc_return_pct: float
+    window_days: int
+    top_n: int
+    excluded: list[str]
+    coins: list[CoinReturn]
+    rule: str
+
+
+def season_label(index: int) -> str:
+    if index >= 75:
+        return "Altcoin season"
+    if index <= 25:
+        return "Bitcoin season"
+    return "Neither"
+
+
+class _RateLimiter:
+    """At most `per_minute` starts in any 60 s, spaced evenly."""
+
+    def __init__(self, per_minute: int) -> None:
+        self.interval = 60.0 / per_minute
+        self.next_at = 0.0
+        self.lock = asyncio.Lock()
+
+    async def wait(self) -> None:
+        async with self.lock:
+            now = time.monotonic()
+            delay = self.next_at - now
+            self.next_at = max(now, self.next_at) + self.interval
+        if delay > 0:
+            await asyncio.sleep(delay)
+
+
+def _unix(day: date) -> int:
+    return int(datetime.combine(day, dtime(0), tzinfo=UTC).timestamp())
+
+
+class AltSeasonSource(Source):
+    name = "altseason"
+    title = "Altcoin Season Index (computed from CoinGecko)"
+    history = ("within CoinGecko's free 365-day window (market_chart/range per coin); "
+               "older dates only from the archive")
+    supports_past = True
+
+    def enabled(self) -> tuple[bool, str]:
+        if not self.config.sources.altseason.enabled:
+            return False, "disabled in config (sources.altseason.enabled)"
+        if not self.config.sources.coingecko.enabled:
+            return False, "needs CoinGecko, which is disabled (sources.coingecko.enabled)"
+        return True, "enabled"
+
+    async def fetch(self, ctx: FetchContext) -> list[RawPayload]:
+        settings = ctx.config.sources.altseason
+        start = ctx.report_date - timedelta(days=settings.window_days)
+        if (ctx.today - start).days > 365 and not ctx.secrets.get("coingecko_pro_key"):
+            raise FetchError(
+                f"the {settings.window_days}-day window starts {start}, beyond CoinGecko's "
+                "free 365-day history"
+            )
+        session = CoinGeckoSession(ctx, self.name)
+        limiter = _RateLimiter(settings.max_calls_per_minute)
+        await limiter.wait()
+        try:
+            markets = await session.call(
+                session.api.get_coins_markets, vs_currency="usd", order="market_cap_desc",
+                per_page=settings.candidates if ctx.is_past else settings.top_n, page=1,
+            )
+        except ValueError:  # undecodable body: kept in `captured`, parse() explains
+            return session.captured
+        ids = [row["id"] for row in markets if isinstance(row, dict) and "id" in row]
+        # Charts for every candidate, excluded ones too: ranking on D needs their caps.
+        wanted = [BTC, *(i for i in ids if i != BTC)]
+
+        async def chart(coin: str) -> None:
+            await limiter.wait()
+            await session.call(
+                session.api.get_coin_market_chart_range_by_id, coin, "usd",
+                # Daily points are stamped 00:00 UTC; stop right after D's, never later.
+                _unix(start - timedelta(days=1)), _unix(ctx.report_date) + 3599,
+            )
+
+        await asyncio.gather(*(chart(coin) for coin in wanted))
+        return session.captured
+
+    def parse(self, raws: list[RawPayload], ctx: ParseContext) -> AltSeason:
+        settings = self.config.sources.altseason
+        return parse_altseason(raws, ctx.report_date, top_n=settings.top_n,
+                               window_days=settings.window_days)
+
+
+def _daily(raw: RawPayload, key: str) -> dict[date, float]:
+    body = load_json(raw)
+    if not isinstance(body, dict) or key not in body:
+        raise ParseError(f"{raw.source}: market chart from {raw.url} lacks {key}")
+    series: dict[date, float] = {}
+    for point in body[key]:
+        if not isinstance(point, list) or len(point) != 2 or point[1] is None:
+            continue
+        stamp = datetime.fromtimestamp(number(point[0], key, raw.source) / 1000, UTC)
+        # Daily points are 00:00 UTC; keep the first point of each day (the close of the one before).
+        series.setdefault(stamp.date(), number(point[1], key, raw.source))
+    return series
+
+
+def parse_altseason(
+    raws: list[RawPayload], day: date, *, top_n: int = 50, window_days: int = 90
+) -> AltSeason:
+    """Compute the index from a `/coins/markets` payload and per-coin range charts (pure)."""
+    markets_raw = next((r for r in raws if "/coins/markets" in r.url), None)
+    if markets_raw is None:
+        raise ParseError("altseason: no /coins/markets payload")
+    markets = load_json(markets_raw)
+    if not isinstance(markets, list) or not markets:
+        raise ParseError("altseason: /coins/markets answer is not a non-empty list")
+    symbols = {row["id"]: str(row.get("symbol", "")).upper() for row in markets if "id" in row}
+    charts = {}
+    for raw in raws:
+        if "/market_chart/range" in raw.url:
+            coin = raw.url.split("/coins/")[1].split("/")[0]
+            charts[coin] = (_daily(raw, "prices"), _daily(raw, "market_caps"))
+    if BTC not in charts:
+        raise ParseError("altseason: no bitcoin price chart")
+    then = day - timedelta(days=window_days)
+
+    # Rank by market cap on D (from the charts), falling back to the markets order.
+    def cap_on_day(coin: str) -> float:
+        return charts[coin][1].get(day, 0.0) if coin in charts else 0.0
+
+    ranked = sorted(symbols, key=lambda c: -cap_on_day(c) if c in charts else 0.0)
+    if not any(c in charts for c in symbols if c != BTC):
+        ranked = list(symbols)
+    top = ranked[:top_n]
+
+    btc_prices = charts[BTC][0]
+    if day not in btc_prices or then not in btc_prices:
+        raise ParseError(f"altseason: bitcoin chart lacks {then} or {day}")
+    btc_return = btc_prices[day] / btc_prices[then] - 1.0
+
+    excluded: list[str] = []
+    coins: list[CoinReturn] = []
+    for coin in top:
+        if coin == BTC:
+            continue
+        prices = charts.get(coin, ({}, {}))[0]
+        symbol = symbols.get(coin, coin.upper())
+        if coin in EXCLUDED:
+            excluded.append(coin)
+            continue
+        if day not in prices or then not in prices or prices[then] <= 0:
+            excluded.append(f"{coin} (no price {window_days} d before)")
+            continue
+        if "USD" in symbol and all(abs(prices[d] - 1.0) < 0.03 for d in (day, then)):
+            excluded.append(f"{coin} (USD peg)")
+            continue
+        change = prices[day] / prices[then] - 1.0
+        coins.append(CoinReturn(id=coin, symbol=symbol, return_pct=change * 100,
+                                beat_btc=change > btc_return))
+    if not coins:
+        raise ParseError("altseason: no coin left to compare after exclusions")
+    beat = sum(c.beat_btc for c in coins)
+    index = round(100 * beat / len(coins))
+    return AltSeason(
+        index=index, label=season_label(index), compared=len(coins), beat_btc=beat,
+        btc_return_pct=btc_return * 100, window_days=window_days, top_n=top_n,
+        excluded=excluded, coins=sorted(coins, key=lambda c: -c.return_pct),
+        rule=(f"top {top_n} by market cap on {day}, minus BTC, stablecoins, wrapped/staked and "
+              f"gold tokens; share of the {len(coins)} left whose {window_days}-day return beat BTC"),
+    )

@@ -1,0 +1,76 @@
+"""What every source module provides, and the context it gets.
+
+A source does I/O in `fetch` (async, through `reportgen.http.fetch`) and turns the raw
+payloads into a pydantic model in `parse` (pure: same payloads, same result). Each declares
+how it answers for a past date, so `reportgen sources` and backdated runs can explain
+themselves.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from datetime import date
+from typing import TYPE_CHECKING, ClassVar
+
+import httpx
+from pydantic import BaseModel
+
+from reportgen.models import RawPayload
+
+if TYPE_CHECKING:
+    from reportgen.config import Config
+
+
+@dataclass(frozen=True)
+class FetchContext:
+    """Everything a fetch may use: the day asked for, whether it is in the past, the
+    shared HTTP client, the configuration and secrets read from the environment."""
+
+    report_date: date
+    today: date
+    config: Config
+    client: httpx.AsyncClient
+    secrets: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def is_past(self) -> bool:
+        return self.report_date < self.today
+
+
+@dataclass(frozen=True)
+class ParseContext:
+    """What a parser may know besides the payloads: the day and its time zone."""
+
+    report_date: date
+    zone: str = "UTC"
+    is_past: bool = False
+
+
+class Source(ABC):
+    """One upstream. Subclasses set the class attributes and implement fetch/parse."""
+
+    name: ClassVar[str]            # registry key and archive key, e.g. "coingecko"
+    title: ClassVar[str]           # human name, e.g. "CoinGecko /global"
+    history: ClassVar[str]         # how a past date is answered, in words
+    supports_past: ClassVar[bool]  # False: a past date comes only from the archive
+    required: ClassVar[bool] = True  # `reportgen sources` fails when a required one is down
+
+    def __init__(self, config: Config) -> None:
+        self.config = config
+
+    def enabled(self) -> tuple[bool, str]:
+        """Whether this source runs, and why not when it does not."""
+        return True, "enabled"
+
+    def secret_names(self) -> tuple[str, ...]:
+        """Environment variables this source reads (present or not)."""
+        return ()
+
+    @abstractmethod
+    async def fetch(self, ctx: FetchContext) -> list[RawPayload]:
+        """Fetch the payloads for ctx.report_date. Raise FetchError on failure."""
+
+    @abstractmethod
+    def parse(self, raws: list[RawPayload], ctx: ParseContext) -> BaseModel:
+        """Turn payloads into this source's model. Raise ParseError on a bad shape."""

@@ -1,0 +1,175 @@
+"""Ethereum gas price in gwei (decimals kept: since 2025 it is often below 1 gwei).
+
+Default, keyless: JSON-RPC on a public node. Today: `eth_gasPrice` (what wallets are told to
+pay) plus `eth_feeHistory` for the base fee. A past date D: binary-search block timestamps
+for the last block before D's cut-off, then `eth_feeHistory` ending there; the figure is
+that block's base fee plus the median priority fee of the last 20 blocks.
+With `REPORTGEN_ETHERSCAN_KEY` set and a current date: Etherscan's gas oracle
+(`ProposeGasPrice`); Etherscan's gas history is a paid endpoint, so past dates use RPC.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import statistics
+from typing import Any
+
+from pydantic import BaseModel
+
+from reportgen import http
+from reportgen.clock import day_end
+from reportgen.errors import ParseError
+from reportgen.models import RawPayload
+from reportgen.sources._json import dig, load_json, number
+from reportgen.sources.base import FetchContext, ParseContext, Source
+
+GWEI = 1e9
+FEE_BLOCKS = 20
+
+
+class Gas(BaseModel):
+    gas_gwei: float
+    base_fee_gwei: float | None
+    measure: str
+    block: int | None = None
+
+
+class GasSource(Source):
+    name = "gas"
+    title = "Ethereum gas"
+    history = "any date: block at the date's cut-off found by timestamp search, then eth_feeHistory"
+    supports_past = True
+
+    def enabled(self) -> tuple[bool, str]:
+        if not self.config.sources.gas.enabled:
+            return False, "disabled in config (sources.gas.enabled)"
+        return True, "enabled"
+
+    def secret_names(self) -> tuple[str, ...]:
+        return ("REPORTGEN_ETHERSCAN_KEY",)
+
+    async def fetch(self, ctx: FetchContext) -> list[RawPayload]:
+        settings = ctx.config.sources.gas
+        if not ctx.is_past and ctx.secrets.get("etherscan_key"):
+            raw = await http.fetch(
+                ctx.client, self.name, settings.etherscan_url,
+                params={"chainid": 1, "module": "gastracker", "action": "gasoracle",
+                        "apikey": ctx.secrets["etherscan_key"]},
+                attempts=ctx.config.http.attempts, backoff_s=ctx.config.http.backoff_s,
+            )
+            return [raw]
+        rpc = _Rpc(ctx, self.name)
+        if not ctx.is_past:
+            price = await rpc.call("eth_gasPrice", [])
+            fees = await rpc.call("eth_feeHistory", [hex(FEE_BLOCKS), "latest", [50]])
+            return [price, fees]
+        cutoff = int(day_end(ctx.report_date, ctx.config.timezone).timestamp())
+        block = await _last_block_before(rpc, cutoff)
+        fees = await rpc.call("eth_feeHistory", [hex(FEE_BLOCKS), hex(block), [50]])
+        return [*rpc.lookups, fees]
+
+    def parse(self, raws: list[RawPayload], ctx: ParseContext) -> Gas:
+        return parse_gas(raws)
+
+
+class _Rpc:
+    """Minimal JSON-RPC over reportgen.http.fetch; keeps every exchange."""
+
+    def __init__(self, ctx: FetchContext, source: str) -> None:
+        self.ctx, self.source = ctx, source
+        self.ids = itertools.count(1)
+        self.lookups: list[RawPayload] = []
+
+    async def call(self, method: str, params: list[Any]) -> RawPayload:
+        payload = {"jsonrpc": "2.0", "id": next(self.ids), "method": method, "params": params}
+        return await http.fetch(
+            self.ctx.client, self.source, self.ctx.config.sources.gas.rpc_url, method="POST",
+            json=payload, attempts=self.ctx.config.http.attempts,
+            backoff_s=self.ctx.config.http.backoff_s,
+        )
+
+    async def result(self, method: str, params: list[Any]) -> Any:
+        raw = await self.call(method, params)
+        self.lookups.append(raw)
+        return _rpc_result(raw)
+
+
+async def _last_block_before(rpc: _Rpc, cutoff: int) -> int:
+    """Binary search: the highest block whose timestamp is < cutoff (unix seconds)."""
+    high = int(await rpc.result("eth_blockNumber", []), 16)
+
+    async def stamp(number_: int) -> int:
+        block = await rpc.result("eth_getBlockByNumber", [hex(number_), False])
+        if not isinstance(block, dict) or "timestamp" not in block:
+            raise ParseError(f"{rpc.source}: block {number_} not returned by the node")
+        return int(block["timestamp"], 16)
+
+    if await stamp(high) < cutoff:
+        return high
+    low = 0
+    while high - low > 1:  # invariant: stamp(low) < cutoff <= stamp(high)
+        middle = (low + high) // 2
+        if await stamp(middle) < cutoff:
+            low = middle
+        else:
+            high = middle
+    return low
+
+
+def _rpc_result(raw: RawPayload) -> Any:
+    body = load_json(raw)
+    if isinstance(body, dict) and body.get("error"):
+        raise ParseError(f"{raw.source}: RPC error {json.dumps(body['error'])[:200]}")
+    return dig(body, "result", source=raw.source)
+
+
+def _hex_wei(value: Any, field: str) -> float:
+    if not isinstance(value, str) or not value.startswith("0x"):
+        raise ParseError(f"gas: {field} is {value!r}, not a hex quantity")
+    try:
+        return int(value, 16) / GWEI
+    except ValueError:
+        raise ParseError(f"gas: {field} is {value!r}, not a hex quantity") from None
+
+
+def parse_gas(raws: list[RawPayload]) -> Gas:
+    """Parse an Etherscan gas-oracle answer, or RPC eth_gasPrice/eth_feeHistory answers (pure)."""
+    last = raws[-1]
+    body = load_json(last)
+    if isinstance(body, dict) and "status" in body and "message" in body:
+        return _parse_etherscan(last, body)
+    fee_history = _rpc_result(last)
+    base_fees = dig(fee_history, "baseFeePerGas", source=last.source)
+    if not isinstance(base_fees, list) or len(base_fees) < 2:
+        raise ParseError(f"{last.source}: baseFeePerGas has fewer than 2 entries")
+    # The last entry is the *next* block's base fee; the one before is the newest block's.
+    newest_base = _hex_wei(base_fees[-2], "baseFeePerGas")
+    oldest = int(dig(fee_history, "oldestBlock", source=last.source), 16)
+    newest_block = oldest + len(base_fees) - 2
+    if len(raws) == 2:  # a current-day RPC fetch: [eth_gasPrice, eth_feeHistory]
+        return Gas(gas_gwei=_hex_wei(_rpc_result(raws[0]), "eth_gasPrice"),
+                   base_fee_gwei=newest_base, measure="eth_gasPrice", block=newest_block)
+    # A past date: [block lookups…, eth_feeHistory ending at the block at the cut-off].
+    rewards = fee_history.get("reward") or []
+    tips = [_hex_wei(r[0], "reward") for r in rewards if isinstance(r, list) and r]
+    tip = statistics.median(tips) if tips else 0.0
+    return Gas(gas_gwei=newest_base + tip, base_fee_gwei=newest_base,
+               measure=f"base fee + median tip of {len(tips)} blocks", block=newest_block)
+
+
+def _parse_etherscan(raw: RawPayload, body: dict[str, Any]) -> Gas:
+    if str(body.get("status")) != "1":
+        raise ParseError(f"{raw.source}: Etherscan said {body.get('message')}: {body.get('result')}")
+    result = dig(body, "result", source=raw.source)
+    if not isinstance(result, dict):
+        raise ParseError(f"{raw.source}: Etherscan result is not an object: {result!r}"[:200])
+    return Gas(
+        gas_gwei=number(result.get("ProposeGasPrice"), "ProposeGasPrice", raw.source),
+        base_fee_gwei=number(result.get("suggestBaseFee"), "suggestBaseFee", raw.source)
+        if result.get("suggestBaseFee") is not None else None,
+        measure="Etherscan ProposeGasPrice",
+        block=int(number(result.get("LastBlock"), "LastBlock", raw.source))
+        if result.get("LastBlock") else None,
+    )
+
