@@ -148,6 +148,21 @@ class Archive:
             raws = [r for r in raws if r.error is None]
         return raws
 
+    def latest_payloads(self, source: str, limit: int = 50) -> list[RawPayload]:
+        """The most recent good payloads of `source`, any day (conditional GET validators)."""
+        rows = self.db.execute(
+            "SELECT * FROM payloads WHERE source=? AND error IS NULL AND sample=0"
+            " ORDER BY id DESC LIMIT ?", (source, limit),
+        ).fetchall()
+        return [
+            RawPayload(
+                source=row["source"], url=row["url"], status=row["status"], body=row["body"],
+                fetched_at=datetime.fromisoformat(row["fetched_at"]),
+                headers=json.loads(row["headers"]), error=row["error"],
+            )
+            for row in reversed(rows)
+        ]
+
     def failed_payloads(self, day: date) -> list[RawPayload]:
         rows = self.db.execute(
             "SELECT * FROM payloads WHERE report_date=? AND error IS NOT NULL ORDER BY id",

@@ -189,13 +189,13 @@ def collect(date_: DateOption = None, sample: SampleOption = False,
 
         from reportgen import sample as sample_data
         from reportgen.archive import Archive
-        from reportgen.clock import SystemClock, today_in
+        from reportgen.clock import default_clock, today_in
         from reportgen.collect import CollectOptions
         from reportgen.pipeline import check_date, collect_phase
 
         console = Console(stderr=True)
         config = load()
-        clock = SystemClock()
+        clock = default_clock()
         day = parse_date(date_) or (sample_data.SAMPLE_LAST if sample else today_in(config.timezone, clock))
         check_date(day, config, clock, sample=sample)
         with Archive(config.archive_path) as archive:
@@ -216,12 +216,12 @@ def render(date_: DateOption = None, formats: FormatsOption = None) -> None:
         from rich.console import Console
 
         from reportgen.archive import Archive
-        from reportgen.clock import SystemClock, today_in
+        from reportgen.clock import default_clock, today_in
         from reportgen.errors import UsageError
         from reportgen.pipeline import render_day
 
         config = load()
-        day = parse_date(date_) or today_in(config.timezone, SystemClock())
+        day = parse_date(date_) or today_in(config.timezone, default_clock())
         with Archive(config.archive_path) as archive:
             if not archive.snapshots(day):
                 raise UsageError(

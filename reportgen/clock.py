@@ -45,3 +45,24 @@ def day_start(day: date, zone: str) -> datetime:
 def day_end(day: date, zone: str) -> datetime:
     """The cut-off of `day` in `zone` (00:00 of the next day): what "as of D" means."""
     return day_start(day + timedelta(days=1), zone)
+
+
+def default_clock() -> Clock:
+    """The system clock, or a fixed one when REPORTGEN_NOW holds an ISO instant.
+
+    REPORTGEN_NOW lets a replay or an end-to-end test run the *live* code path as if it were
+    another moment (e.g. REPORTGEN_NOW=2025-06-11T23:58:00+00:00)."""
+    import os
+
+    value = os.environ.get("REPORTGEN_NOW")
+    if not value:
+        return SystemClock()
+    try:
+        instant = datetime.fromisoformat(value)
+    except ValueError:
+        from reportgen.errors import ConfigError
+
+        raise ConfigError(f"REPORTGEN_NOW={value!r} is not an ISO date-time") from None
+    if instant.tzinfo is None:
+        instant = instant.replace(tzinfo=UTC)
+    return FixedClock(instant)

@@ -82,6 +82,7 @@ async def _collect_one(source: Source, ctx: FetchContext, archive: Archive,
         )
         archive.put_snapshot(snapshot)
         return snapshot
+    source.remember(archive.latest_payloads(source.name))
     try:
         raws = await source.fetch(ctx)
     except SourceError as exc:

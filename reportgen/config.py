@@ -21,6 +21,8 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from reportgen.errors import ConfigError
+from reportgen.sources.etf import EtfConfig
+from reportgen.sources.news import NewsConfig
 
 Format = Literal["html", "pdf", "md"]
 
@@ -31,6 +33,14 @@ SECRET_ENV = {
     "etherscan_key": "REPORTGEN_ETHERSCAN_KEY",
     "sosovalue_key": "REPORTGEN_SOSOVALUE_KEY",
     "smtp_password": "REPORTGEN_SMTP_PASSWORD",
+}
+
+# Non-secret SMTP settings deployments set from the environment (→ the `email:` keys).
+SMTP_ENV = {
+    "smtp_host": "REPORTGEN_SMTP_HOST",
+    "smtp_port": "REPORTGEN_SMTP_PORT",
+    "smtp_user": "REPORTGEN_SMTP_USER",
+    "smtp_tls": "REPORTGEN_SMTP_TLS",
 }
 
 
@@ -113,12 +123,56 @@ class ReportSettings(Strict):
         return list(dict.fromkeys(value))
 
 
+class EmailSettings(Strict):
+    """Mailing the brief (reportgen.publish.mailer). SMTP host/port/user/TLS can be overridden
+    by REPORTGEN_SMTP_HOST/_PORT/_USER/_TLS; the password comes only from REPORTGEN_SMTP_PASSWORD."""
+
+    enabled: bool = False
+    from_addr: str = Field("Crypto brief <brief@localhost>", description="From: header and envelope sender")
+    to: list[str] = Field(default_factory=list, description="recipients shown in To: (one message each)")
+    bcc: list[str] = Field(default_factory=list, description="recipients not shown in To:")
+    subject_prefix: str = "Crypto brief"
+    attach_pdf: bool = True
+    list_unsubscribe_mailto: str | None = Field(None, description="e.g. unsubscribe@example.com")
+    list_unsubscribe_url: str | None = Field(None, description="one-click unsubscribe URL (https)")
+    smtp_host: str = "localhost"
+    smtp_port: int | None = Field(None, ge=1, le=65535, description="default by TLS: 587, 465 or 25")
+    smtp_user: str | None = None
+    smtp_tls: Literal["starttls", "ssl", "none"] = "starttls"
+    smtp_timeout_s: float = Field(30.0, gt=0, le=600)
+    attempts: int = Field(4, ge=1, le=10, description="tries per message on transient SMTP errors")
+    backoff_s: float = Field(2.0, ge=0, le=300, description="first retry delay, doubles")
+
+    @field_validator("list_unsubscribe_url")
+    @classmethod
+    def _unsub_url(cls, value: str | None) -> str | None:
+        return None if value is None else _check_url(value)
+
+
+class SiteSettings(Strict):
+    """The static site (reportgen.publish.site), built under output/site."""
+
+    enabled: bool = False
+    url: str | None = Field(None, description="public base URL, for the feed, sitemap and OpenGraph")
+    title: str = "Daily Crypto Research Brief"
+    feed_entries: int = Field(30, ge=1, le=1000)
+
+    @field_validator("url")
+    @classmethod
+    def _site_url(cls, value: str | None) -> str | None:
+        return None if value is None else _check_url(value).rstrip("/") + "/"
+
+
 class Config(Strict):
     timezone: str = "UTC"
     output: Path = Path("output")
     http: HttpSettings = HttpSettings()
     report: ReportSettings = ReportSettings()
     sources: SourcesSettings = SourcesSettings()
+    etf: EtfConfig = EtfConfig()
+    news: NewsConfig = NewsConfig()
+    email: EmailSettings = EmailSettings()
+    site: SiteSettings = SiteSettings()
 
     @field_validator("timezone")
     @classmethod
@@ -207,6 +261,11 @@ def _apply_env_overrides(data: dict[str, Any], env: Mapping[str, str]) -> None:
         site = data.setdefault("site", {})
         if isinstance(site, dict):
             site["url"] = env["REPORTGEN_SITE_URL"]
+    smtp = {key: env[var] for key, var in SMTP_ENV.items() if env.get(var)}
+    if smtp:
+        email = data.setdefault("email", {})
+        if isinstance(email, dict):
+            email.update(smtp)
 
 
 def secrets_from_env(env: Mapping[str, str] | None = None) -> dict[str, str]:

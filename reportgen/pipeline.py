@@ -19,7 +19,7 @@ from pathlib import Path
 from reportgen import sample as sample_data
 from reportgen.archive import Archive
 from reportgen.brief import Brief, build_brief
-from reportgen.clock import Clock, SystemClock, today_in
+from reportgen.clock import Clock, default_clock, today_in
 from reportgen.collect import CollectOptions, collect
 from reportgen.config import Config, secrets_from_env
 from reportgen.errors import UsageError
@@ -96,7 +96,7 @@ def _generated_at(snapshots: dict[str, SourceSnapshot], clock: Clock) -> datetim
 def render_day(config: Config, day: date, *, clock: Clock | None = None,
                formats: list[str] | None = None) -> RunResult:
     """Build and render `day` from the archive alone: never touches the network."""
-    clock = clock or SystemClock()
+    clock = clock or default_clock()
     started = time.perf_counter()
     with Archive(config.archive_path) as archive:
         brief = build_phase(config, day, archive, clock=clock)
@@ -115,7 +115,7 @@ def run(config: Config, day: date | None = None, *, sample: bool = False,
         on_phase: Callable[[str], None] | None = None,
         on_source: Callable[[SourceSnapshot], None] | None = None) -> RunResult:
     """The whole daily job for one date: collect → archive → build → render (→ publish)."""
-    clock = clock or SystemClock()
+    clock = clock or default_clock()
     if day is None:
         day = sample_data.SAMPLE_LAST if sample else today_in(config.timezone, clock)
     check_date(day, config, clock, sample=sample)
@@ -132,6 +132,10 @@ def run(config: Config, day: date | None = None, *, sample: bool = False,
         start = phase("collect")
         snapshots = collect_phase(config, day, archive, clock=clock, sample=sample,
                                   options=options, on_done=on_source)
+        previous = day - timedelta(days=1)
+        if sample and sample_data.has_day(previous) and not archive.snapshots(previous):
+            # The previous day's figures give the "vs previous day" changes.
+            collect_phase(config, previous, archive, clock=clock, sample=True, options=options)
         seconds["collect"] = time.perf_counter() - start
         phases.append("archive")  # collect writes each source's payloads as they arrive
         start = phase("build")

@@ -1,16 +1,101 @@
-"""Builders for the sections fed by optional packages (liquidation, ETF flows, news).
+"""Builders for the sections fed by the ETF, news and liquidation sources.
 
-Kept apart from `brief.build` so the core brief does not import them; each entry maps a
-section id to a pure function (day, snapshot, refs) → Section.
+Kept apart from `brief.build` so each stays small; each builder is pure:
+(day, snapshot or None, refs) → Section. `extra_sections` maps a section id to the archive
+source it reads and its builder.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date, datetime
 from typing import Any
 
+from reportgen.brief.build import SECTION_TITLES, _reason, _Refs
+from reportgen.brief.model import Section
 from reportgen.config import Config
+from reportgen.models import SourceSnapshot
+
+Builder = Callable[[date, SourceSnapshot | None, _Refs], Section]
 
 
-def extra_sections(config: Config) -> dict[str, Callable[..., Any]]:
-    return {}
+def _direction(value: float | None) -> str | None:
+    if value is None or abs(value) < 1e-9:
+        return None if value is None else "flat"
+    return "up" if value > 0 else "down"
+
+
+def _fmt_day(day: date) -> str:
+    return f"{day:%a} {day.day} {day:%b %Y}"
+
+
+def etf_section(day: date, snap: SourceSnapshot | None, refs: _Refs) -> Section:
+    """US spot BTC and ETH ETF net flows per fund, total and running total."""
+    title = SECTION_TITLES["etf"]
+    if snap is None or not snap.ok:
+        return Section(id="etf", title=title, reason=_reason(day, snap, "ETF flows"))
+    ref = refs.get(snap)
+    tables: list[dict[str, Any]] = []
+    for asset in ("BTC", "ETH"):
+        flows = snap.data.get("assets", {}).get(asset)
+        if flows is None:
+            why = snap.data.get("unavailable", {}).get(asset, "no data")
+            tables.append({"asset": asset, "label": day.isoformat(),
+                           "reason": f"unavailable for {day}: {why}"})
+            continue
+        flow_day = date.fromisoformat(flows["flow_date"]) if flows.get("flow_date") else None
+        status = flows["status"]
+        if status in ("no_data",) or flow_day is None:
+            tables.append({"asset": asset, "label": day.isoformat(),
+                           "reason": f"unavailable for {day}: {flows.get('note') or status}"})
+            continue
+        label = _fmt_day(flow_day) + ("" if flow_day == day else " (last trading day)")
+        rows = [{"fund": f["ticker"], "flow": f["flow_musd"], "direction": _direction(f["flow_musd"])}
+                for f in flows["funds"]]
+        total = flows.get("total_musd")
+        tables.append({
+            "asset": asset, "label": label, "reason": None, "note": flows.get("note") or None,
+            "rows": rows, "total": total, "total_direction": _direction(total),
+            "cumulative": flows.get("cumulative_musd"),
+        })
+    text = ["Net flows in US$ millions as published by Farside Investors; negative = outflow. "
+            "Running total = sum of Farside's daily totals from each fund's launch to the day shown."]
+    return Section(id="etf", title=title, data={"tables": tables}, text=text, source=ref)
+
+
+def _stories(stories: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [
+        {"title": s["title"], "link": s.get("link"), "sources": s.get("sources", []),
+         "summary": s.get("summary") or "",
+         "published": datetime.fromisoformat(s["published"]) if s.get("published") else None}
+        for s in stories
+    ]
+
+
+def _news_section(kind: str) -> Builder:
+    def build(day: date, snap: SourceSnapshot | None, refs: _Refs) -> Section:
+        title = SECTION_TITLES[kind]
+        if snap is None or not snap.ok:
+            return Section(id=kind, title=title, reason=_reason(day, snap, "News"))
+        stories = snap.data.get(kind, [])
+        ref = refs.get(snap)
+        if not stories:
+            note = snap.data.get("note") or f"no {title.lower()} headlines published on {day}"
+            return Section(id=kind, title=title, reason=f"no headlines for {day}: {note}",
+                           source=ref)
+        text = []
+        failed = snap.data.get("feeds_failed") or {}
+        if failed:
+            text.append("Feeds that did not answer: " + "; ".join(f"{k} ({v})" for k, v in failed.items()))
+        return Section(id=kind, title=title, items=_stories(stories), text=text, source=ref)
+
+    return build
+
+
+def extra_sections(config: Config) -> dict[str, tuple[str, Builder]]:
+    """Section id → (archive source name, builder)."""
+    return {
+        "etf": ("etf_farside", etf_section),
+        "macro": ("news", _news_section("macro")),
+        "highlights": ("news", _news_section("highlights")),
+    }

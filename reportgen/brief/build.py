@@ -26,10 +26,13 @@ SOURCE_INFO: dict[str, tuple[str, str]] = {
                   "https://www.coingecko.com/"),
     "feargreed": ("alternative.me Fear & Greed Index", "https://alternative.me/crypto/fear-and-greed-index/"),
     "stablecoins": ("DefiLlama stablecoins", "https://defillama.com/stablecoins"),
-    "etf": ("Farside Investors ETF flows", "https://farside.co.uk/"),
-    "news": ("News feeds", None),  # type: ignore[dict-item]
-    "liquidation": ("Binance, Bybit, OKX, Hyperliquid public APIs", None),  # type: ignore[dict-item]
+    "etf_farside": ("Farside Investors, US spot ETF flows", "https://farside.co.uk/"),
+    "news": ("News feeds (CoinDesk, Cointelegraph, Decrypt, The Block, BlockBeats)", ""),
+    "liquidation": ("Binance, Bybit, OKX and Hyperliquid public APIs", ""),
 }
+
+
+SectionBuilder = Callable[[date, SourceSnapshot | None, "_Refs"], Section]
 
 
 class _Refs:
@@ -44,7 +47,7 @@ class _Refs:
         if snapshot.source not in self.refs:
             name, url = SOURCE_INFO.get(snapshot.source, (snapshot.source, None))
             self.refs[snapshot.source] = SourceRef(
-                key=len(self.refs) + 1, name=name, url=url, as_of=_as_of(snapshot),
+                key=len(self.refs) + 1, name=name, url=url or None, as_of=_as_of(snapshot),
                 method=METHOD_LABELS.get(snapshot.method, snapshot.method),
             )
         return self.refs[snapshot.source]
@@ -97,26 +100,25 @@ def build_brief(
     generated_at: datetime,
     sample: bool,
     original_url: str | None = None,
-    extra_sections: Mapping[str, Callable[[date, SourceSnapshot | None, _Refs], Section]] | None = None,
+    extra_sections: Mapping[str, tuple[str, SectionBuilder]] | None = None,
 ) -> Brief:
-    """Build the brief's view-model for `day` from its snapshots and the previous day's."""
+    """Build the brief's view-model for `day` from its snapshots and the previous day's.
+
+    `extra_sections` maps the later section ids (liquidation, etf, macro, highlights) to the
+    archive source they read and a pure builder; a section without one says it is unavailable.
+    """
     refs = _Refs()
-    builders: dict[str, Callable[[date, SourceSnapshot | None, _Refs], Section]] = {}
-    builders.update(extra_sections or {})
+    builders = dict(extra_sections or {})
     sections = [
         _indicators(day, snapshots, previous, refs),
         _stablecoins(day, snapshots.get("stablecoins"), refs),
     ]
-    for section_id, source in (("liquidation", "liquidation"), ("etf", "etf")):
+    for section_id in ("liquidation", "etf", "macro", "highlights"):
         if section_id in builders:
-            sections.append(builders[section_id](day, snapshots.get(source), refs))
+            source, builder = builders[section_id]
+            sections.append(builder(day, snapshots.get(source), refs))
         else:
-            sections.append(_missing(section_id, day, snapshots.get(source)))
-    for section_id in ("macro", "highlights"):
-        if section_id in builders:
-            sections.append(builders[section_id](day, snapshots.get("news"), refs))
-        else:
-            sections.append(_missing(section_id, day, snapshots.get("news")))
+            sections.append(_missing(section_id, day, None))
     return Brief(
         title=title, day=day, zone=zone, sample=sample, generated_at=generated_at,
         sections=sections, sources=sorted(refs.refs.values(), key=lambda r: r.key),

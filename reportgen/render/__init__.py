@@ -28,7 +28,7 @@ def render_pdf(brief: Brief, report_dir: Path) -> bytes:
 
     return html_to_pdf(
         render_html(brief), base_dir=report_dir, allowed=[assets_dir(), report_dir],
-        stylesheets=[assets_dir() / "print.css"],
+        stylesheets=[],  # print.css is embedded in the HTML under @media print
     )
 
 

@@ -11,8 +11,10 @@ from typing import TYPE_CHECKING
 from reportgen.sources.altseason import AltSeasonSource
 from reportgen.sources.base import FetchContext, ParseContext, Source
 from reportgen.sources.coingecko import CoinGeckoGlobal
+from reportgen.sources.etf import EtfSource
 from reportgen.sources.feargreed import FearGreedSource
 from reportgen.sources.gas import GasSource
+from reportgen.sources.news import NewsSource
 from reportgen.sources.stablecoins import StablecoinSource
 
 if TYPE_CHECKING:
@@ -24,6 +26,8 @@ SOURCE_CLASSES: list[type[Source]] = [
     AltSeasonSource,
     FearGreedSource,
     StablecoinSource,
+    EtfSource,
+    NewsSource,
 ]
 
 

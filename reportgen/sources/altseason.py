@@ -26,7 +26,9 @@ from __future__ import annotations
 
 import asyncio
 import time
-from datetime import UTC, date, datetime, time as dtime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as dtime
+
 from pydantic import BaseModel
 
 from reportgen.errors import FetchError, ParseError

@@ -63,6 +63,11 @@ class Source(ABC):
         """Whether this source runs, and why not when it does not."""
         return True, "enabled"
 
+    def remember(self, previous: list[RawPayload]) -> None:
+        """Receive this source's most recent archived payloads (e.g. for conditional GET).
+        Most sources ignore them."""
+        return None
+
     def secret_names(self) -> tuple[str, ...]:
         """Environment variables this source reads (present or not)."""
         return ()

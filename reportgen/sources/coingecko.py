@@ -7,6 +7,7 @@ the archive or not at all — never estimated.
 
 from __future__ import annotations
 
+import contextlib
 from datetime import UTC, datetime
 
 from pydantic import BaseModel
@@ -45,12 +46,10 @@ class CoinGeckoGlobal(Source):
 
     async def fetch(self, ctx: FetchContext) -> list[RawPayload]:
         session = CoinGeckoSession(ctx, self.name)
-        try:
+        # ValueError: pycoingecko could not decode the body; the raw payload is kept and
+        # parse() reports exactly what was wrong with it.
+        with contextlib.suppress(ValueError):
             await session.call(session.api.get_global)
-        except ValueError:
-            # pycoingecko could not decode the body; the raw payload is kept and parse()
-            # reports exactly what was wrong with it.
-            pass
         return session.captured
 
     def parse(self, raws: list[RawPayload], ctx: ParseContext) -> GlobalMarket:

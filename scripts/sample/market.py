@@ -18,7 +18,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import write_source  # noqa: E402
+from _common import write_source
 
 DAYS = [date(2025, 6, 5) + timedelta(days=i) for i in range(7)]
 CG = "https://api.coingecko.com/api/v3"

@@ -1,0 +1,56 @@
+# Two commands do all the set-up on a fresh machine:
+#   make demo   build the 2025-06-11 sample brief (no network, no keys) into output/
+#   make test   lint and run the test suite
+# Both create .venv, install the project and check the system libraries WeasyPrint needs.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+# Debian packages WeasyPrint needs (Pango for text layout) and a font family.
+SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core
+
+.PHONY: demo test setup syslibs lint golden bench clean
+
+setup: $(STAMP) syslibs
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "reportgen needs Python 3.11 or newer")'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	@touch $(STAMP)
+
+# WeasyPrint loads Pango at import time; install it when missing (as root), else say which
+# Debian packages to install.
+syslibs: $(STAMP)
+	@if ! $(BIN)/python -c 'import weasyprint' >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "installing $(SYSTEM_PACKAGES) for WeasyPrint"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(SYSTEM_PACKAGES); \
+	  else \
+	    echo "WeasyPrint cannot load Pango. Install the Debian packages: sudo apt-get install $(SYSTEM_PACKAGES)"; exit 1; \
+	  fi; \
+	fi
+
+demo: setup
+	@$(BIN)/reportgen --output output run --sample; code=$$?; \
+	  if [ $$code -eq 0 ] || [ $$code -eq 3 ]; then \
+	    echo "open output/reports/2025-06-11/brief.html (also brief.pdf, brief.md)"; \
+	  else exit $$code; fi
+
+lint: $(STAMP)
+	$(BIN)/ruff check reportgen tests bench scripts
+
+test: setup lint
+	$(BIN)/python -m pytest -q -p no:cacheprovider -n 2
+
+# Regenerate the golden sample briefs on purpose, after an intended change of output.
+golden: setup
+	$(BIN)/python -m tests.golden
+
+bench: setup
+	$(BIN)/python bench/run_all.py
+
+clean:
+	rm -rf output/reports output/archive.sqlite output/site

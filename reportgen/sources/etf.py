@@ -1,0 +1,342 @@
+"""US spot BTC and ETH ETF net flows: Farside Investors by default, SoSoValue as fallback.
+
+Fetch: Farside's two "all data" pages (full history since launch, so a past date is
+answered from the same page, using rows up to that date only). Farside refuses plain
+clients, so the browser headers are sent; a 403 is reported as a refusal. When Farside
+fails and `REPORTGEN_SOSOVALUE_KEY` is set, SoSoValue's history endpoint is asked instead
+(totals only, no per-fund split).
+
+Parse, for report date D and each asset:
+- a row for D with figures → "reported": per-fund flows, Total, cumulative;
+- D's row is the table's latest and all 0.0 → "not_reported" (Farside's placeholder, not a
+  zero-flow day); funds filled but Total still 0.0 → "partial" (Total withheld);
+- no row for D (weekend) or a holiday row of "-" → "non_trading", showing the last trading
+  day's figures labelled with that day; a weekday with no row yet and no later rows →
+  "not_reported" likewise.
+Cumulative = sum of Farside's daily Total over every day row from the table's first row
+(fund launch, 11 Jan 2024 for BTC, 23 Jul 2024 for ETH) through the day shown; "-" counts
+as 0. Farside's own summary "Total" row is not used: it may disagree with the day rows and
+always covers the whole table, including days after D.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from datetime import date
+from typing import Any, ClassVar, Literal
+
+import httpx
+from pydantic import BaseModel, ConfigDict, Field
+
+from reportgen.errors import FetchError, ParseError
+from reportgen.http import BROWSER_HEADERS, fetch
+from reportgen.models import RawPayload
+from reportgen.sources.base import FetchContext, ParseContext, Source
+from reportgen.sources.farside import FarsideRow, FarsideTable, parse_farside_html
+from reportgen.sources.sosovalue import API_KEY_HEADER, ASSET_TYPES, parse_sosovalue
+
+Asset = Literal["BTC", "ETH"]
+ASSETS: tuple[Asset, ...] = ("BTC", "ETH")
+# Marker header we add to each raw payload so parse knows which asset it holds (SoSoValue
+# answers both assets at the same URL; the request body is not archived).
+ASSET_HEADER = "x-reportgen-asset"
+SOSOVALUE_KEY_ENV = "REPORTGEN_SOSOVALUE_KEY"
+# Farside rounds each cell to 0.1; a Total further than this from the sum of its funds is
+# flagged in the note (the figure shown stays Farside's own).
+TOTAL_TOLERANCE_MUSD = 0.5
+
+
+class EtfConfig(BaseModel):
+    """Config key `etf`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    farside_btc_url: str = "https://farside.co.uk/bitcoin-etf-flow-all-data/"
+    farside_eth_url: str = "https://farside.co.uk/ethereum-etf-flow-all-data/"
+    sosovalue_url: str = "https://api.sosovalue.xyz/openapi/v2/etf/historicalInflowChart"
+    # Ask SoSoValue when Farside fails and the key is present in the environment.
+    sosovalue_fallback: bool = True
+    timeout_s: float = Field(default=30.0, gt=0)
+
+
+class FundFlow(BaseModel):
+    """One fund's net flow for the day shown (US$ m; None = no figure, "-" on Farside)."""
+
+    ticker: str
+    flow_musd: float | None
+    cumulative_musd: float
+
+
+EtfStatus = Literal["reported", "partial", "not_reported", "non_trading", "no_data"]
+
+
+class EtfDay(BaseModel):
+    """One asset's ETF flows as of the report date."""
+
+    asset: Asset
+    status: EtfStatus
+    report_date: date
+    flow_date: date | None = None          # the trading day whose figures are shown
+    funds: list[FundFlow] = []
+    total_musd: float | None = None
+    cumulative_musd: float | None = None   # through flow_date (see module docstring)
+    cumulative_from: date | None = None    # first day row the cumulative includes
+    note: str = ""
+    source: str = "farside"
+    url: str | None = None
+
+
+class EtfFlows(BaseModel):
+    """The ETF section's data: one EtfDay per asset, or why that asset is missing."""
+
+    report_date: date
+    assets: dict[str, EtfDay] = {}
+    unavailable: dict[str, str] = {}
+
+
+def _fmt(day: date) -> str:
+    return f"{day.day} {day:%b %Y}"
+
+
+def _cumulative(rows: list[FarsideRow], tickers: list[str]) -> tuple[float, dict[str, float]]:
+    total = round(sum(r.total or 0.0 for r in rows), 1)
+    per_fund = {t: round(sum(r.flows.get(t) or 0.0 for r in rows), 1) for t in tickers}
+    return total, per_fund
+
+
+def _figures(asset: Asset, report_date: date, table: FarsideTable, shown: list[FarsideRow],
+             status: EtfStatus, note: str, url: str | None, *, withhold_total: bool = False,
+             ) -> EtfDay:
+    row = shown[-1]
+    cum_rows = shown
+    if withhold_total:
+        cum_rows = shown[:-1]  # Farside has not totalled this day yet
+    cum_total, cum_funds = _cumulative(cum_rows, table.tickers)
+    funds = [FundFlow(ticker=t, flow_musd=row.flows.get(t), cumulative_musd=cum_funds[t])
+             for t in table.tickers]
+    total = None if withhold_total else row.total
+    present = [v for v in row.flows.values() if v is not None]
+    if total is not None and present and abs(sum(present) - total) > TOTAL_TOLERANCE_MUSD:
+        note = (note + " " if note else "") + (
+            f"Farside's Total ({total:,.1f}) differs from the sum of the funds "
+            f"({sum(present):,.1f}); Farside's Total is shown."
+        )
+    return EtfDay(
+        asset=asset, status=status, report_date=report_date, flow_date=row.day, funds=funds,
+        total_musd=total, cumulative_musd=cum_total,
+        cumulative_from=table.rows[0].day if table.rows else None, note=note, url=url,
+    )
+
+
+def day_flows(table: FarsideTable, asset: Asset, report_date: date,
+              url: str | None = None) -> EtfDay:
+    """The flows of `asset` for `report_date` from a parsed Farside table (rows after the
+    report date are never used). See the module docstring for the statuses."""
+    upto = [r for r in table.rows if r.day <= report_date]
+    later = any(r.day > report_date for r in table.rows)
+    if not upto:
+        return EtfDay(asset=asset, status="no_data", report_date=report_date, url=url,
+                      note=f"Farside's {asset} table has no row on or before "
+                           f"{_fmt(report_date)} (funds not trading yet).")
+    last = upto[-1]
+    if last.day == report_date and not last.all_dashes():
+        if not later and last.all_zero():
+            traded = [r for r in upto[:-1] if not r.all_dashes()]
+            note = (f"{asset} ETF flows for {_fmt(report_date)} not yet reported by Farside "
+                    "(its row is still all 0.0).")
+            if not traded:
+                return EtfDay(asset=asset, status="not_reported", report_date=report_date,
+                              url=url, note=note)
+            prev = upto[: upto.index(traded[-1]) + 1]
+            return _figures(asset, report_date, table, prev, "not_reported",
+                            note + f" Figures shown are for {_fmt(traded[-1].day)}.", url)
+        if not later and last.total == 0.0 and any(v for v in last.flows.values()):
+            return _figures(asset, report_date, table, upto, "partial",
+                            f"Farside has filled some funds for {_fmt(report_date)} but not "
+                            "its Total yet; figures may change.", url, withhold_total=True)
+        return _figures(asset, report_date, table, upto, "reported", "", url)
+
+    traded = [r for r in upto if not r.all_dashes()]
+    if not traded:
+        return EtfDay(asset=asset, status="no_data", report_date=report_date, url=url,
+                      note=f"No {asset} ETF trading day on or before {_fmt(report_date)}.")
+    shown = upto[: upto.index(traded[-1]) + 1]
+    if last.day == report_date:  # a holiday row of "-"
+        why = f"{_fmt(report_date)} was a US market holiday (no ETF trading)"
+        status: EtfStatus = "non_trading"
+    elif not later and report_date.weekday() < 5:
+        why = f"Farside has not published {asset} ETF flows for {_fmt(report_date)} yet"
+        status = "not_reported"
+    else:
+        kind = "a weekend" if report_date.weekday() >= 5 else "a US market holiday"
+        why = f"{_fmt(report_date)} was {kind} (no ETF trading)"
+        status = "non_trading"
+    note = f"{why}; figures shown are for the last trading day, {_fmt(traded[-1].day)}."
+    return _figures(asset, report_date, table, shown, status, note, url)
+
+
+def sosovalue_day_flows(body: bytes, asset: Asset, report_date: date,
+                        url: str | None = None) -> EtfDay:
+    """The flows of `asset` for `report_date` from a SoSoValue answer (totals only;
+    cumulative is SoSoValue's own cumNetInflow)."""
+    days = [d for d in parse_sosovalue(body, asset=asset) if d.day <= report_date]
+    if not days:
+        return EtfDay(asset=asset, status="no_data", report_date=report_date,
+                      source="sosovalue", url=url,
+                      note=f"SoSoValue has no {asset} day on or before {_fmt(report_date)}.")
+    last = days[-1]
+    note = "SoSoValue gives totals only (no per-fund split)."
+    status: EtfStatus = "reported"
+    if last.day != report_date:
+        status = "non_trading" if report_date.weekday() >= 5 else "not_reported"
+        note = (f"No SoSoValue figure for {_fmt(report_date)}; figures shown are for "
+                f"{_fmt(last.day)}. " + note)
+    return EtfDay(
+        asset=asset, status=status, report_date=report_date, flow_date=last.day,
+        total_musd=round(last.total_musd, 1),
+        cumulative_musd=round(last.cumulative_musd, 1) if last.cumulative_musd is not None
+        else None,
+        cumulative_from=None, note=note, source="sosovalue", url=url,
+    )
+
+
+def _tag(raw: RawPayload, asset: Asset) -> RawPayload:
+    return dataclasses.replace(raw, headers={**raw.headers, ASSET_HEADER: asset})
+
+
+def _asset_of(raw: RawPayload, cfg: EtfConfig) -> Asset | None:
+    tagged = raw.headers.get(ASSET_HEADER)
+    if tagged in ASSETS:
+        return tagged  # type: ignore[return-value]
+    url = str(httpx.URL(raw.url))
+    if url == str(httpx.URL(cfg.farside_btc_url)) or "bitcoin" in url:
+        return "BTC"
+    if url == str(httpx.URL(cfg.farside_eth_url)) or "ethereum" in url:
+        return "ETH"
+    return None
+
+
+def _is_sosovalue(raw: RawPayload, cfg: EtfConfig) -> bool:
+    return str(httpx.URL(raw.url)) == str(httpx.URL(cfg.sosovalue_url)) or "sosovalue" in raw.url
+
+
+def farside_refusal(err: FetchError, url: str) -> FetchError:
+    """Turn a Farside 403 into a message that says what happened; other errors pass."""
+    if err.status != 403:
+        return err
+    new = FetchError(
+        f"Farside refused the request (HTTP 403) for {url}: it blocks non-browser "
+        "clients/datacentre IPs", status=403,
+    )
+    new.raw = err.raw
+    return new
+
+
+class EtfSource(Source):
+    """US spot BTC/ETH ETF flows (Farside, SoSoValue fallback)."""
+
+    name: ClassVar[str] = "etf_farside"
+    title: ClassVar[str] = "US spot ETF flows (Farside Investors)"
+    history: ClassVar[str] = (
+        "Farside's all-data pages hold every trading day since launch; rows up to the "
+        "report date are used"
+    )
+    supports_past: ClassVar[bool] = True
+    required: ClassVar[bool] = False
+
+    def settings(self) -> EtfConfig:
+        """This source's config (key `etf`), defaults when the main config has none."""
+        cfg: Any = getattr(self.config, "etf", None)
+        if isinstance(cfg, EtfConfig):
+            return cfg
+        if isinstance(cfg, dict):
+            return EtfConfig.model_validate(cfg)
+        return EtfConfig()
+
+    def secret_names(self) -> tuple[str, ...]:
+        return (SOSOVALUE_KEY_ENV,)
+
+    def _sosovalue_key(self, ctx: FetchContext) -> str | None:
+        return ctx.secrets.get("sosovalue_key") or None
+
+    async def _farside(self, ctx: FetchContext, cfg: EtfConfig) -> list[RawPayload]:
+        urls: dict[Asset, str] = {"BTC": cfg.farside_btc_url, "ETH": cfg.farside_eth_url}
+        raws: list[RawPayload] = []
+        for asset, url in urls.items():
+            try:
+                async with asyncio.timeout(cfg.timeout_s):
+                    raw = await fetch(ctx.client, self.name, url, headers=BROWSER_HEADERS)
+            except FetchError as err:
+                raise farside_refusal(err, url) from None
+            except TimeoutError:
+                raise FetchError(f"{self.name}: Farside {asset} page timed out after "
+                                 f"{cfg.timeout_s:g} s") from None
+            raws.append(_tag(raw, asset))
+        return raws
+
+    async def _sosovalue(self, ctx: FetchContext, cfg: EtfConfig, key: str) -> list[RawPayload]:
+        raws = []
+        for asset, kind in ASSET_TYPES.items():
+            raw = await fetch(
+                ctx.client, self.name, cfg.sosovalue_url, method="POST",
+                json={"type": kind}, headers={API_KEY_HEADER: key},
+            )
+            raws.append(_tag(raw, asset))  # type: ignore[arg-type]
+        return raws
+
+    async def fetch(self, ctx: FetchContext) -> list[RawPayload]:
+        """Farside's BTC and ETH pages; SoSoValue instead when Farside fails and a key is set.
+
+        Raises FetchError (the Farside one, with its message) when nothing usable came back.
+        """
+        cfg = self.settings()
+        try:
+            return await self._farside(ctx, cfg)
+        except FetchError as farside_err:
+            key = self._sosovalue_key(ctx) if cfg.sosovalue_fallback else None
+            if not key:
+                raise
+            try:
+                raws = await self._sosovalue(ctx, cfg, key)
+            except FetchError as soso_err:
+                err = FetchError(f"{farside_err}; SoSoValue fallback failed too: {soso_err}",
+                                 status=farside_err.status)
+                err.raw = farside_err.raw
+                raise err from None
+            failed = farside_err.raw
+            return ([failed] if isinstance(failed, RawPayload) else []) + raws
+
+    def parse(self, raws: list[RawPayload], ctx: ParseContext) -> EtfFlows:
+        """EtfFlows for ctx.report_date from Farside pages (preferred) or SoSoValue answers."""
+        cfg = self.settings()
+        out = EtfFlows(report_date=ctx.report_date)
+        ok = [r for r in raws if r.status == 200 and r.error is None]
+        for asset in ASSETS:
+            farside = [r for r in ok if not _is_sosovalue(r, cfg) and _asset_of(r, cfg) == asset]
+            soso = [r for r in ok if _is_sosovalue(r, cfg) and _asset_of(r, cfg) == asset]
+            if farside or soso:
+                # One asset's page changing layout must not hide the other asset's figures;
+                # the error text becomes that asset's "unavailable" reason.
+                try:
+                    if farside:
+                        raw = farside[-1]
+                        table = parse_farside_html(raw.text(), label=asset)
+                        out.assets[asset] = day_flows(table, asset, ctx.report_date, raw.url)
+                    else:
+                        raw = soso[-1]
+                        out.assets[asset] = sosovalue_day_flows(
+                            raw.body, asset, ctx.report_date, raw.url)
+                except ParseError as exc:
+                    out.unavailable[asset] = f"{asset} ETF flows unavailable: {exc}"
+            else:
+                failed = [r for r in raws if _asset_of(r, cfg) == asset or _is_sosovalue(r, cfg)]
+                reason = failed[-1].error if failed and failed[-1].error else "no payload"
+                out.unavailable[asset] = f"{asset} ETF flows unavailable: {reason}"
+        if not out.assets:
+            raise ParseError(
+                "ETF flows: no usable payload for BTC or ETH "
+                f"({'; '.join(out.unavailable.values()) or 'no payloads'})"
+            )
+        return out
+
