@@ -66,13 +66,10 @@ def main_options(
     ] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log details.")] = False,
 ) -> None:
+    from reportgen.logs import log_format, setup_logging
+
     STATE.config_path, STATE.output, STATE.verbose = config, output, verbose
-    logging.basicConfig(
-        level=logging.INFO if verbose else logging.WARNING,
-        format="%(levelname)s %(name)s: %(message)s",
-    )
-    for noisy in ("httpx", "httpcore", "fontTools", "weasyprint", "matplotlib"):
-        logging.getLogger(noisy).setLevel(logging.WARNING if verbose else logging.ERROR)
+    setup_logging(verbose=verbose, fmt=log_format())  # config's logging.format: see load()
 
 
 def fail(message: str, code: int) -> NoReturn:
@@ -80,10 +77,15 @@ def fail(message: str, code: int) -> NoReturn:
     raise typer.Exit(code)
 
 
-def load() -> Config:
+def load(log_level: int | None = None) -> Config:
+    """The configuration; also applies its `logging.format` (and `log_level`, for daemons)."""
     from reportgen.config import load_config
+    from reportgen.logs import log_format, setup_logging
 
-    return load_config(STATE.config_path, output=STATE.output)
+    config = load_config(STATE.config_path, output=STATE.output)
+    if log_level is not None or log_format(config.logging.format) != log_format():
+        setup_logging(verbose=STATE.verbose, fmt=log_format(config.logging.format), level=log_level)
+    return config
 
 
 def parse_date(text: str | None) -> date | None:
@@ -173,8 +175,11 @@ def run(
                 config, day, sample=sample, formats=fmts,
                 on_phase=lambda name: status.update(f"{name}…"),
                 on_source=lambda snap: console.print(_source_line(snap)),
+                send=not no_send, publish=not no_publish,
             )
-        return _report_summary(result, console)
+        code = _report_summary(result, console)
+        published_ok = _published_summary(result.published, console)
+        return code if published_ok else EXIT_FAILURE
 
     guarded(body)
 
@@ -230,6 +235,260 @@ def render(date_: DateOption = None, formats: FormatsOption = None) -> None:
                 )
         result = render_day(config, day, formats=parse_formats(formats))
         return _report_summary(result, Console(stderr=True))
+
+    guarded(body)
+
+
+def _published_summary(published: dict[str, Any], console: Any) -> bool:
+    """Print what the publish phase did; False when a channel had failures."""
+    from rich.markup import escape
+
+    ok = True
+    site = published.get("site")
+    if site is not None:
+        for warning in site.warnings:
+            console.print(f"[yellow]warning:[/] {escape(warning)}")
+        console.print(escape(site.summary()))
+    email = published.get("email")
+    if email is not None:
+        console.print(escape(_send_lines(email)))
+        ok = email.ok
+    return ok
+
+
+def _send_lines(report: Any) -> str:
+    lines = [report.summary()]
+    lines += [f"  refused: {addr}: {why}" for addr, why in report.refused.items()]
+    lines += [f"  failed: {addr}: {why}" for addr, why in report.failed.items()]
+    if report.skipped and not report.sent and not report.refused and not report.failed:
+        lines.append(f"  nothing sent: {report.day} was already delivered to every recipient "
+                     "(use --force to send again)")
+    return "\n".join(lines)
+
+
+@app.command()
+def send(
+    date_: DateOption = None,
+    sample: SampleOption = False,
+    to: Annotated[list[str] | None,
+                  typer.Option("--to", help="Recipient (repeatable); default from config.")] = None,
+    dry_run: Annotated[bool,
+                       typer.Option("--dry-run", help="Write reports/D/brief.eml; send nothing.")] = False,
+    force: Annotated[bool,
+                     typer.Option("--force", help="Send again to recipients already served.")] = False,
+) -> None:
+    """Email one date's brief to its recipients (each recipient at most once per date)."""
+    def body() -> int:
+        from rich.console import Console
+        from rich.markup import escape
+
+        from reportgen import sample as sample_data
+        from reportgen.clock import default_clock, today_in
+        from reportgen.publish import send_day
+
+        console = Console(stderr=True)
+        config = load()
+        day = parse_date(date_) or (sample_data.SAMPLE_LAST if sample else
+                                    today_in(config.timezone, default_clock()))
+        report = send_day(config, day, sample=sample, to=to or None, dry_run=dry_run, force=force)
+        for path in report.dry_run_files:
+            console.print(f"dry run: wrote {escape(path)} (nothing sent)")
+        if not dry_run:
+            console.print(escape(_send_lines(report)))
+        return EXIT_OK if report.ok else EXIT_FAILURE
+
+    guarded(body)
+
+
+@app.command()
+def publish() -> None:
+    """Rebuild the static site (output/site) from the rendered reports."""
+    def body() -> int:
+        from rich.console import Console
+        from rich.markup import escape
+
+        from reportgen.publish import build_site
+
+        console = Console(stderr=True)
+        result = build_site(load())
+        for warning in result.warnings:
+            console.print(f"[yellow]warning:[/] {escape(warning)}")
+        console.print(escape(result.summary()))
+        return EXIT_OK
+
+    guarded(body)
+
+
+@app.command()
+def serve(
+    port: Annotated[int, typer.Option("--port", "-p", help="TCP port on 127.0.0.1.")] = 8000,
+) -> None:
+    """Preview the static site on http://127.0.0.1:PORT/ (Ctrl-C to stop)."""
+    def body() -> int:
+        from reportgen.publish import serve as serve_site
+
+        config = load()
+        serve_site(config.output / "site", port=port,
+                   on_ready=lambda url: typer.echo(f"serving {config.output / 'site'} at {url}"))
+        return EXIT_OK
+
+    guarded(body)
+
+
+def _register_plugins() -> None:
+    from reportgen.liquidation.cli import register
+
+    register(app, config_loader=lambda: load().liquidation)
+
+
+_register_plugins()
+
+
+# -- running it every day (reportgen.ops) -------------------------------------------------
+
+
+@app.command()
+def schedule(
+    sample: SampleOption = False,
+    formats: FormatsOption = None,
+    next_: Annotated[int | None, typer.Option("--next", min=1, max=1000,
+                                              help="Print the next N run times and exit.")] = None,
+) -> None:
+    """Run the daily job on the configured schedule until SIGTERM/SIGINT (catching up first)."""
+    def body() -> int:
+        from reportgen.clock import default_clock
+        from reportgen.ops.schedule import DailyJob, next_fire_times, report_day, schedule_zone, serve
+
+        config = load(log_level=None if next_ else logging.INFO)
+        clock = default_clock()
+        if next_:
+            for fire in next_fire_times(config, next_, clock.now()):
+                typer.echo(f"{fire.isoformat()}  ({schedule_zone(config)}) → report "
+                           f"{report_day(config, fire)}")
+            return EXIT_OK
+        serve(config, DailyJob(config, clock=clock, sample=sample, formats=parse_formats(formats)))
+        return EXIT_OK
+
+    guarded(body)
+
+
+@app.command()
+def backfill(
+    from_: Annotated[str, typer.Option("--from", help="First date, YYYY-MM-DD.")],
+    to: Annotated[str, typer.Option("--to", help="Last date, YYYY-MM-DD (inclusive).")],
+    jobs: Annotated[int, typer.Option("--jobs", "-j", min=1, max=64, help="Parallel processes.")] = 1,
+    force: Annotated[bool, typer.Option("--force", help="Redo dates already done.")] = False,
+    sample: SampleOption = False,
+    formats: FormatsOption = None,
+    send: Annotated[bool, typer.Option("--send", help="Also email each brief (off by default).")] = False,
+) -> None:
+    """Produce every date in a range, in parallel; dates already done are skipped."""
+    def body() -> int:
+        from rich.console import Console
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+        from rich.table import Table
+
+        from reportgen.ops.backfill import backfill as run_backfill
+
+        console = Console(stderr=True)
+        config = load(log_level=logging.WARNING)
+        first, last = parse_date(from_), parse_date(to)
+        assert first is not None and last is not None
+        with Progress(TextColumn("backfill"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                      TextColumn("{task.description}"), console=console, transient=True) as bar:
+            task = bar.add_task("", total=None)
+            results = run_backfill(
+                config, first, last, jobs=jobs, force=force, sample=sample,
+                formats=parse_formats(formats), send=send,
+                on_start=lambda n: bar.update(task, total=n),
+                on_result=lambda r: None if r.status == "skipped" else
+                bar.update(task, advance=1, description=f"{r.day} {r.status}"),
+            )
+        table = Table(title=f"Backfill {first} … {last}")
+        for column in ("Date", "Status", "Seconds", "Detail"):
+            table.add_column(column)
+        colour = {"complete": "green", "partial": "yellow", "skipped": "dim", "busy": "yellow",
+                  "failed": "red"}
+        for r in results:
+            table.add_row(str(r.day), f"[{colour.get(r.status, 'white')}]{r.status}[/]",
+                          f"{r.seconds:.2f}" if r.seconds else "", r.detail)
+        console.print(table)
+        if any(r.status in ("failed", "busy") for r in results):
+            return EXIT_FAILURE
+        return EXIT_PARTIAL if any(r.status == "partial" for r in results) else EXIT_OK
+
+    guarded(body)
+
+
+@app.command()
+def sources() -> None:
+    """Check every upstream: enabled, reachable, latency, key present, history support."""
+    def body() -> int:
+        from rich.console import Console
+        from rich.markup import escape
+
+        from reportgen.ops.sources_check import run_checks
+
+        console = Console()
+        checks = run_checks(load())
+        for c in checks:
+            if not c.enabled:
+                reach = f"[dim]disabled: {escape(c.why)}[/]"
+            elif c.reachable:
+                reach = f"[green]reachable[/] HTTP {c.status} {c.latency_ms:.0f} ms"
+            elif c.reachable is None:
+                reach = f"[yellow]not checked[/]: {escape(c.error or '')}"
+            else:
+                reach = f"[red]DOWN[/] {escape(c.error or '')}"
+            keys = ", ".join(f"{k} {'set' if v else 'missing'}" for k, v in c.keys.items()) or "no key"
+            past = "history: " + ("yes" if c.supports_past else "archive only")
+            kind = "required" if c.required else "optional"
+            console.print(f"{c.name:<12} {kind:<8} {reach} · {keys} · {past} ({escape(c.history)})",
+                          soft_wrap=True)
+        down = [c.name for c in checks if c.down]
+        if down:
+            console.print(f"[red]required upstream down: {', '.join(down)}[/]")
+            return EXIT_FAILURE
+        return EXIT_OK
+
+    guarded(body)
+
+
+@app.command()
+def status(days: Annotated[int, typer.Option("--days", "-n", min=1, help="How many days back.")] = 14,
+           ) -> None:
+    """Show recent runs: start, end, status, per-section and per-channel outcome."""
+    def body() -> int:
+        from datetime import timedelta
+
+        from rich.console import Console
+        from rich.table import Table
+
+        from reportgen.archive import Archive
+        from reportgen.clock import default_clock, today_in
+        from reportgen.ops.locks import is_locked
+
+        config = load()
+        since = today_in(config.timezone, default_clock()) - timedelta(days=days)
+        with Archive(config.archive_path) as archive:
+            runs = archive.runs(since)
+        table = Table(title=f"Runs since {since} ({config.archive_path})")
+        for column in ("Date", "Started", "Ended", "Status", "Sections", "Channels"):
+            table.add_column(column)
+        for r in runs:
+            state = r["status"]
+            day = date.fromisoformat(r["report_date"])
+            if state == "running" and not is_locked(config.output, day):
+                state = "interrupted"  # no process holds the date: it died mid-run
+            ok = sum(1 for v in r["sections"].values() if v == "ok")
+            sections = f"{ok}/{len(r['sections'])} ok" if r["sections"] else ""
+            channels = ", ".join(
+                f"{k}:{v.get('status', '?') if isinstance(v, dict) else v}" for k, v in r["channels"].items()
+            )
+            table.add_row(str(day), r["started_at"][:19], (r["finished_at"] or "")[:19],
+                          state + (" (sample)" if r["sample"] else ""), sections, channels)
+        Console().print(table)
+        return EXIT_OK
 
     guarded(body)
 

@@ -62,7 +62,8 @@ async def _collect_one(source: Source, ctx: FetchContext, archive: Archive,
         return existing
 
     if options.sample:
-        raws = sample_data.load_raws(source.name, day)
+        raws = [raw for folder in (source.sample_sources or (source.name,))
+                for raw in sample_data.load_raws(folder, day)]
         if not raws:
             return SourceSnapshot.unavailable(
                 source.name, day, f"the bundled sample has no {source.title} data for {day}",

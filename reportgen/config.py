@@ -21,6 +21,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from reportgen.errors import ConfigError
+from reportgen.liquidation.config import LiqConfig
 from reportgen.sources.etf import EtfConfig
 from reportgen.sources.news import NewsConfig
 
@@ -163,16 +164,66 @@ class SiteSettings(Strict):
         return None if value is None else _check_url(value).rstrip("/") + "/"
 
 
+class ScheduleSettings(Strict):
+    """`reportgen schedule` (reportgen.ops.schedule): when the daily run fires, and how it
+    catches up and shares the output folder with other processes."""
+
+    time: str = Field("07:00", description="HH:MM, local time in `timezone`, of the daily run")
+    timezone: str | None = Field(None, description="zone of `time`/`cron` (default: the report zone)")
+    cron: str | None = Field(None, description="crontab expression (5 fields); overrides `time`")
+    catch_up_days: int = Field(3, ge=0, le=60, description="missed report days re-run on start-up")
+    misfire_grace_time_s: int = Field(3600, ge=1, le=86400, description="how late a run may still start")
+    lock_wait_s: float = Field(0, ge=0, le=86400,
+                               description="wait this long for another process's date lock (0: refuse)")
+
+    @field_validator("time")
+    @classmethod
+    def _hh_mm(cls, value: str) -> str:
+        hour, _, minute = value.partition(":")
+        if not (hour.isdigit() and minute.isdigit() and int(hour) < 24 and int(minute) < 60):
+            raise ValueError(f"{value!r} is not a time: use HH:MM, e.g. 07:00")
+        return f"{int(hour):02d}:{int(minute):02d}"
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                ZoneInfo(value)
+            except (ZoneInfoNotFoundError, ValueError):
+                raise ValueError(f"unknown time zone {value!r} (use an IANA name)") from None
+        return value
+
+    @field_validator("cron")
+    @classmethod
+    def _crontab(cls, value: str | None) -> str | None:
+        if value is not None:
+            from apscheduler.triggers.cron import CronTrigger  # only when a cron line is set
+
+            try:
+                CronTrigger.from_crontab(value)
+            except ValueError as exc:
+                raise ValueError(f"{value!r} is not a crontab expression: {exc}") from None
+        return value
+
+
+class LoggingSettings(Strict):
+    format: Literal["text", "json"] = Field("text", description="json: one JSON object a line")
+
+
 class Config(Strict):
     timezone: str = "UTC"
     output: Path = Path("output")
     http: HttpSettings = HttpSettings()
     report: ReportSettings = ReportSettings()
     sources: SourcesSettings = SourcesSettings()
+    liquidation: LiqConfig = LiqConfig()
     etf: EtfConfig = EtfConfig()
     news: NewsConfig = NewsConfig()
     email: EmailSettings = EmailSettings()
     site: SiteSettings = SiteSettings()
+    schedule: ScheduleSettings = ScheduleSettings()
+    logging: LoggingSettings = LoggingSettings()
 
     @field_validator("timezone")
     @classmethod

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from reportgen import sample as sample_data
 from reportgen.archive import Archive
@@ -24,6 +25,7 @@ from reportgen.collect import CollectOptions, collect
 from reportgen.config import Config, secrets_from_env
 from reportgen.errors import UsageError
 from reportgen.models import SourceSnapshot
+from reportgen.ops.guard import day_guard
 from reportgen.render import render_brief
 from reportgen.sections import extra_sections
 from reportgen.writer import OutputWriter
@@ -41,6 +43,7 @@ class RunResult:
     snapshots: dict[str, SourceSnapshot]
     seconds: dict[str, float] = field(default_factory=dict)
     phases: list[str] = field(default_factory=list)
+    published: dict[str, Any] = field(default_factory=dict)  # channel → its report
 
     @property
     def complete(self) -> bool:
@@ -93,6 +96,17 @@ def _generated_at(snapshots: dict[str, SourceSnapshot], clock: Clock) -> datetim
     return max(stamps) if stamps else clock.now()
 
 
+def _render(config: Config, day: date, brief: Brief, writer: OutputWriter,
+            formats: list[str] | None) -> list[Path]:
+    """Charts first (the HTML and PDF embed them), then the brief in each format."""
+    from reportgen.render.charts import render_liquidation_charts
+
+    with Archive(config.archive_path) as archive:
+        charts = render_liquidation_charts(config, day, archive, writer, report_dir(day))
+    return charts + render_brief(brief, writer, report_dir(day),
+                                 formats or list(config.report.formats))
+
+
 def render_day(config: Config, day: date, *, clock: Clock | None = None,
                formats: list[str] | None = None) -> RunResult:
     """Build and render `day` from the archive alone: never touches the network."""
@@ -103,7 +117,7 @@ def render_day(config: Config, day: date, *, clock: Clock | None = None,
         snapshots = archive.snapshots(day)
     built = time.perf_counter()
     writer = OutputWriter(config.output)
-    files = render_brief(brief, writer, report_dir(day), formats or list(config.report.formats))
+    files = _render(config, day, brief, writer, formats)
     return RunResult(day=day, brief=brief, files=files, snapshots=snapshots,
                      seconds={"build": built - started, "render": time.perf_counter() - built},
                      phases=["build", "render"])
@@ -113,17 +127,37 @@ def run(config: Config, day: date | None = None, *, sample: bool = False,
         formats: list[str] | None = None, clock: Clock | None = None,
         options: CollectOptions | None = None,
         on_phase: Callable[[str], None] | None = None,
-        on_source: Callable[[SourceSnapshot], None] | None = None) -> RunResult:
-    """The whole daily job for one date: collect → archive → build → render (→ publish)."""
+        on_source: Callable[[SourceSnapshot], None] | None = None,
+        send: bool = True, publish: bool = True) -> RunResult:
+    """The whole daily job for one date: collect → archive → build → render (→ publish).
+
+    Publish runs only for the channels enabled in config (`email.enabled`, `site.enabled`)
+    and not switched off here (`send=False` is --no-send, `publish=False` --no-publish)."""
     clock = clock or default_clock()
     if day is None:
         day = sample_data.SAMPLE_LAST if sample else today_in(config.timezone, clock)
     check_date(day, config, clock, sample=sample)
+    # One process per date (output/locks/<date>.lock), leftovers of a killed run swept, and
+    # a row in the archive's runs table: see reportgen.ops.guard.
+    with day_guard(config, day, sample=sample, report_dir=report_dir(day)) as record:
+        result = _run_locked(config, day, sample=sample, formats=formats, clock=clock,
+                             options=options, on_phase=on_phase, on_source=on_source,
+                             send=send, publish=publish)
+        record.finish(result)
+    return result
+
+
+def _run_locked(config: Config, day: date, *, sample: bool, formats: list[str] | None,
+                clock: Clock, options: CollectOptions | None,
+                on_phase: Callable[[str], None] | None,
+                on_source: Callable[[SourceSnapshot], None] | None,
+                send: bool, publish: bool) -> RunResult:
     seconds: dict[str, float] = {}
     phases: list[str] = []
 
     def phase(name: str) -> float:
         phases.append(name)
+        log.info("%s: %s", day, name)
         if on_phase:
             on_phase(name)
         return time.perf_counter()
@@ -143,8 +177,17 @@ def run(config: Config, day: date | None = None, *, sample: bool = False,
         seconds["build"] = time.perf_counter() - start
     start = phase("render")
     writer = OutputWriter(config.output)
-    files = render_brief(brief, writer, report_dir(day), formats or list(config.report.formats))
+    files = _render(config, day, brief, writer, formats)
     seconds["render"] = time.perf_counter() - start
     log.info("%s: %d files, %d sections unavailable", day, len(files), len(brief.unavailable))
+    published: dict[str, Any] = {}
+    send = send and config.email.enabled
+    publish = publish and config.site.enabled
+    if send or publish:
+        from reportgen.publish.phase import publish_phase
+
+        start = phase("publish")
+        published = publish_phase(config, brief, send=send, site=publish, clock=clock)
+        seconds["publish"] = time.perf_counter() - start
     return RunResult(day=day, brief=brief, files=files, snapshots=snapshots, seconds=seconds,
-                     phases=phases)
+                     phases=phases, published=published)

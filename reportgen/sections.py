@@ -92,9 +92,55 @@ def _news_section(kind: str) -> Builder:
     return build
 
 
+def liquidation_section(day: date, snap: SourceSnapshot | None, refs: _Refs) -> Section:
+    """Both maps per symbol (CEX estimate, Hyperliquid positions), the heatmap, and words."""
+    title = SECTION_TITLES["liquidation"]
+    if snap is None or not snap.ok:
+        return Section(id="liquidation", title=title, reason=_reason(day, snap, "Liquidation map"))
+    ref = refs.get(snap)
+    maps: list[dict[str, Any]] = []
+    for symbol, result in snap.data.get("symbols", {}).items():
+        sym = symbol.lower()
+        captions = result.get("captions", {})
+        for kind, label in (("cex", "estimated from open interest"),
+                            ("hyperliquid", "reported positions")):
+            summary = result.get(kind)
+            if summary is None:
+                why = result.get("unavailable", {}).get(kind) or "; ".join(
+                    f"{k}: {v}" for k, v in result.get("unavailable", {}).items()) or "no data"
+                maps.append({"title": f"{symbol} · {'CEX' if kind == 'cex' else 'Hyperliquid'} · {label}",
+                             "chart": None, "alt": "", "caption": None, "lines": [],
+                             "reason": f"unavailable for {day}: {why}"})
+                continue
+            venue = summary.get("venue", kind)
+            maps.append({
+                "title": f"{symbol} liquidation map · {venue} · {label}",
+                "chart": f"charts/liqmap_{sym}_{kind}.svg",
+                "png": f"charts/liqmap_{sym}_{kind}.png",
+                "alt": (f"{symbol} liquidation map ({venue}): US$ notional of longs below and "
+                        f"shorts above the mark price {summary.get('mark_price')}"),
+                "caption": captions.get(kind), "lines": summary.get("sentences", []),
+                "reason": None,
+            })
+            if kind == "cex":
+                maps.append({
+                    "title": f"{symbol} estimated liquidation levels over time · {venue}",
+                    "chart": f"charts/liqheat_{sym}.svg", "png": f"charts/liqheat_{sym}.png",
+                    "alt": f"Heatmap of estimated {symbol} liquidation levels by time and price",
+                    "caption": None, "lines": [], "reason": None,
+                })
+    if not maps:
+        return Section(id="liquidation", title=title,
+                       reason=f"unavailable for {day}: no symbol configured", source=ref)
+    text = ["The CEX map is a model estimate in US$ notional (not a unitless intensity); the "
+            "Hyperliquid map sums the venue's own liquidation prices for the accounts covered."]
+    return Section(id="liquidation", title=title, data={"maps": maps}, text=text, source=ref)
+
+
 def extra_sections(config: Config) -> dict[str, tuple[str, Builder]]:
     """Section id → (archive source name, builder)."""
     return {
+        "liquidation": ("liquidation", liquidation_section),
         "etf": ("etf_farside", etf_section),
         "macro": ("news", _news_section("macro")),
         "highlights": ("news", _news_section("highlights")),

@@ -1,7 +1,7 @@
 """PDF from print-styled HTML with WeasyPrint (imported lazily: it is slow to import).
 
 WeasyPrint resolves every URL in the document through `url_fetcher`. Ours serves only
-files inside an allow-list of folders (the package's own assets and the report's own folder,
+inline `data:` URIs and files inside an allow-list of folders (the package's own assets and the report's own folder,
 for its charts) and refuses everything else — no `file://` path or network URL coming from a
 template or a feed item can leak into a PDF or make the renderer reach the network.
 """
@@ -9,7 +9,6 @@ template or a feed item can leak into a PDF or make the renderer reach the netwo
 from __future__ import annotations
 
 import mimetypes
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
@@ -17,21 +16,29 @@ from urllib.parse import unquote, urlparse
 from reportgen.errors import RenderError
 
 
-def safe_url_fetcher(allowed: list[Path]) -> Callable[[str], dict[str, Any]]:
+def safe_url_fetcher(allowed: list[Path]) -> Any:
+    """A WeasyPrint URLFetcher (WeasyPrint ≥ 70 wants a URLFetcher subclass, not a function)
+    that serves files under `allowed` and raises ValueError for anything else."""
+    from weasyprint.urls import URLFetcher, URLFetcherResponse
+
     roots = [p.resolve() for p in allowed]
 
-    def fetch(url: str, *args: Any, **kwargs: Any) -> dict[str, Any]:
-        parsed = urlparse(url)
-        if parsed.scheme != "file":
-            raise ValueError(f"blocked non-local resource in PDF: {url[:80]}")
-        path = Path(unquote(parsed.path)).resolve()
-        if not any(path == root or root in path.parents for root in roots) or not path.is_file():
-            raise ValueError(f"blocked resource outside the report's assets: {url[:80]}")
-        mime, _ = mimetypes.guess_type(path.name)
-        return {"string": path.read_bytes(), "mime_type": mime or "application/octet-stream",
-                "redirected_url": url}
+    class SafeURLFetcher(URLFetcher):
+        def fetch(self, url: str, headers: Any = None) -> URLFetcherResponse:
+            parsed = urlparse(url)
+            if parsed.scheme == "data":  # inline (matplotlib embeds rasters in SVG): no I/O
+                return super().fetch(url, headers)
+            if parsed.scheme != "file":
+                raise ValueError(f"blocked non-local resource in PDF: {url[:80]}")
+            path = Path(unquote(parsed.path)).resolve()
+            inside = any(path == root or root in path.parents for root in roots)
+            if not inside or not path.is_file():
+                raise ValueError(f"blocked resource outside the report's assets: {url[:80]}")
+            mime, _ = mimetypes.guess_type(path.name)
+            return URLFetcherResponse(url, body=path.read_bytes(),
+                                      headers={"Content-Type": mime or "application/octet-stream"})
 
-    return fetch
+    return SafeURLFetcher(allowed_protocols=("file", "data"))
 
 
 def html_to_pdf(html: str, base_dir: Path, allowed: list[Path], stylesheets: list[Path]) -> bytes:

@@ -14,6 +14,7 @@ from reportgen.sources.coingecko import CoinGeckoGlobal
 from reportgen.sources.etf import EtfSource
 from reportgen.sources.feargreed import FearGreedSource
 from reportgen.sources.gas import GasSource
+from reportgen.sources.liquidation import LiquidationSource
 from reportgen.sources.news import NewsSource
 from reportgen.sources.stablecoins import StablecoinSource
 
@@ -26,6 +27,7 @@ SOURCE_CLASSES: list[type[Source]] = [
     AltSeasonSource,
     FearGreedSource,
     StablecoinSource,
+    LiquidationSource,
     EtfSource,
     NewsSource,
 ]

@@ -55,6 +55,8 @@ class Source(ABC):
     history: ClassVar[str]         # how a past date is answered, in words
     supports_past: ClassVar[bool]  # False: a past date comes only from the archive
     required: ClassVar[bool] = True  # `reportgen sources` fails when a required one is down
+    # Folders of the bundled sample holding this source's payloads (default: its name).
+    sample_sources: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, config: Config) -> None:
         self.config = config

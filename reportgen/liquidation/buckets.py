@@ -1,0 +1,117 @@
+"""Price buckets: the map both sources share (price_low = floor(p / size) × size).
+
+A `LiqMap` is a dense run of buckets starting at bucket index `k0`, with long and short
+notional per bucket and per tier (leverage tier for the estimate, leverage band for
+Hyperliquid). Dense arrays keep sums and cumulative curves one numpy call each.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import numpy as np
+
+
+def bucket_index(price: Any, size: float) -> Any:
+    """floor(price / size), robust to float error (0.3 / 0.1 must land in bucket 3).
+
+    Prices are decimal strings upstream; a relative nudge of 1e-12 puts a price that sits on
+    a bucket edge in decimal (but a hair below it in binary) into the bucket it names.
+    """
+    p = np.asarray(price, dtype=float)
+    out = np.floor(p / size * (1 + 1e-12)).astype(np.int64)
+    return int(out) if out.ndim == 0 else out
+
+
+@dataclass
+class LiqMap:
+    """Liquidation notional (US$) per price bucket, side and tier."""
+
+    symbol: str
+    venue: str                       # "binance+bybit+okx", "hyperliquid", …
+    kind: str                        # "estimated" or "reported"
+    mark_price: float
+    bucket_size: float
+    k0: int
+    tiers: tuple[str, ...]
+    long_by_tier: np.ndarray         # (n_buckets, n_tiers)
+    short_by_tier: np.ndarray
+    no_liquidation_price_usd: float = 0.0
+    beyond_range_long_usd: float = 0.0
+    beyond_range_short_usd: float = 0.0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def n(self) -> int:
+        return int(self.long_by_tier.shape[0])
+
+    @property
+    def long_usd(self) -> np.ndarray:
+        return self.long_by_tier.sum(axis=1)
+
+    @property
+    def short_usd(self) -> np.ndarray:
+        return self.short_by_tier.sum(axis=1)
+
+    @property
+    def price_low(self) -> np.ndarray:
+        return (self.k0 + np.arange(self.n)) * self.bucket_size
+
+    @property
+    def mark_index(self) -> int:
+        """Row of the bucket holding the mark price (may lie outside 0..n-1)."""
+        return bucket_index(self.mark_price, self.bucket_size) - self.k0
+
+
+def empty_map(symbol: str, venue: str, kind: str, mark: float, size: float,
+              tiers: tuple[str, ...]) -> LiqMap:
+    """A map with one empty bucket at the mark (nothing to show, still well-formed)."""
+    k = bucket_index(mark, size)
+    z = np.zeros((1, len(tiers)))
+    return LiqMap(symbol, venue, kind, mark, size, k, tiers, z, z.copy())
+
+
+def combine(maps: list[LiqMap], venue: str, mark_price: float) -> LiqMap:
+    """Sum maps of one symbol (same bucket size and tiers) onto one grid. Each venue's data
+    enters once: callers pass one map per venue."""
+    if not maps:
+        raise ValueError("combine needs at least one map")
+    size, tiers = maps[0].bucket_size, maps[0].tiers
+    if any(m.bucket_size != size or m.tiers != tiers for m in maps):
+        raise ValueError("maps to combine must share bucket size and tiers")
+    k0 = min(m.k0 for m in maps)
+    k1 = max(m.k0 + m.n for m in maps)
+    long_ = np.zeros((k1 - k0, len(tiers)))
+    short = np.zeros_like(long_)
+    for m in maps:
+        long_[m.k0 - k0: m.k0 - k0 + m.n] += m.long_by_tier
+        short[m.k0 - k0: m.k0 - k0 + m.n] += m.short_by_tier
+    return LiqMap(
+        maps[0].symbol, venue, maps[0].kind, mark_price, size, k0, tiers, long_, short,
+        no_liquidation_price_usd=sum(m.no_liquidation_price_usd for m in maps),
+        beyond_range_long_usd=sum(m.beyond_range_long_usd for m in maps),
+        beyond_range_short_usd=sum(m.beyond_range_short_usd for m in maps),
+    )
+
+
+def clip_to_range(m: LiqMap, range_pct: float) -> LiqMap:
+    """Keep buckets within mark ± range_pct; what lies beyond goes to the beyond-range totals
+    (a short liquidating at 5× the mark would otherwise stretch the axis)."""
+    lo = bucket_index(m.mark_price * (1 - range_pct), m.bucket_size) - m.k0
+    hi = bucket_index(m.mark_price * (1 + range_pct), m.bucket_size) - m.k0 + 1
+    lo_c, hi_c = max(lo, 0), min(hi, m.n)
+    if lo_c >= hi_c:
+        return replace(
+            m, k0=m.k0 + lo, long_by_tier=np.zeros((max(hi - lo, 1), len(m.tiers))),
+            short_by_tier=np.zeros((max(hi - lo, 1), len(m.tiers))),
+            beyond_range_long_usd=m.beyond_range_long_usd + float(m.long_by_tier.sum()),
+            beyond_range_short_usd=m.beyond_range_short_usd + float(m.short_by_tier.sum()),
+        )
+    keep_l, keep_s = m.long_by_tier[lo_c:hi_c], m.short_by_tier[lo_c:hi_c]
+    return replace(
+        m, k0=m.k0 + lo_c, long_by_tier=keep_l.copy(), short_by_tier=keep_s.copy(),
+        beyond_range_long_usd=m.beyond_range_long_usd + float(m.long_by_tier.sum() - keep_l.sum()),
+        beyond_range_short_usd=m.beyond_range_short_usd
+        + float(m.short_by_tier.sum() - keep_s.sum()),
+    )

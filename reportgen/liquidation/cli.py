@@ -1,0 +1,56 @@
+"""The typer wrapper of `reportgen liqmap`; call `register(app)` from reportgen.cli.
+
+Imports of numpy/matplotlib happen inside the command, so `reportgen --help` stays fast.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+
+def register(app: typer.Typer, config_loader: Any = None) -> None:
+    """Add `liqmap` to `app`. `config_loader()` may return the LiqConfig to use (the main
+    config's `liquidation` section); without it the defaults apply."""
+
+    @app.command("liqmap")
+    def liqmap(
+        symbol: Annotated[str, typer.Option(help="Base coin, e.g. BTC or ETH.")] = "BTC",
+        venue: Annotated[str, typer.Option(help="cex (estimated), hyperliquid (reported) "
+                                                "or all.")] = "all",
+        date_: Annotated[str | None, typer.Option("--date", help="Day YYYY-MM-DD (sample "
+                                                  "days use the bundled sample).")] = None,
+        bucket: Annotated[float | None, typer.Option(help="Bucket size in US$.")] = None,
+        json_file: Annotated[Path | None, typer.Option("--json", help="Write the map JSON "
+                                                       "here.")] = None,
+        chart: Annotated[Path | None, typer.Option(help="Write the chart (.svg/.png/.pdf).")]
+        = None,
+        check_against: Annotated[Path | None, typer.Option(
+            help="Recorded liquidation events (Binance forceOrder / Bybit allLiquidation / "
+                 "OKX liquidation-orders) to score the map against.")] = None,
+        positions: Annotated[Path | None, typer.Option(
+            help="Saved clearinghouseState responses (JSON array); needs --venue "
+                 "hyperliquid and --mark.")] = None,
+        mark: Annotated[float | None, typer.Option(help="Mark price for --positions.")] = None,
+    ) -> None:
+        """Liquidation map: estimated CEX levels and Hyperliquid's reported positions."""
+        from reportgen.errors import UsageError
+        from reportgen.liquidation.command import run_liqmap
+
+        try:
+            day = date.fromisoformat(date_) if date_ else None
+        except ValueError:
+            raise typer.BadParameter(f"--date must be YYYY-MM-DD, got {date_!r}") from None
+        config = config_loader() if config_loader else None
+        try:
+            outcome = run_liqmap(symbol=symbol, venue=venue, day=day, bucket=bucket,
+                                 json_path=json_file, chart_path=chart,
+                                 check_against=check_against, positions=positions, mark=mark,
+                                 config=config, echo=typer.echo)
+        except UsageError as exc:
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(2) from None
+        raise typer.Exit(outcome.exit_code)

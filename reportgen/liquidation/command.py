@@ -1,0 +1,202 @@
+"""Body of `reportgen liqmap` as a library function: plain arguments in, outcome out.
+
+    reportgen liqmap --symbol BTC --venue cex|hyperliquid|all [--date D] [--bucket USD]
+                     [--json FILE] [--chart FILE.svg|.png|.pdf] [--check-against EVENTS]
+    reportgen liqmap --venue hyperliquid --positions FILE --mark PRICE --symbol BTC
+                     [--bucket USD] [--json FILE] [--chart FILE]
+
+Data: `raws_by_source` when the caller has them (archive); else the bundled sample for
+sample days; else a live fetch. Exit code 0 = map made, 1 = no map (data unavailable);
+bad input raises UsageError (exit 2 at the CLI edge).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
+from typing import Any
+
+from reportgen.errors import ParseError, UsageError
+from reportgen.liquidation.config import LiqConfig
+from reportgen.liquidation.hyperliquid import aggregate, arrays_from_states
+from reportgen.liquidation.section import (
+    SOURCES,
+    LiquidationResult,
+    build_liquidation_section,
+    hl_caption,
+)
+from reportgen.liquidation.summary import MapSummary, summarise
+from reportgen.models import RawPayload
+
+VENUE_CHOICES = ("cex", "hyperliquid", "all")
+
+
+@dataclass
+class LiqmapOutcome:
+    """What the command did: exit code, the maps, the check report, files written."""
+
+    exit_code: int
+    result: LiquidationResult | None = None
+    check: dict[str, Any] | None = None
+    written: list[Path] = field(default_factory=list)
+    lines: list[str] = field(default_factory=list)
+
+
+def _config_for(config: LiqConfig, symbol: str, venue: str, bucket: float | None) -> LiqConfig:
+    update: dict[str, Any] = {}
+    if bucket is not None:
+        if bucket <= 0:
+            raise UsageError(f"--bucket must be a positive US$ amount, got {bucket}")
+        update["bucket_size"] = {**config.bucket_size, symbol: float(bucket)}
+    if venue == "cex":
+        update["hyperliquid"] = False
+    elif venue == "hyperliquid":
+        update["venues"] = []
+    return config.model_copy(update=update)
+
+
+def load_raws_for(config: LiqConfig, day: date | None, now: datetime) -> tuple[
+        dict[str, list[RawPayload]], datetime]:
+    """Payloads for `day` (sample days from the bundled sample, else live) and their as-of."""
+    from reportgen import sample
+
+    if day is not None and sample.has_day(day):
+        raws = {src: sample.load_raws(src, day) for src in SOURCES.values()}
+        return raws, sample.fetched_at(day)
+    if day is not None and day < now.date():
+        raise UsageError(
+            f"{day} is in the past: live endpoints give only the current state "
+            f"(the bundled sample covers {sample.SAMPLE_FIRST} … {sample.SAMPLE_LAST})"
+        )
+    from reportgen.http import make_client
+    from reportgen.liquidation.fetch import fetch_all
+
+    async def go() -> dict[str, list[RawPayload]]:
+        async with make_client() as client:
+            return await fetch_all(client, config, now)
+
+    return asyncio.run(go()), now
+
+
+def positions_map(positions_file: Path, symbol: str, mark: float, config: LiqConfig,
+                  as_of: datetime | None = None) -> MapSummary:
+    """The Hyperliquid map from saved clearinghouseState responses (a JSON array)."""
+    try:
+        states = json.loads(Path(positions_file).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise UsageError(f"--positions {positions_file}: cannot read JSON ({exc})") from None
+    if isinstance(states, dict):
+        states = [states]
+    if not isinstance(states, list) or not all(isinstance(s, dict) for s in states):
+        raise UsageError("--positions must hold a JSON array of clearinghouseState responses")
+    try:
+        pos = arrays_from_states(states, symbol)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise UsageError(f"--positions: not clearinghouseState responses ({exc!r})") from None
+    size = config.bucket_for(symbol, mark)
+    m = aggregate(pos, symbol, mark, size, config.range_pct, accounts=len(states))
+    return summarise(m, as_of=as_of, cluster_buckets=config.cluster_buckets,
+                     cascade_pcts=config.cascade_pcts, coverage=m.extra)
+
+
+def run_liqmap(
+    *,
+    symbol: str,
+    venue: str = "all",
+    day: date | None = None,
+    bucket: float | None = None,
+    json_path: Path | None = None,
+    chart_path: Path | None = None,
+    check_against: Path | None = None,
+    positions: Path | None = None,
+    mark: float | None = None,
+    config: LiqConfig | None = None,
+    raws_by_source: dict[str, list[RawPayload]] | None = None,
+    as_of: datetime | None = None,
+    now: datetime | None = None,
+    echo: Callable[[str], None] = print,
+) -> LiqmapOutcome:
+    """Build, print and optionally save the liquidation map(s) of one symbol."""
+    symbol = symbol.strip().upper()
+    if venue not in VENUE_CHOICES:
+        raise UsageError(f"--venue must be one of {', '.join(VENUE_CHOICES)}, got {venue!r}")
+    if chart_path is not None and chart_path.suffix.lower() not in (".svg", ".png", ".pdf"):
+        raise UsageError(f"--chart must end in .svg, .png or .pdf, got {chart_path.name}")
+    cfg = _config_for(config or LiqConfig(), symbol, venue, bucket)
+    now = now or datetime.now(UTC)
+    outcome = LiqmapOutcome(exit_code=0)
+
+    if positions is not None:
+        if venue != "hyperliquid":
+            raise UsageError("--positions needs --venue hyperliquid")
+        if mark is None or mark <= 0:
+            raise UsageError("--positions needs --mark PRICE (the current mark price)")
+        summary = positions_map(positions, symbol, mark, cfg, as_of)
+        result = LiquidationResult(symbol=symbol, as_of=as_of or now, hyperliquid=summary,
+                                   captions={"hyperliquid": hl_caption(summary)})
+    else:
+        if mark is not None:
+            raise UsageError("--mark goes with --positions only")
+        if raws_by_source is None:
+            raws_by_source, fetched = load_raws_for(cfg, day, now)
+            as_of = as_of or fetched
+        elif as_of is None:
+            as_of = (datetime.combine(day, time(0), tzinfo=UTC) + timedelta(days=1)
+                     if day else now)
+        result = build_liquidation_section(raws_by_source, symbol, cfg, as_of)
+    outcome.result = result
+    maps = [m for m in (result.cex, result.hyperliquid) if m is not None]
+    for reason_key, reason in result.unavailable.items():
+        outcome.lines.append(f"{reason_key}: unavailable ({reason})")
+    if not maps:
+        outcome.exit_code = 1
+        outcome.lines.append(f"No liquidation map for {symbol}.")
+        for line in outcome.lines:
+            echo(line)
+        return outcome
+    for m in maps:
+        outcome.lines.append(f"{symbol} · {m.venue} · {m.kind} · mark {m.mark_price:,.2f}")
+        outcome.lines += [f"  {s}" for s in m.sentences]
+
+    if check_against is not None:
+        from reportgen.liquidation.check import check_against as check_fn
+        from reportgen.liquidation.check import parse_events
+
+        try:
+            events = parse_events(Path(check_against).read_text(encoding="utf-8"),
+                                  cfg.okx_contract_value)
+        except OSError as exc:
+            raise UsageError(f"--check-against {check_against}: {exc}") from None
+        except ParseError as exc:
+            raise UsageError(f"--check-against {check_against}: {exc}") from None
+        target = result.cex if venue != "hyperliquid" and result.cex else maps[0]
+        report = check_fn(target, events, cfg.check_level_floor)
+        outcome.check = report.model_dump(mode="json")
+        outcome.lines.append(f"Check against {Path(check_against).name}: {report.text}")
+
+    if json_path is not None:
+        # one map: the map's own JSON; both: the whole result ({"cex": …, "hyperliquid": …})
+        chosen: Any = result if venue == "all" else maps[0]
+        payload: dict[str, Any] = chosen.model_dump(mode="json")
+        if outcome.check is not None:
+            payload["check"] = outcome.check
+        json_path.parent.mkdir(parents=True, exist_ok=True)
+        json_path.write_text(json.dumps(payload, indent=1) + "\n", encoding="utf-8")
+        outcome.written.append(json_path)
+    if chart_path is not None:
+        from reportgen.liquidation.chart import render_map
+
+        for i, m in enumerate(maps):
+            path = chart_path if i == 0 else chart_path.with_name(
+                f"{chart_path.stem}_{m.venue}{chart_path.suffix}")
+            key = "hyperliquid" if m.venue == "hyperliquid" else "cex"
+            outcome.written.append(render_map(m, path, result.captions.get(key, "")))
+    for path in outcome.written:
+        outcome.lines.append(f"wrote {path}")
+    for line in outcome.lines:
+        echo(line)
+    return outcome

@@ -1,0 +1,76 @@
+"""The liquidation map's inputs as one source: open-interest history and klines from
+Binance, Bybit and OKX, Hyperliquid mark prices and account positions.
+
+Payloads are archived under their venue's name (liq_binance, liq_bybit, liq_okx,
+liq_hyperliquid) so a past day's map can be redrawn exactly; the snapshot holds the parsed
+maps per symbol (buckets, clusters, cascade, captions). The heavy modelling lives in
+`reportgen.liquidation`.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any, ClassVar
+
+from pydantic import BaseModel
+
+from reportgen.clock import day_end
+from reportgen.errors import FetchError
+from reportgen.models import RawPayload
+from reportgen.sources.base import FetchContext, ParseContext, Source
+
+VENUE_SOURCES = ("liq_binance", "liq_bybit", "liq_okx", "liq_hyperliquid")
+
+
+class LiquidationMaps(BaseModel):
+    symbols: dict[str, dict[str, Any]]
+
+
+def group_by_source(raws: list[RawPayload]) -> dict[str, list[RawPayload]]:
+    grouped: dict[str, list[RawPayload]] = defaultdict(list)
+    for raw in raws:
+        grouped[raw.source].append(raw)
+    return dict(grouped)
+
+
+class LiquidationSource(Source):
+    name: ClassVar[str] = "liquidation"
+    title: ClassVar[str] = "Liquidation map inputs (Binance, Bybit, OKX, Hyperliquid)"
+    history: ClassVar[str] = ("CEX open interest within the venues' retention (Binance 30 days); "
+                              "Hyperliquid positions only from the archive")
+    supports_past: ClassVar[bool] = True
+    required: ClassVar[bool] = False
+    sample_sources: ClassVar[tuple[str, ...]] = VENUE_SOURCES
+
+    def enabled(self) -> tuple[bool, str]:
+        if not self.config.liquidation.enabled:
+            return False, "disabled in config (liquidation.enabled)"
+        return True, "enabled"
+
+    async def fetch(self, ctx: FetchContext) -> list[RawPayload]:
+        from reportgen.liquidation.fetch import fetch_all
+
+        settings = ctx.config.liquidation
+        if ctx.is_past:
+            # Hyperliquid publishes current positions only: never use them for a past date.
+            settings = settings.model_copy(update={"hyperliquid": False})
+        end = day_end(ctx.report_date, ctx.config.timezone)
+        found = await fetch_all(ctx.client, settings, end)
+        raws = [raw for payloads in found.values() for raw in payloads]
+        if not any(key in found for key in VENUE_SOURCES):
+            err = FetchError("no venue answered: " + "; ".join(
+                f"{key.removesuffix('_error')}: {p[0].error}" for key, p in found.items() if p))
+            err.raw = raws[0] if raws else None
+            raise err
+        return raws
+
+    def parse(self, raws: list[RawPayload], ctx: ParseContext) -> LiquidationMaps:
+        from reportgen.liquidation.section import build_liquidation_section
+
+        as_of = day_end(ctx.report_date, ctx.zone)
+        grouped = group_by_source([r for r in raws if r.error is None])
+        maps = {}
+        for symbol in self.config.liquidation.symbols:
+            result = build_liquidation_section(grouped, symbol, self.config.liquidation, as_of)
+            maps[symbol] = result.model_dump(mode="json")
+        return LiquidationMaps(symbols=maps)

@@ -1,0 +1,159 @@
+"""Parsers of the market sources, on real recorded payloads (tests/fixtures/market)."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import pytest
+
+from reportgen.errors import ParseError
+from reportgen.models import RawPayload
+from reportgen.sources.altseason import parse_altseason, season_label
+from reportgen.sources.coingecko import parse_global
+from reportgen.sources.feargreed import parse_fng
+from reportgen.sources.gas import parse_gas
+from reportgen.sources.stablecoins import parse_chart, parse_current
+from tests.conftest import FIXTURES
+
+MARKET = FIXTURES / "market"
+
+
+def raw(name: str, source: str = "test", url: str = "https://example.test/x") -> RawPayload:
+    return RawPayload(source=source, url=url, status=200, body=(MARKET / name).read_bytes(),
+                      fetched_at=datetime(2026, 1, 1, tzinfo=UTC))
+
+
+def body(data: bytes, source: str = "test", url: str = "https://example.test/x") -> RawPayload:
+    return RawPayload(source=source, url=url, status=200, body=data,
+                      fetched_at=datetime(2026, 1, 1, tzinfo=UTC))
+
+
+def test_global_real_payload() -> None:
+    g = parse_global(raw("global_2021-05-18.json"))
+    assert g.active_cryptocurrencies == 7362
+    assert g.markets == 616
+    assert g.total_market_cap_usd == pytest.approx(2142953338976.9612)
+    assert 30 < g.btc_dominance_pct < 50 and 10 < g.eth_dominance_pct < 25
+
+
+@pytest.mark.parametrize("payload, message", [
+    (b"", "empty body"),
+    (b'{"data": {"total_market_cap": {"usd": 1', "malformed JSON"),
+    (b"<html>502 Bad Gateway</html>", "malformed JSON"),
+    (b'{"data": {}}', "missing field total_market_cap"),
+    (b'{"status": {"error_code": 429}}', "missing field data"),
+])
+def test_global_bad_bodies_say_what_is_wrong(payload: bytes, message: str) -> None:
+    with pytest.raises(ParseError, match=message):
+        parse_global(body(payload))
+
+
+def test_fear_greed_real_payload_picks_the_day() -> None:
+    fng = parse_fng(raw("fng_limit2_2026-09-08.json"), date(2026, 9, 8))
+    assert (fng.value, fng.label, fng.previous_value) == (69, "Greed", 71)
+    older = parse_fng(raw("fng_limit2_2026-09-08.json"), date(2026, 9, 7))
+    assert older.value == 71 and older.previous_value is None
+
+
+def test_fear_greed_missing_day_is_an_error_not_a_guess() -> None:
+    with pytest.raises(ParseError, match="no Fear & Greed value for 2026-09-01"):
+        parse_fng(raw("fng_limit2_2026-09-08.json"), date(2026, 9, 1))
+
+
+def test_stablecoins_real_payload_sums_usd_pegs_only() -> None:
+    import json
+
+    name = "stablecoins_trimmed_fixture_2026.json"
+    s = parse_current(raw(name), json.loads((MARKET / name).read_bytes()))
+    assert 250e9 < s.total_usd < 400e9
+    assert s.change_24h_pct is not None and abs(s.change_24h_pct) < 5
+    assert s.assets_counted is not None and s.assets_counted <= 25
+
+
+def test_stablecoin_chart_row_of_the_day() -> None:
+    rows = [{"date": str(int(datetime(2025, 6, d, tzinfo=UTC).timestamp())),
+             "totalCirculatingUSD": {"peggedUSD": 250e9 + d * 1e8, "peggedEUR": 2e8}}
+            for d in range(1, 12)]
+    s = parse_chart(body(b"[]"), rows, date(2025, 6, 11))
+    assert s.total_usd == 250e9 + 11e8 and s.prev_day_usd == 250e9 + 10e8
+    assert s.prev_week_usd == 250e9 + 4e8
+    with pytest.raises(ParseError, match="no stablecoin chart row for 2025-06-20"):
+        parse_chart(body(b"[]"), rows, date(2025, 6, 20))
+
+
+def test_etherscan_gas_oracle_real_payload() -> None:
+    g = parse_gas([raw("etherscan_gasoracle_docs_example.json")])
+    assert g.gas_gwei == 22.0 and g.base_fee_gwei == pytest.approx(19.230609716)
+    assert g.block == 13053741
+
+
+def test_etherscan_sub_gwei_decimals() -> None:
+    g = parse_gas([body(b'{"status":"1","message":"OK","result":{"LastBlock":"1",'
+                        b'"SafeGasPrice":"0.41","ProposeGasPrice":"0.4968","FastGasPrice":"0.6",'
+                        b'"suggestBaseFee":"0.401","gasUsedRatio":"0.5"}}')])
+    assert g.gas_gwei == pytest.approx(0.4968)
+
+
+def test_etherscan_error_body() -> None:
+    with pytest.raises(ParseError, match="Max rate limit reached"):
+        parse_gas([raw("etherscan_error_rate_limit_docs_example.json")])
+
+
+def test_rpc_fee_history_real_payload_past_date() -> None:
+    # A past date: block lookups, then eth_feeHistory (spec test chain payload).
+    lookup = body(b'{"jsonrpc":"2.0","id":1,"result":"0x1c"}')
+    block = body(b'{"jsonrpc":"2.0","id":2,"result":{"timestamp":"0x10"}}')
+    g = parse_gas([lookup, block, raw("rpc_eth_feeHistory_execution-apis_testchain.json")])
+    assert g.base_fee_gwei == pytest.approx(1.0)  # 0x3b9aca00 wei, the newest block's
+    assert g.gas_gwei == pytest.approx(1.0 + 1e-9)  # + the 1-wei median tip
+    assert g.block == 0x1b
+
+
+def test_rpc_live_gas_price() -> None:
+    price = body(b'{"jsonrpc":"2.0","id":1,"result":"0x608f3d00"}')
+    g = parse_gas([price, raw("rpc_eth_feeHistory_execution-apis_testchain.json")])
+    assert g.gas_gwei == pytest.approx(1.62) and g.measure == "eth_gasPrice"
+
+
+def test_rpc_error_object() -> None:
+    with pytest.raises(ParseError, match="RPC error"):
+        parse_gas([body(b'{"jsonrpc":"2.0","id":1,"error":{"code":-32000,"message":"x"}}')])
+
+
+def test_market_chart_real_payload_keeps_midnight_points() -> None:
+    # The real 90-day daily chart ends with a "now" point; the 00:00 UTC one must win.
+    chart = raw("coins_bitcoin_market_chart_days90_daily_2021-05-15.json",
+                url="https://api.coingecko.com/api/v3/coins/bitcoin/market_chart/range?x=1")
+    from reportgen.sources.altseason import _daily
+
+    prices = _daily(chart, "prices")
+    assert prices[date(2021, 5, 15)] == pytest.approx(49913.26314398822)
+    assert len(prices) == 90
+    markets = body(b'[{"id":"bitcoin","symbol":"btc"}]',
+                   url="https://api.coingecko.com/api/v3/coins/markets?vs_currency=usd")
+    with pytest.raises(ParseError, match="no coin left"):
+        parse_altseason([markets, chart], date(2021, 5, 15), window_days=89)
+
+
+def test_altseason_rule_on_sample_day() -> None:
+    from reportgen.sample import load_raws
+
+    result = parse_altseason(load_raws("altseason", date(2025, 6, 11)), date(2025, 6, 11))
+    assert result.index == 31 and result.compared == 42 and result.beat_btc == 13
+    assert "tether" in result.excluded and "wrapped-bitcoin" in result.excluded
+    assert result.label == "Neither"
+
+
+@pytest.mark.parametrize("index, label", [(75, "Altcoin season"), (74, "Neither"),
+                                          (26, "Neither"), (25, "Bitcoin season"), (0, "Bitcoin season")])
+def test_season_labels(index: int, label: str) -> None:
+    assert season_label(index) == label
+
+
+def test_coingecko_stablecoin_category_is_not_usd_pegged() -> None:
+    # Why we use DefiLlama: CoinGecko's "stablecoins" category holds gold and euro tokens.
+    import json
+
+    rows = json.loads((MARKET / "coins_markets_category_stablecoins_pcp_all_2023-04-14.json").read_bytes())
+    prices = {r["symbol"]: r["current_price"] for r in rows}
+    assert any(p > 1000 for p in prices.values())  # gold tokens

@@ -1,0 +1,123 @@
+"""Charts (deterministic bytes), the liqmap command body, and lazy imports."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from datetime import UTC, datetime
+
+import pytest
+
+from reportgen import sample
+from reportgen.errors import UsageError
+from reportgen.liquidation.chart import render_charts
+from reportgen.liquidation.command import run_liqmap
+from reportgen.liquidation.config import LiqConfig
+from reportgen.liquidation.section import SOURCES, build_liquidation_section
+
+
+@pytest.fixture(scope="module")
+def result():
+    day = sample.SAMPLE_LAST
+    raws = {src: sample.load_raws(src, day) for src in SOURCES.values()}
+    return build_liquidation_section(raws, "BTC", LiqConfig(), sample.fetched_at(day))
+
+
+def test_charts_are_byte_identical(result, tmp_path) -> None:
+    a = render_charts(result, tmp_path / "a", ("svg", "png"))
+    b = render_charts(result, tmp_path / "b", ("svg", "png"))
+    assert [p.name for p in a] == ["liqmap_btc_cex.svg", "liqmap_btc_hyperliquid.svg",
+                                   "liqheat_btc.svg", "liqmap_btc_cex.png",
+                                   "liqmap_btc_hyperliquid.png", "liqheat_btc.png"]
+    for pa, pb in zip(a, b, strict=True):
+        assert pa.read_bytes() == pb.read_bytes(), pa.name
+    svg = a[0].read_text()
+    assert "<dc:date>" not in svg
+    png = a[3].read_bytes()
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    width = int.from_bytes(png[16:20], "big")
+    assert width == 2000  # 10 in × 100 dpi × 2
+
+
+def test_command_sample_day_json_and_chart(tmp_path) -> None:
+    lines: list[str] = []
+    out = run_liqmap(symbol="btc", venue="cex", day=sample.SAMPLE_LAST,
+                     json_path=tmp_path / "m.json", chart_path=tmp_path / "m.svg",
+                     echo=lines.append)
+    assert out.exit_code == 0
+    d = json.loads((tmp_path / "m.json").read_text())
+    assert d["symbol"] == "BTC" and d["bucket_size"] == 100.0
+    assert d["assumptions"]["tier_weights"] == {"5x": 0.25, "10x": 0.3, "25x": 0.25,
+                                                "50x": 0.15, "100x": 0.05}
+    assert all(b["price_low"] % 100 == 0 for b in d["buckets"])
+    assert (tmp_path / "m.svg").exists()
+    assert any("of longs between" in line for line in lines)
+
+
+def test_command_bucket_override_and_all(tmp_path) -> None:
+    out = run_liqmap(symbol="ETH", venue="all", day=sample.SAMPLE_LAST, bucket=10,
+                     json_path=tmp_path / "e.json", echo=lambda _s: None)
+    d = json.loads((tmp_path / "e.json").read_text())
+    assert d["cex"]["bucket_size"] == 10 and d["hyperliquid"]["bucket_size"] == 10
+    assert out.exit_code == 0
+
+
+def test_command_saved_positions(tmp_path, fixtures) -> None:
+    whale = json.loads((fixtures / "hyperliquid/clearinghouseState_cross_whale_2026-09-27.json")
+                       .read_text())
+    short = {"assetPositions": [{"type": "oneWay", "position": {
+        "coin": "BTC", "szi": "-1.5", "positionValue": "127471.5", "liquidationPx": "90123.4",
+        "leverage": {"type": "isolated", "value": 10}, "entryPx": "84000"}}]}
+    (tmp_path / "pos.json").write_text(json.dumps([whale, short]))
+    out = run_liqmap(symbol="BTC", venue="hyperliquid", positions=tmp_path / "pos.json",
+                     mark=84981.0, bucket=100, json_path=tmp_path / "hl.json",
+                     as_of=datetime(2026, 9, 27, 14, 12, tzinfo=UTC), echo=lambda _s: None)
+    d = json.loads((tmp_path / "hl.json").read_text())
+    assert out.exit_code == 0
+    assert d["no_liquidation_price_usd"] == pytest.approx(48277.7061)  # the whale's BTC long
+    assert d["buckets"] == [{"price_low": 90100.0, "price_high": 90200.0, "long_usd": 0.0,
+                             "short_usd": 127471.5, "long_by_tier": [0.0, 0.0, 0.0, 0.0],
+                             "short_by_tier": [0.0, 127471.5, 0.0, 0.0]}]
+
+
+def test_command_check_against(tmp_path, fixtures) -> None:
+    events = tmp_path / "events.jsonl"
+    events.write_text((fixtures / "bybit/ws_allLiquidation_BTCUSDT_2026-10-09.json").read_text())
+    out = run_liqmap(symbol="BTC", venue="cex", day=sample.SAMPLE_LAST, check_against=events,
+                     json_path=tmp_path / "c.json", echo=lambda _s: None)
+    d = json.loads((tmp_path / "c.json").read_text())
+    assert d["check"]["long"]["events"] == 2
+    assert out.check is not None
+
+
+@pytest.mark.parametrize(("kwargs", "message"), [
+    ({"venue": "cexx"}, "--venue"),
+    ({"venue": "cex", "positions": "x.json", "mark": 1.0}, "--positions needs --venue"),
+    ({"venue": "hyperliquid", "positions": "x.json"}, "--mark"),
+    ({"venue": "cex", "bucket": -5, "day": sample.SAMPLE_LAST}, "--bucket"),
+    ({"venue": "cex", "chart_path": "m.gif"}, "--chart"),
+])
+def test_command_usage_errors(kwargs, message, tmp_path) -> None:
+    from pathlib import Path
+
+    for key in ("positions", "chart_path"):
+        if key in kwargs:
+            kwargs[key] = Path(tmp_path / kwargs[key])
+    with pytest.raises(UsageError, match=message):
+        run_liqmap(symbol="BTC", echo=lambda _s: None, **kwargs)
+
+
+def test_past_day_outside_sample_is_a_usage_error() -> None:
+    from datetime import date
+
+    with pytest.raises(UsageError, match="in the past"):
+        run_liqmap(symbol="BTC", venue="cex", day=date(2024, 1, 1), echo=lambda _s: None,
+                   now=datetime(2025, 7, 1, tzinfo=UTC))
+
+
+def test_cli_import_is_light() -> None:
+    code = ("import sys, typer; from reportgen.liquidation.cli import register; "
+            "register(typer.Typer()); print('numpy' in sys.modules, 'matplotlib' in sys.modules)")
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert res.stdout.split() == ["False", "False"]
