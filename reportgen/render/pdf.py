@@ -1,9 +1,10 @@
 """PDF from print-styled HTML with WeasyPrint (imported lazily: it is slow to import).
 
 WeasyPrint resolves every URL in the document through `url_fetcher`. Ours serves only
-inline `data:` URIs and files inside an allow-list of folders (the package's own assets and the report's own folder,
-for its charts) and refuses everything else — no `file://` path or network URL coming from a
-template or a feed item can leak into a PDF or make the renderer reach the network.
+inline `data:` URIs and files in an allow-list of folders (the package's own assets and the
+report's own folder, for its charts) and refuses everything else — no `file://` path or
+network URL coming from a template or a feed item can leak into a PDF or make the renderer
+reach the network.
 """
 
 from __future__ import annotations

@@ -10,6 +10,7 @@ With `REPORTGEN_ETHERSCAN_KEY` set and a current date: Etherscan's gas oracle
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import json
 import statistics
@@ -61,8 +62,10 @@ class GasSource(Source):
             return [raw]
         rpc = _Rpc(ctx, self.name)
         if not ctx.is_past:
-            price = await rpc.call("eth_gasPrice", [])
-            fees = await rpc.call("eth_feeHistory", [hex(FEE_BLOCKS), "latest", [50]])
+            price, fees = await asyncio.gather(
+                rpc.call("eth_gasPrice", []),
+                rpc.call("eth_feeHistory", [hex(FEE_BLOCKS), "latest", [50]]),
+            )
             return [price, fees]
         cutoff = int(day_end(ctx.report_date, ctx.config.timezone).timestamp())
         block = await _last_block_before(rpc, cutoff)

@@ -1,0 +1,191 @@
+"""`reportgen send` against a real SMTP server (aiosmtpd on 127.0.0.1)."""
+
+from __future__ import annotations
+
+import re
+import socket
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from email import policy
+from email.message import EmailMessage
+from email.parser import BytesParser
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiosmtpd.controller import Controller
+from typer.testing import CliRunner
+
+from reportgen.cli import app
+from reportgen.publish.email import HTML_LIMIT_BYTES, markdown_to_text
+from tests.conftest import write_config
+from tests.publish.conftest import LAST
+
+REFUSED = "gone@example.org"
+
+
+@dataclass
+class Inbox:
+    """What the SMTP server accepted: one entry per (message, envelope recipient)."""
+
+    received: list[tuple[str, EmailMessage]] = field(default_factory=list)
+
+    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str,
+                          rcpt_options: list[str]) -> str:
+        if address == REFUSED:
+            return "550 5.1.1 No such mailbox"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        msg = BytesParser(policy=policy.default).parsebytes(envelope.original_content)
+        for rcpt in envelope.rcpt_tos:
+            self.received.append((rcpt, msg))  # type: ignore[arg-type]
+        return "250 Message accepted"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def smtp() -> Iterator[tuple[Inbox, int]]:
+    inbox = Inbox()
+    port = free_port()  # aiosmtpd's Controller cannot take port 0: it connects to it to start
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield inbox, port
+    finally:
+        controller.stop()
+
+
+def _send(output: Path, port: int, *args: str) -> Any:
+    config = write_config(output.parent / "config.yaml", {
+        "output": str(output),
+        "email": {
+            "from_addr": "Crypto brief <brief@example.org>",
+            "to": ["alice@example.org", "bob@example.org"],
+            "bcc": ["carol@example.org"],
+            "list_unsubscribe_mailto": "unsubscribe@example.org",
+            "list_unsubscribe_url": "https://example.org/unsubscribe?list=brief",
+            "backoff_s": 0.01,
+        },
+        "site": {"url": "https://briefs.example.org/daily/"},
+    })
+    env = {"REPORTGEN_SMTP_HOST": "127.0.0.1", "REPORTGEN_SMTP_PORT": str(port),
+           "REPORTGEN_SMTP_TLS": "none"}
+    return CliRunner().invoke(app, ["-c", str(config), "send", "--date", LAST.isoformat(),
+                                    "--sample", *args], env=env)
+
+
+def test_send_builds_a_mail_client_friendly_message(output: Path, smtp: tuple[Inbox, int]) -> None:
+    inbox, port = smtp
+    result = _send(output, port)
+    assert result.exit_code == 0, result.output
+    assert sorted(r for r, _ in inbox.received) == ["alice@example.org", "bob@example.org",
+                                                    "carol@example.org"]
+    _, msg = inbox.received[0]
+
+    # Headers
+    assert msg["Subject"].startswith(f"[SAMPLE] Crypto brief {LAST}: total market cap US$")
+    assert re.search(r"US\$[\d,]+ B [▲▼■] [+−]?\d+\.\d\d%$", msg["Subject"]), msg["Subject"]
+    assert msg["Date"] and msg["Message-ID"]
+    assert msg["List-Unsubscribe"] == ("<mailto:unsubscribe@example.org?subject=unsubscribe>, "
+                                       "<https://example.org/unsubscribe?list=brief>")
+    assert msg["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    carol = next(m for r, m in inbox.received if r == "carol@example.org")
+    assert "carol" not in str(carol["To"])  # Bcc stays hidden
+    assert len({m["Message-ID"] for _, m in inbox.received}) == 3
+
+    # Structure: mixed = [alternative = [plain, related = [html, png…]], pdf]
+    assert msg.get_content_type() == "multipart/mixed"
+    alternative, pdf = msg.get_payload()
+    assert alternative.get_content_type() == "multipart/alternative"
+    plain, related = alternative.get_payload()
+    assert plain.get_content_type() == "text/plain"
+    assert related.get_content_type() == "multipart/related"
+    html_part, *images = related.get_payload()
+    assert html_part.get_content_type() == "text/html"
+    assert images and all(i.get_content_type() == "image/png" for i in images)
+    assert pdf.get_content_type() == "application/pdf"
+    assert pdf.get_content().startswith(b"%PDF-")
+    assert pdf.get_filename() == f"crypto-brief-{LAST}.pdf"
+
+    # HTML: size as encoded, every cid resolves, no data: or remote images, alt text
+    assert len(html_part.get_payload().encode("ascii")) <= HTML_LIMIT_BYTES
+    html = html_part.get_content()
+    cids = {i["Content-ID"].strip("<>") for i in images}
+    srcs = re.findall(r'<img\b[^>]*\bsrc="([^"]*)"', html)
+    assert srcs and all(s.startswith("cid:") for s in srcs), srcs
+    assert {s.removeprefix("cid:") for s in srcs} <= cids
+    assert len(re.findall(r"<img\b", html)) == len(re.findall(r'<img\b[^>]*\balt="[^"]+"', html))
+    assert "data:" not in html
+    assert 'style="' in html  # CSS inlined
+    assert html.index("Risk warning") < html.index("1. Indicators")  # disclaimer near the top
+    assert "▼" in html or "▲" in html
+    assert f"https://briefs.example.org/daily/{LAST:%Y/%m/%d}/index.html" in html
+
+    # Text part: a readable rendering, not HTML and not Markdown syntax
+    text = plain.get_content()
+    assert "Total market cap" in text and "Risk warning" in text
+    assert "<td" not in text and "**" not in text and "|---" not in text
+    assert "Liquidation map" in text
+
+
+def test_second_send_sends_nothing_unless_forced(output: Path, smtp: tuple[Inbox, int]) -> None:
+    inbox, port = smtp
+    assert _send(output, port).exit_code == 0
+    assert len(inbox.received) == 3
+    again = _send(output, port)
+    assert again.exit_code == 0, again.output
+    assert len(inbox.received) == 3
+    assert "already delivered" in again.output
+    forced = _send(output, port, "--force", "--to", "alice@example.org")
+    assert forced.exit_code == 0, forced.output
+    assert [r for r, _ in inbox.received[3:]] == ["alice@example.org"]
+
+
+def test_refused_recipient_is_reported_and_others_still_served(
+        output: Path, smtp: tuple[Inbox, int]) -> None:
+    inbox, port = smtp
+    result = _send(output, port, "--to", "alice@example.org", "--to", REFUSED,
+                   "--to", "bob@example.org")
+    assert result.exit_code == 1
+    assert REFUSED in result.output and "550" in result.output
+    assert sorted(r for r, _ in inbox.received) == ["alice@example.org", "bob@example.org"]
+
+
+def test_interrupted_send_resumes_with_recipients_not_yet_served(
+        output: Path, smtp: tuple[Inbox, int]) -> None:
+    from reportgen.archive import Archive
+    from reportgen.publish.mailer import DeliveryLog
+
+    inbox, port = smtp
+    with Archive(output / "archive.sqlite") as archive:  # alice was served before a crash
+        DeliveryLog(archive).record(LAST, "alice@example.org", "<x@example.org>", "sent")
+    assert _send(output, port).exit_code == 0
+    assert sorted(r for r, _ in inbox.received) == ["bob@example.org", "carol@example.org"]
+    with Archive(output / "archive.sqlite") as archive:
+        rows = DeliveryLog(archive).rows(LAST)
+    assert {r["recipient"]: r["outcome"] for r in rows} == {
+        "alice@example.org": "sent", "bob@example.org": "sent", "carol@example.org": "sent"}
+
+
+def test_dry_run_writes_the_eml(output: Path) -> None:
+    result = _send(output, 9, "--dry-run")  # port 9: nothing listens, nothing is sent
+    assert result.exit_code == 0, result.output
+    eml = output / "reports" / LAST.isoformat() / "brief.eml"
+    msg = BytesParser(policy=policy.default).parsebytes(eml.read_bytes())
+    assert msg.get_content_type() == "multipart/mixed"
+
+
+def test_markdown_to_text() -> None:
+    md = ("## 1. Indicators\n\n| Indicator | Value |\n|---|---|\n| Total market cap[^1] | US$3 B |\n\n"
+          "1. **[Title](<https://x.org/a_b>)** — Source\\_name\n")
+    text = markdown_to_text(md)
+    assert "1. Indicators\n-------------" in text
+    assert "Total market cap[1]  US$3 B" in text
+    assert "Title <https://x.org/a_b> — Source_name" in text
