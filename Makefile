@@ -10,7 +10,7 @@ STAMP  := $(VENV)/.installed
 # Debian packages WeasyPrint needs (Pango for text layout) and a font family.
 SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core
 
-.PHONY: demo test setup syslibs lint golden bench clean
+.PHONY: demo test setup syslibs chromium lint golden bench clean
 
 setup: $(STAMP) syslibs
 
@@ -42,7 +42,14 @@ demo: setup
 lint: $(STAMP)
 	$(BIN)/ruff check reportgen tests bench scripts
 
-test: setup lint
+# The browser tests (tests/publish/test_browser.py) need Debian's chromium; installed as
+# root when missing, otherwise they are skipped with the reason.
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; } || \
+	  echo "chromium not installed: browser tests will be skipped (sudo apt-get install chromium)"
+
+test: setup chromium lint
 	$(BIN)/python -m pytest -q -p no:cacheprovider -n 2
 
 # Regenerate the golden sample briefs on purpose, after an intended change of output.

@@ -244,15 +244,16 @@ def _published_summary(published: dict[str, Any], console: Any) -> bool:
     from rich.markup import escape
 
     ok = True
-    site = published.get("site")
-    if site is not None:
-        for warning in site.warnings:
+    for channel in ("site", "email"):
+        record = published.get(channel)
+        if record is None:
+            continue
+        for warning in record.get("warnings", []):
             console.print(f"[yellow]warning:[/] {escape(warning)}")
-        console.print(escape(site.summary()))
-    email = published.get("email")
-    if email is not None:
-        console.print(escape(_send_lines(email)))
-        ok = email.ok
+        console.print(escape(record["summary"]))
+        for addr, why in {**record.get("refused", {}), **record.get("failed", {})}.items():
+            console.print(f"  {escape(addr)}: {escape(why)}")
+        ok = ok and record["ok"]
     return ok
 
 
@@ -499,3 +500,7 @@ def main() -> None:
         app()
     except KeyboardInterrupt:
         sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

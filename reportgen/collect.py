@@ -35,6 +35,7 @@ class CollectOptions:
     force: bool = False
     transport: httpx.AsyncBaseTransport | None = None
     secrets: dict[str, str] | None = None
+    only: tuple[str, ...] | None = None  # collect just these sources (by name)
 
 
 def parse_payloads(source: Source, raws: list[RawPayload], day: date, config: Config,
@@ -112,7 +113,8 @@ async def collect_day(
     on_done: Callable[[SourceSnapshot], None] | None = None,
 ) -> dict[str, SourceSnapshot]:
     """Collect every enabled source for `day`, concurrently. Returns snapshots by source."""
-    sources = [s for s in all_sources(config) if s.enabled()[0]]
+    sources = [s for s in all_sources(config) if s.enabled()[0]
+               and (options.only is None or s.name in options.only)]
     async with make_client(timeout_s=config.http.timeout_s, transport=options.transport) as client:
         ctx = FetchContext(report_date=day, today=today, config=config, client=client,
                            secrets=options.secrets or {})

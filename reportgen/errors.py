@@ -8,6 +8,7 @@
     │   └── ParseError             body received but not in the expected shape
     ├── ArchiveError               the SQLite archive is unreadable or missing data
     ├── RenderError                a template or the PDF engine failed          → exit 1
+    ├── LockError                  another process holds the date or scheduler lock → exit 1
     └── DeliveryError              SMTP or site publication failed              → exit 1
 
 Exit codes are decided only at the CLI edge (`reportgen.cli`); library code raises.
@@ -53,6 +54,10 @@ class ParseError(SourceError):
 
 class ArchiveError(ReportgenError):
     """The archive cannot be read or lacks what was asked for."""
+
+
+class LockError(ReportgenError):
+    """Another process is producing the same date (or another scheduler is running)."""
 
 
 class RenderError(ReportgenError):

@@ -78,6 +78,28 @@ def collect_phase(config: Config, day: date, archive: Archive, *, clock: Clock, 
     return collect(config, day, today_in(config.timezone, clock), archive, options, on_done)
 
 
+# Sources whose previous-day figure is not already in the day's own answer (Fear & Greed,
+# DefiLlama and CoinGecko's 24 h change carry it; the Altcoin Season charts cover D − 1).
+COMPARE_SOURCES = ("gas",)
+
+
+def _collect_previous(config: Config, day: date, archive: Archive, *, clock: Clock,
+                      sample: bool, options: CollectOptions | None) -> None:
+    """The "vs previous day" changes need D − 1: from the archive when it is there, else
+    from the sample or the sources' historical endpoints (never from today's data)."""
+    previous = day - timedelta(days=1)
+    if sample:
+        if sample_data.has_day(previous) and not archive.snapshots(previous):
+            collect_phase(config, previous, archive, clock=clock, sample=True, options=options)
+        return
+    have = archive.snapshots(previous)
+    missing = tuple(name for name in COMPARE_SOURCES if name not in have)
+    if missing:
+        opts = CollectOptions(transport=options.transport if options else None,
+                              secrets=options.secrets if options else None, only=missing)
+        collect_phase(config, previous, archive, clock=clock, sample=False, options=opts)
+
+
 def build_phase(config: Config, day: date, archive: Archive, *, clock: Clock) -> Brief:
     """The view-model for `day` from the archive only (and the previous day's snapshots)."""
     snapshots = archive.snapshots(day)
@@ -166,10 +188,7 @@ def _run_locked(config: Config, day: date, *, sample: bool, formats: list[str] |
         start = phase("collect")
         snapshots = collect_phase(config, day, archive, clock=clock, sample=sample,
                                   options=options, on_done=on_source)
-        previous = day - timedelta(days=1)
-        if sample and sample_data.has_day(previous) and not archive.snapshots(previous):
-            # The previous day's figures give the "vs previous day" changes.
-            collect_phase(config, previous, archive, clock=clock, sample=True, options=options)
+        _collect_previous(config, day, archive, clock=clock, sample=sample, options=options)
         seconds["collect"] = time.perf_counter() - start
         phases.append("archive")  # collect writes each source's payloads as they arrive
         start = phase("build")

@@ -44,6 +44,8 @@ class Upstream:
     delay_s: float = 0.0
     hang_s: float = 5.0
     requests: list[tuple[str, str]] = field(default_factory=list)
+    # path → fn(query, body) -> (status, body): for answers that depend on the request
+    handlers: dict[str, Any] = field(default_factory=dict)
     _fired: set[str] = field(default_factory=set)
 
     @property
@@ -63,6 +65,11 @@ class Upstream:
         self.routes.setdefault(key, []).append(
             Route(status, body, headers or {"content-type": "application/json"}, file)
         )
+
+    def handle(self, original_url: str, fn: Any) -> None:
+        """Answer requests to `original_url`'s path with fn(query, body) -> (status, body)."""
+        parts = urlsplit(original_url)
+        self.handlers[f"/{parts.netloc}{parts.path}"] = fn
 
     def load_day(self, day: date, sources: list[str] | None = None) -> None:
         """Serve every sample payload recorded for `day` (optionally only some sources)."""
@@ -103,6 +110,9 @@ def start_upstream() -> Upstream:
             if fault == "500":
                 return self._send(500, b"<html><body>Internal Server Error</body></html>",
                                   {"content-type": "text/html"})
+            if path in upstream.handlers:
+                status, body = upstream.handlers[path](urlsplit(self.path).query, body_in)
+                return self._send(status, body, {"content-type": "application/json"})
             routes = upstream.routes.get(path) or upstream.routes.get(path.rstrip("/") + "/") \
                 or upstream.routes.get(path.rstrip("/"))
             if not routes:

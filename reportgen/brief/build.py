@@ -169,7 +169,7 @@ def _indicators(day: date, snaps: Mapping[str, SourceSnapshot],
         _simple("Ethereum gas", "gas", gas, gas_prev, "gas_gwei", "gwei", 2, day, refs,
                 relative=True),
         _simple("Altcoin Season Index", "altseason", alt, alt_prev, "index", "index", 0, day,
-                refs, note_key="label"),
+                refs, note_key="label", previous_key="previous_index"),
         _simple("Fear & Greed Index", "feargreed", fng, fng_prev, "value", "index", 0, day, refs,
                 note_key="label", previous_key="previous_value"),
     ]

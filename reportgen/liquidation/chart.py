@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import textwrap
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -66,7 +66,13 @@ def _save(fig: Figure, path: Path) -> Path:
 
 
 def _when(dt: datetime | None) -> str:
-    return dt.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC") if dt else "latest"
+    """'2025-06-11 14:05 UTC'; a midnight cut-off reads as the close of the day before."""
+    if dt is None:
+        return "latest"
+    utc = dt.astimezone(UTC)
+    if (utc.hour, utc.minute, utc.second) == (0, 0, 0):
+        return f"close of {(utc - timedelta(days=1)):%Y-%m-%d} UTC"
+    return utc.strftime("%Y-%m-%d %H:%M UTC")
 
 
 def map_title(s: MapSummary) -> str:
@@ -215,8 +221,8 @@ def render_heatmap(h: Heatmap, symbol: str, venue: str, path: Path,
         ax.set_xlabel("UTC")
         ax.set_ylabel(f"{symbol} price (US$)")
         days = (times[-1] - times[0]).astype(np.int64) / 86400 + 1 / 24 if times.size > 1 else 0
-        ax.set_title(f"{symbol} estimated liquidation levels · {venue} · last {days:.0f} d · "
-                     f"as of {_when(h.times[-1] if h.times else None)}", loc="left",
+        ax.set_title(f"{symbol} estimated liquidation levels · {venue} · {days:.0f} d to "
+                     f"{_when(h.times[-1] if h.times else None)}", loc="left", fontsize=11,
                      fontweight="bold")
         return _save(fig, path)
 

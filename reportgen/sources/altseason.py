@@ -65,6 +65,7 @@ class CoinReturn(BaseModel):
 
 class AltSeason(BaseModel):
     index: int
+    previous_index: int | None = None  # the same rule on D − 1, from the same charts
     label: str
     compared: int
     beat_btc: int
@@ -175,7 +176,17 @@ def _daily(raw: RawPayload, key: str) -> dict[date, float]:
 def parse_altseason(
     raws: list[RawPayload], day: date, *, top_n: int = 50, window_days: int = 90
 ) -> AltSeason:
-    """Compute the index from a `/coins/markets` payload and per-coin range charts (pure)."""
+    """Compute the index from a `/coins/markets` payload and per-coin range charts (pure).
+    The charts also cover D − 1, so the previous day's index comes from the same payloads."""
+    result = _index_on(raws, day, top_n=top_n, window_days=window_days)
+    try:
+        before = _index_on(raws, day - timedelta(days=1), top_n=top_n, window_days=window_days)
+    except ParseError:
+        return result
+    return result.model_copy(update={"previous_index": before.index})
+
+
+def _index_on(raws: list[RawPayload], day: date, *, top_n: int, window_days: int) -> AltSeason:
     markets_raw = next((r for r in raws if "/coins/markets" in r.url), None)
     if markets_raw is None:
         raise ParseError("altseason: no /coins/markets payload")

@@ -1,0 +1,112 @@
+"""A backdated run uses only historical answers: the fake upstream's "current" endpoints
+carry different numbers, and none of them may appear in the brief for the past date."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from urllib.parse import parse_qs
+
+import pytest
+from typer.testing import CliRunner
+
+from reportgen.cli import app
+from tests.conftest import live_config, write_config
+from tests.fakeupstream import Upstream
+
+TODAY = date(2025, 6, 20)
+DAY = date(2025, 6, 11)
+GENESIS = int(datetime(2025, 6, 1, tzinfo=UTC).timestamp())
+
+
+def _unix(day: date) -> int:
+    return int(datetime(day.year, day.month, day.day, tzinfo=UTC).timestamp())
+
+
+def _fng(query: str, _body: bytes) -> tuple[int, bytes]:
+    limit = int(parse_qs(query)["limit"][0])
+    rows = []
+    for back in range(limit):
+        d = TODAY - timedelta(days=back)
+        value = {DAY: 68, DAY - timedelta(days=1): 71}.get(d, 12)  # today: 12, Extreme Fear
+        label = "Greed" if value > 55 else "Extreme Fear"
+        rows.append({"value": str(value), "value_classification": label, "timestamp": str(_unix(d))})
+    body = {"name": "Fear and Greed Index", "data": rows, "metadata": {"error": None}}
+    return 200, json.dumps(body).encode()
+
+
+def _rpc(_query: str, body: bytes) -> tuple[int, bytes]:
+    """A chain with one block every 12 s from GENESIS; base fee 1.0 gwei + 0.62 gwei tip
+    historically, while "now" eth_gasPrice says 77.7 gwei."""
+    request = json.loads(body)
+    method, params = request["method"], request["params"]
+    head = (_unix(TODAY) + 12 * 3600 - GENESIS) // 12
+    if method == "eth_gasPrice":
+        result = hex(77_700_000_000)
+    elif method == "eth_blockNumber":
+        result = hex(head)
+    elif method == "eth_getBlockByNumber":
+        result = {"number": params[0], "timestamp": hex(GENESIS + 12 * int(params[0], 16))}
+    elif method == "eth_feeHistory":
+        count, newest = int(params[0], 16), params[1]
+        newest_n = head if newest == "latest" else int(newest, 16)
+        base = 1_000_000_000 if newest != "latest" else 70_000_000_000
+        result = {"oldestBlock": hex(newest_n - count + 1), "baseFeePerGas": [hex(base)] * (count + 1),
+                  "gasUsedRatio": [0.5] * count, "reward": [[hex(620_000_000)]] * count}
+    else:
+        return 400, b'{"error":"unknown method"}'
+    return 200, json.dumps({"jsonrpc": "2.0", "id": request["id"], "result": result}).encode()
+
+
+def _chart(_query: str, _body: bytes) -> tuple[int, bytes]:
+    rows = [{"date": str(_unix(DAY + timedelta(days=k))),
+             "totalCirculatingUSD": {"peggedUSD": (254.4 + 0.1 * k) * 1e9, "peggedEUR": 2e8}}
+            for k in range(-10, 10)]
+    return 200, json.dumps(rows).encode()
+
+
+@pytest.fixture
+def past_upstream(upstream: Upstream) -> Upstream:
+    upstream.load_day(DAY, ["altseason", "etf_farside"])
+    upstream.handle("https://api.alternative.me/fng/", _fng)
+    upstream.handle("https://ethereum-rpc.publicnode.com", _rpc)
+    upstream.handle("https://stablecoins.llama.fi/stablecoincharts/all", _chart)
+    # "Current" answers whose numbers must never show up for a past date.
+    current = {"data": {"active_cryptocurrencies": 99999, "markets": 9999,
+                        "total_market_cap": {"usd": 9.999e12}, "total_volume": {"usd": 8.888e11},
+                        "market_cap_percentage": {"btc": 11.1, "eth": 22.2},
+                        "market_cap_change_percentage_24h_usd": 5.55, "updated_at": 1750000000}}
+    upstream.add("https://api.coingecko.com/api/v3/global", json.dumps(current).encode())
+    assets = [{"pegType": "peggedUSD", "circulating": {"peggedUSD": 999.9e9}}]
+    upstream.add("https://stablecoins.llama.fi/stablecoins",
+                 json.dumps({"peggedAssets": assets}).encode())
+    return upstream
+
+
+def test_backdated_run_shows_only_historical_numbers(
+    past_upstream: Upstream, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data = live_config(past_upstream, tmp_path / "out")
+    data["liquidation"] = {"enabled": False}
+    config = write_config(tmp_path / "c.yaml", data)
+    monkeypatch.setenv("REPORTGEN_NOW", f"{TODAY.isoformat()}T12:00:00+00:00")
+    result = CliRunner().invoke(app, ["--config", str(config), "run", "--date", DAY.isoformat(),
+                                      "--formats", "html,md"])
+    assert result.exit_code == 3, result.output  # CoinGecko /global has no history
+    md = (tmp_path / "out" / "reports" / DAY.isoformat() / "brief.md").read_text()
+
+    # Historical answers are used …
+    assert "68 (Greed)" in md and "▼ −3 pts" in md
+    assert "US$254.4 B" in md
+    assert "1.62 gwei" in md  # base fee 1.0 + median tip 0.62 at the block of the cut-off
+    assert "31 (Neither)" in md
+    assert "+164.6" in md  # ETF total for 2025-06-11
+    assert "historical endpoint" in md
+    # … and nothing from the present.
+    for current in ("Extreme Fear", "999.9", "77.7", "70.62", "9,999", "99,999", "11.1%", "5.55"):
+        assert current not in md, current
+    assert "has no free history" in md
+    hosts = [path for _, path in past_upstream.requests]
+    assert not any(p.endswith("/stablecoins") for p in hosts)
+    assert not any("/api/v3/global" in p for p in hosts)
