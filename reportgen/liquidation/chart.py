@@ -71,7 +71,7 @@ def _when(dt: datetime | None) -> str:
         return "latest"
     utc = dt.astimezone(UTC)
     if (utc.hour, utc.minute, utc.second) == (0, 0, 0):
-        return f"close of {(utc - timedelta(days=1)):%Y-%m-%d} UTC"
+        return f"{(utc - timedelta(days=1)):%Y-%m-%d} close (UTC)"
     return utc.strftime("%Y-%m-%d %H:%M UTC")
 
 
@@ -108,6 +108,7 @@ def _display(m: LiqMap, lo: float, hi: float) -> tuple[np.ndarray, float, np.nda
 def render_map(s: MapSummary, path: Path, caption: str = "", zoom_pct: float = 0.12) -> Path:
     """Bars per price bucket stacked by tier, cumulative long/short curves, mark line."""
     import matplotlib
+    from matplotlib.collections import PolyCollection
     from matplotlib.figure import Figure
     from matplotlib.ticker import FuncFormatter, MaxNLocator
 
@@ -122,10 +123,20 @@ def render_map(s: MapSummary, path: Path, caption: str = "", zoom_pct: float = 0
         ax = fig.add_subplot()
         bottom = np.zeros(len(x))
         values = L + S  # each bucket holds longs (below mark) or shorts (above), rarely both
+        # One PolyCollection per tier instead of ax.bar: thousands of Rectangle patches
+        # (each with its own transform) made a chart take ~0.5 s to draw.
+        bar_w = width * 0.92
         for t, label in enumerate(m.tiers):
-            ax.bar(x, values[:, t], width=width * 0.92, bottom=bottom, align="edge",
-                   color=colours[t % len(colours)], label=label, linewidth=0)
-            bottom = bottom + values[:, t]
+            heights = values[:, t]
+            drawn = heights > 0
+            x0, base = np.asarray(x)[drawn], bottom[drawn]
+            w0 = np.broadcast_to(bar_w, x.shape)[drawn] if np.ndim(bar_w) else bar_w
+            top = base + heights[drawn]
+            quads = np.stack([np.c_[x0, base], np.c_[x0 + w0, base],
+                              np.c_[x0 + w0, top], np.c_[x0, top]], axis=1)
+            ax.add_collection(PolyCollection(quads, facecolors=colours[t % len(colours)],
+                                             linewidths=0, label=label))
+            bottom = bottom + heights
         ax.set_xlim(lo, hi)
         ax.set_ylim(0, max(float(bottom.max()) if bottom.size else 0, 1) * 1.12)
         ax.yaxis.set_major_formatter(FuncFormatter(_usd_axis))

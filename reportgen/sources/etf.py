@@ -261,29 +261,38 @@ class EtfSource(Source):
         return ctx.secrets.get("sosovalue_key") or None
 
     async def _farside(self, ctx: FetchContext, cfg: EtfConfig) -> list[RawPayload]:
+        """Both Farside pages, concurrently; the first failure (in BTC, ETH order) wins."""
         urls: dict[Asset, str] = {"BTC": cfg.farside_btc_url, "ETH": cfg.farside_eth_url}
-        raws: list[RawPayload] = []
-        for asset, url in urls.items():
+
+        async def page(asset: Asset, url: str) -> RawPayload:
             try:
                 async with asyncio.timeout(cfg.timeout_s):
-                    raw = await fetch(ctx.client, self.name, url, headers=BROWSER_HEADERS)
+                    raw = await fetch(ctx.client, self.name, url, headers=BROWSER_HEADERS,
+                                      attempts=ctx.config.http.attempts,
+                                      backoff_s=ctx.config.http.backoff_s)
             except FetchError as err:
                 raise farside_refusal(err, url) from None
             except TimeoutError:
                 raise FetchError(f"{self.name}: Farside {asset} page timed out after "
                                  f"{cfg.timeout_s:g} s") from None
-            raws.append(_tag(raw, asset))
-        return raws
+            return _tag(raw, asset)
+
+        results = await asyncio.gather(*(page(a, u) for a, u in urls.items()),
+                                       return_exceptions=True)
+        for result in results:
+            if isinstance(result, BaseException):
+                raise result
+        return [r for r in results if isinstance(r, RawPayload)]
 
     async def _sosovalue(self, ctx: FetchContext, cfg: EtfConfig, key: str) -> list[RawPayload]:
-        raws = []
-        for asset, kind in ASSET_TYPES.items():
+        async def one(asset: str, kind: str) -> RawPayload:
             raw = await fetch(
                 ctx.client, self.name, cfg.sosovalue_url, method="POST",
                 json={"type": kind}, headers={API_KEY_HEADER: key},
             )
-            raws.append(_tag(raw, asset))  # type: ignore[arg-type]
-        return raws
+            return _tag(raw, asset)  # type: ignore[arg-type]
+
+        return list(await asyncio.gather(*(one(a, k) for a, k in ASSET_TYPES.items())))
 
     async def fetch(self, ctx: FetchContext) -> list[RawPayload]:
         """Farside's BTC and ETH pages; SoSoValue instead when Farside fails and a key is set.

@@ -189,7 +189,9 @@ def test_sample_page_never_uses_rows_after_report_date() -> None:
 
 
 def _ctx(client: httpx.AsyncClient, secrets: dict[str, str] | None = None) -> FetchContext:
-    return FetchContext(report_date=date(2025, 6, 11), today=date(2025, 6, 12), config=None,  # type: ignore[arg-type]
+    from reportgen.config import Config
+
+    return FetchContext(report_date=date(2025, 6, 11), today=date(2025, 6, 12), config=Config(),
                         client=client, secrets=secrets or {})
 
 
