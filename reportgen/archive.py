@@ -267,10 +267,12 @@ class Archive:
             )
 
     def runs(self, since: date | None = None) -> list[dict[str, Any]]:
+        """Run records started on or after `since` (any report date: backfills and sample
+        runs make reports for old dates today)."""
         query = "SELECT * FROM runs"
         args: tuple[Any, ...] = ()
         if since is not None:
-            query += " WHERE report_date >= ?"
+            query += " WHERE started_at >= ?"
             args = (since.isoformat(),)
         rows = self.db.execute(query + " ORDER BY id", args).fetchall()
         return [

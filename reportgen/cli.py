@@ -473,7 +473,7 @@ def status(days: Annotated[int, typer.Option("--days", "-n", min=1, help="How ma
         since = today_in(config.timezone, default_clock()) - timedelta(days=days)
         with Archive(config.archive_path) as archive:
             runs = archive.runs(since)
-        table = Table(title=f"Runs since {since} ({config.archive_path})")
+        table = Table(title=f"Runs started since {since} ({config.archive_path})")
         for column in ("Date", "Started", "Ended", "Status", "Sections", "Channels"):
             table.add_column(column)
         for r in runs:
