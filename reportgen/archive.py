@@ -136,14 +136,7 @@ class Archive:
             "SELECT * FROM payloads WHERE report_date=? AND source=? ORDER BY id",
             (day.isoformat(), source),
         ).fetchall()
-        raws = [
-            RawPayload(
-                source=row["source"], url=row["url"], status=row["status"], body=row["body"],
-                fetched_at=datetime.fromisoformat(row["fetched_at"]),
-                headers=json.loads(row["headers"]), error=row["error"],
-            )
-            for row in rows
-        ]
+        raws = [_raw_from_row(row) for row in rows]
         if only_ok:
             raws = [r for r in raws if r.error is None]
         return raws
@@ -154,28 +147,14 @@ class Archive:
             "SELECT * FROM payloads WHERE source=? AND error IS NULL AND sample=0"
             " ORDER BY id DESC LIMIT ?", (source, limit),
         ).fetchall()
-        return [
-            RawPayload(
-                source=row["source"], url=row["url"], status=row["status"], body=row["body"],
-                fetched_at=datetime.fromisoformat(row["fetched_at"]),
-                headers=json.loads(row["headers"]), error=row["error"],
-            )
-            for row in reversed(rows)
-        ]
+        return [_raw_from_row(row) for row in reversed(rows)]
 
     def failed_payloads(self, day: date) -> list[RawPayload]:
         rows = self.db.execute(
             "SELECT * FROM payloads WHERE report_date=? AND error IS NOT NULL ORDER BY id",
             (day.isoformat(),),
         ).fetchall()
-        return [
-            RawPayload(
-                source=row["source"], url=row["url"], status=row["status"], body=row["body"],
-                fetched_at=datetime.fromisoformat(row["fetched_at"]),
-                headers=json.loads(row["headers"]), error=row["error"],
-            )
-            for row in rows
-        ]
+        return [_raw_from_row(row) for row in rows]
 
     # -- snapshots ----------------------------------------------------------------------
 
@@ -279,6 +258,14 @@ class Archive:
             {**dict(r), "sections": json.loads(r["sections"]), "channels": json.loads(r["channels"])}
             for r in rows
         ]
+
+
+def _raw_from_row(row: sqlite3.Row) -> RawPayload:
+    return RawPayload(
+        source=row["source"], url=row["url"], status=row["status"], body=row["body"],
+        fetched_at=datetime.fromisoformat(row["fetched_at"]),
+        headers=json.loads(row["headers"]), error=row["error"],
+    )
 
 
 def _snapshot_from_row(row: sqlite3.Row) -> SourceSnapshot:

@@ -76,6 +76,13 @@ async def _collect_one(source: Source, ctx: FetchContext, archive: Archive,
 
     method: Method = "history" if ctx.is_past else "live"
     if ctx.is_past and not source.supports_past:
+        kept = [raw for fetched in source.archive_days(day) if fetched <= ctx.today
+                for raw in archive.payloads(fetched, source.name)]
+        if kept:
+            snapshot = parse_payloads(source, kept, day, ctx.config, "archive", is_past=True)
+            if snapshot.ok:
+                archive.put_snapshot(snapshot)
+                return snapshot
         snapshot = SourceSnapshot.unavailable(
             source.name, day,
             f"unavailable for {day}: {source.title} has no free history, and the archive "

@@ -113,9 +113,12 @@ class AltSeasonSource(Source):
                "older dates only from the archive")
     supports_past = True
 
+    config_section = "sources.altseason"
+
     def enabled(self) -> tuple[bool, str]:
-        if not self.config.sources.altseason.enabled:
-            return False, "disabled in config (sources.altseason.enabled)"
+        on, why = super().enabled()
+        if not on:
+            return on, why
         if not self.config.sources.coingecko.enabled:
             return False, "needs CoinGecko, which is disabled (sources.coingecko.enabled)"
         return True, "enabled"

@@ -57,18 +57,31 @@ class Source(ABC):
     required: ClassVar[bool] = True  # `reportgen sources` fails when a required one is down
     # Folders of the bundled sample holding this source's payloads (default: its name).
     sample_sources: ClassVar[tuple[str, ...]] = ()
+    # Dotted path of this source's config section, whose `enabled` flag switches it off.
+    config_section: ClassVar[str | None] = None
 
     def __init__(self, config: Config) -> None:
         self.config = config
 
     def enabled(self) -> tuple[bool, str]:
         """Whether this source runs, and why not when it does not."""
+        if self.config_section:
+            section: object = self.config
+            for part in self.config_section.split("."):
+                section = getattr(section, part)
+            if not getattr(section, "enabled", True):
+                return False, f"disabled in config ({self.config_section}.enabled)"
         return True, "enabled"
 
     def remember(self, previous: list[RawPayload]) -> None:
         """Receive this source's most recent archived payloads (e.g. for conditional GET).
         Most sources ignore them."""
         return None
+
+    def archive_days(self, day: date) -> tuple[date, ...]:
+        """Fetch days whose archived payloads can answer for `day` (a source without history,
+        like news feeds, still holds a day's items in the next days' fetches)."""
+        return ()
 
     def secret_names(self) -> tuple[str, ...]:
         """Environment variables this source reads (present or not)."""

@@ -35,11 +35,7 @@ class CoinGeckoGlobal(Source):
     title = "CoinGecko /global"
     history = "none on free plans (/global has no history): past days come only from the archive"
     supports_past = False
-
-    def enabled(self) -> tuple[bool, str]:
-        if not self.config.sources.coingecko.enabled:
-            return False, "disabled in config (sources.coingecko.enabled)"
-        return True, "enabled"
+    config_section = "sources.coingecko"
 
     def secret_names(self) -> tuple[str, ...]:
         return ("REPORTGEN_COINGECKO_DEMO_KEY", "REPORTGEN_COINGECKO_PRO_KEY")

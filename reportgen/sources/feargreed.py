@@ -30,11 +30,7 @@ class FearGreedSource(Source):
     title = "alternative.me Fear & Greed"
     history = "full daily history since 2018-02-01 (limit=N rows back to the date)"
     supports_past = True
-
-    def enabled(self) -> tuple[bool, str]:
-        if not self.config.sources.feargreed.enabled:
-            return False, "disabled in config (sources.feargreed.enabled)"
-        return True, "enabled"
+    config_section = "sources.feargreed"
 
     async def fetch(self, ctx: FetchContext) -> list[RawPayload]:
         # Rows back to the day before D, so the previous-day change is in the same answer.

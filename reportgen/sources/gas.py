@@ -41,11 +41,7 @@ class GasSource(Source):
     title = "Ethereum gas"
     history = "any date: block at the date's cut-off found by timestamp search, then eth_feeHistory"
     supports_past = True
-
-    def enabled(self) -> tuple[bool, str]:
-        if not self.config.sources.gas.enabled:
-            return False, "disabled in config (sources.gas.enabled)"
-        return True, "enabled"
+    config_section = "sources.gas"
 
     def secret_names(self) -> tuple[str, ...]:
         return ("REPORTGEN_ETHERSCAN_KEY",)

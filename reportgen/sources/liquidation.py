@@ -41,11 +41,7 @@ class LiquidationSource(Source):
     supports_past: ClassVar[bool] = True
     required: ClassVar[bool] = False
     sample_sources: ClassVar[tuple[str, ...]] = VENUE_SOURCES
-
-    def enabled(self) -> tuple[bool, str]:
-        if not self.config.liquidation.enabled:
-            return False, "disabled in config (liquidation.enabled)"
-        return True, "enabled"
+    config_section: ClassVar[str | None] = "liquidation"
 
     async def fetch(self, ctx: FetchContext) -> list[RawPayload]:
         from reportgen.liquidation.fetch import fetch_all

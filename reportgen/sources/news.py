@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 from collections.abc import Iterable, Mapping
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, ClassVar, Literal
 
 import httpx
@@ -155,6 +155,10 @@ class NewsSource(Source):
             _key(r.url): r for r in sorted(prev, key=lambda r: r.fetched_at)
             if r.status == 200 and r.body
         }
+
+    def archive_days(self, day: date) -> tuple[date, ...]:
+        """A day's headlines are still in the feeds fetched up to two days later."""
+        return (day, day + timedelta(days=1), day + timedelta(days=2))
 
     def settings(self) -> NewsConfig:
         """This source's config (key `news`), defaults when the main config has none."""

@@ -49,11 +49,7 @@ class StablecoinSource(Source):
     title = "DefiLlama stablecoins (USD-pegged)"
     history = "full daily history (/stablecoincharts/all, row dated D)"
     supports_past = True
-
-    def enabled(self) -> tuple[bool, str]:
-        if not self.config.sources.stablecoins.enabled:
-            return False, "disabled in config (sources.stablecoins.enabled)"
-        return True, "enabled"
+    config_section = "sources.stablecoins"
 
     async def fetch(self, ctx: FetchContext) -> list[RawPayload]:
         base = ctx.config.sources.stablecoins.base_url.rstrip("/")

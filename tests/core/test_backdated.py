@@ -110,3 +110,31 @@ def test_backdated_run_shows_only_historical_numbers(
     hosts = [path for _, path in past_upstream.requests]
     assert not any(p.endswith("/stablecoins") for p in hosts)
     assert not any("/api/v3/global" in p for p in hosts)
+
+
+def test_past_headlines_come_from_later_fetches_in_the_archive(
+    upstream: Upstream, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Feeds have no history, but the day after still lists the day's items: a backdated run
+    finds them in the archive (fetched on D+1), never from a live fetch for D."""
+    upstream.load_day(DAY, ["news"])
+    data = live_config(upstream, tmp_path / "out")
+    for name in ("coingecko", "feargreed", "stablecoins", "gas", "altseason"):
+        data["sources"][name]["enabled"] = False
+    data["liquidation"] = {"enabled": False}
+    data["etf"] = {"farside_btc_url": "http://127.0.0.1:9/", "farside_eth_url": "http://127.0.0.1:9/"}
+    config = write_config(tmp_path / "c.yaml", data)
+    runner = CliRunner()
+    next_day = DAY + timedelta(days=1)
+    monkeypatch.setenv("REPORTGEN_NOW", f"{next_day.isoformat()}T08:00:00+00:00")
+    first = runner.invoke(app, ["--config", str(config), "run", "--formats", "md"])
+    assert first.exit_code == 3, first.output  # D+1 itself has no headlines of its own
+    feed_calls = len(upstream.requests)
+    monkeypatch.setenv("REPORTGEN_NOW", f"{(DAY + timedelta(days=2)).isoformat()}T08:00:00+00:00")
+    result = runner.invoke(app, ["--config", str(config), "run", "--date", DAY.isoformat(),
+                                 "--formats", "md"])
+    assert result.exit_code == 3, result.output
+    md = (tmp_path / "out" / "reports" / DAY.isoformat() / "brief.md").read_text()
+    assert "HYPE surpasses $42" in md and "Divergence Between U.S. Institutional" in md
+    assert "archived earlier" in md
+    assert len(upstream.requests) == feed_calls  # nothing fetched for the past date
