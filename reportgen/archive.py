@@ -196,6 +196,14 @@ class Archive:
 
     # -- daily prices (Altcoin Season Index) -------------------------------------------
 
+    def prices(self, coin: str, days: list[date]) -> dict[date, tuple[float, float | None]]:
+        marks = ",".join("?" * len(days))
+        rows = self.db.execute(
+            f"SELECT day, price, market_cap FROM daily_prices WHERE coin=? AND day IN ({marks})",
+            (coin, *(d.isoformat() for d in days)),
+        ).fetchall()
+        return {date.fromisoformat(r["day"]): (r["price"], r["market_cap"]) for r in rows}
+
     def put_prices(self, rows: Iterable[tuple[str, date, float, float | None]]) -> None:
         with self.transaction() as db:
             db.executemany(

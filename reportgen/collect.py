@@ -124,7 +124,7 @@ async def collect_day(
                and (options.only is None or s.name in options.only)]
     async with make_client(timeout_s=config.http.timeout_s, transport=options.transport) as client:
         ctx = FetchContext(report_date=day, today=today, config=config, client=client,
-                           secrets=options.secrets or {})
+                           secrets=options.secrets or {}, prices=archive)
 
         async def run(source: Source) -> SourceSnapshot:
             try:

@@ -25,6 +25,7 @@ rate-limited to `max_calls_per_minute`.
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as dtime
@@ -145,21 +146,63 @@ class AltSeasonSource(Source):
         # Charts for every candidate, excluded ones too: ranking on D needs their caps.
         wanted = [BTC, *(i for i in ids if i != BTC)]
 
+        day = ctx.report_date
+        needed = [day, day - timedelta(days=1), start, start - timedelta(days=1)]
+        from_cache: list[RawPayload] = []
+
         async def chart(coin: str) -> None:
+            cached = ctx.prices.prices(coin, needed) if ctx.prices else {}
+            if len(cached) == len(needed) and all(cap is not None for _, cap in cached.values()):
+                from_cache.append(_cached_chart(self.name, coin, cached, day))
+                return
             await limiter.wait()
             await session.call(
                 session.api.get_coin_market_chart_range_by_id, coin, "usd",
                 # Daily points are stamped 00:00 UTC; stop right after D's, never later.
-                _unix(start - timedelta(days=1)), _unix(ctx.report_date) + 3599,
+                _unix(start - timedelta(days=1)), _unix(day) + 3599,
             )
 
         await asyncio.gather(*(chart(coin) for coin in wanted))
-        return session.captured
+        if ctx.prices:
+            ctx.prices.put_prices(_price_rows(session.captured))
+        return [*session.captured, *from_cache]
 
     def parse(self, raws: list[RawPayload], ctx: ParseContext) -> AltSeason:
         settings = self.config.sources.altseason
         return parse_altseason(raws, ctx.report_date, top_n=settings.top_n,
                                window_days=settings.window_days)
+
+
+CACHE_URL = "archive:daily_prices"
+
+
+def _cached_chart(source: str, coin: str, points: dict[date, tuple[float, float | None]],
+                  day: date) -> RawPayload:
+    """Archived daily prices of `coin` in the shape of a market_chart/range answer, so the
+    parser treats cached and fetched prices alike (and the archive shows which was used)."""
+    ordered = sorted(points.items())
+    body = {
+        "prices": [[_unix(d) * 1000, price] for d, (price, _cap) in ordered],
+        "market_caps": [[_unix(d) * 1000, cap] for d, (_price, cap) in ordered],
+    }
+    return RawPayload(source=source, url=f"{CACHE_URL}/coins/{coin}/market_chart/range?to={day}",
+                      status=200, body=json.dumps(body).encode(),
+                      fetched_at=datetime.now(UTC))
+
+
+def _price_rows(raws: list[RawPayload]) -> list[tuple[str, date, float, float | None]]:
+    """(coin, day, price, cap) rows from fetched charts, for the archive's price cache."""
+    rows: list[tuple[str, date, float, float | None]] = []
+    for raw in raws:
+        if "/market_chart/range" not in raw.url or raw.status != 200:
+            continue
+        coin = raw.url.split("/coins/")[1].split("/")[0]
+        try:
+            prices, caps = _daily(raw, "prices"), _daily(raw, "market_caps")
+        except ParseError:
+            continue  # parse() will report it
+        rows.extend((coin, d, p, caps.get(d)) for d, p in prices.items())
+    return rows
 
 
 def _daily(raw: RawPayload, key: str) -> dict[date, float]:

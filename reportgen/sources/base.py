@@ -11,7 +11,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from datetime import date
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, ClassVar, Protocol
 
 import httpx
 from pydantic import BaseModel
@@ -20,6 +20,18 @@ from reportgen.models import RawPayload
 
 if TYPE_CHECKING:
     from reportgen.config import Config
+
+
+class PriceCache(Protocol):
+    """Daily coin prices kept from earlier fetches (the archive implements it)."""
+
+    def prices(self, coin: str, days: list[date]) -> dict[date, tuple[float, float | None]]:
+        """(price, market cap) of `coin` on those of `days` that are known."""
+        ...
+
+    def put_prices(self, rows: list[tuple[str, date, float, float | None]]) -> None:
+        """Remember (coin, day, price, market cap) rows."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -32,6 +44,7 @@ class FetchContext:
     config: Config
     client: httpx.AsyncClient
     secrets: dict[str, str] = field(default_factory=dict)
+    prices: PriceCache | None = None
 
     @property
     def is_past(self) -> bool:

@@ -134,3 +134,33 @@ def test_render_uses_the_archive_only(upstream: Upstream, tmp_path: Path,
                                       "--date", DAY.isoformat(), "--formats", "md"])
     assert result.exit_code in (0, 3), result.output
     assert (output / "reports" / DAY.isoformat() / "brief.md").read_text() == first
+
+
+def test_altseason_reuses_archived_daily_prices(upstream: Upstream, tmp_path: Path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """Charts fetched once feed the archive's daily prices; a re-collection of the same day
+    asks CoinGecko only for the market list and computes the same index."""
+    upstream.load_day(DAY, ["altseason"])
+    data = live_config(upstream, tmp_path / "out")
+    for name in ("feargreed", "stablecoins", "gas"):
+        data["sources"][name]["enabled"] = False
+    data["liquidation"] = {"enabled": False}
+    data["etf"]["farside_btc_url"] = data["etf"]["farside_eth_url"] = "http://127.0.0.1:9/"
+    data["news"] = {"feeds": [{"name": "X", "url": "http://127.0.0.1:9/"}]}
+    config = write_config(tmp_path / "c.yaml", data)
+    monkeypatch.setenv("REPORTGEN_NOW", NOW)
+    runner = CliRunner()
+    assert runner.invoke(app, ["--config", str(config), "collect"]).exit_code == 3
+
+    def charts() -> int:
+        return sum("/market_chart/range" in path for _, path in upstream.requests)
+
+    first = charts()
+    assert first >= 42
+    again = runner.invoke(app, ["--config", str(config), "collect", "--force"])
+    assert again.exit_code == 3, again.output
+    assert charts() == first  # every price came from the archive
+    with sqlite3.connect(tmp_path / "out" / "archive.sqlite") as db:
+        (payload,) = db.execute("SELECT data FROM snapshots WHERE source='altseason'").fetchone()
+        cached = db.execute("SELECT count(*) FROM payloads WHERE url LIKE 'archive:%'").fetchone()
+    assert '"index": 31' in payload and cached[0] >= 42
