@@ -45,6 +45,8 @@ SOSOVALUE_KEY_ENV = "REPORTGEN_SOSOVALUE_KEY"
 # Farside rounds each cell to 0.1; a Total further than this from the sum of its funds is
 # flagged in the note (the figure shown stays Farside's own).
 TOTAL_TOLERANCE_MUSD = 0.5
+# A table whose last trading day is further back than this is stale or truncated.
+STALE_AFTER_DAYS = 7
 
 
 class EtfConfig(BaseModel):
@@ -162,6 +164,12 @@ def day_flows(table: FarsideTable, asset: Asset, report_date: date,
         return EtfDay(asset=asset, status="no_data", report_date=report_date, url=url,
                       note=f"No {asset} ETF trading day on or before {_fmt(report_date)}.")
     shown = upto[: upto.index(traded[-1]) + 1]
+    if (report_date - traded[-1].day).days > STALE_AFTER_DAYS and not later:
+        # No US market closes for a week: a table ending that early is stale or cut short.
+        return EtfDay(asset=asset, status="no_data", report_date=report_date, url=url,
+                      note=f"Farside's {asset} table ends at {_fmt(traded[-1].day)}, more than "
+                           f"{STALE_AFTER_DAYS} days before {_fmt(report_date)}: stale or "
+                           "truncated page, figures not shown.")
     if last.day == report_date:  # a holiday row of "-"
         why = f"{_fmt(report_date)} was a US market holiday (no ETF trading)"
         status: EtfStatus = "non_trading"

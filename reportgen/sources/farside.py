@@ -225,6 +225,13 @@ def parse_farside_html(html: str, *, label: str = "ETF") -> FarsideTable:
                 f"Farside {label} table: unexpected row label {row_label!r} "
                 "(neither a 'DD Mon YYYY' day nor Total/Average/Maximum/Minimum)"
             )
+    if "Total" not in summary:
+        # Farside always closes the table with Total/Average/Maximum/Minimum; without them
+        # the page was cut short (a truncated body) and its last day rows cannot be trusted.
+        raise ParseError(
+            f"Farside {label} table ends without its Total/Average/Maximum/Minimum rows "
+            f"(last day row {day_rows[-1].day}): the page is truncated or its layout changed"
+        )
     return FarsideTable(tickers=tickers, rows=day_rows, summary=summary)
 
 

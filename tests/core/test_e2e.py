@@ -70,14 +70,26 @@ HOSTS = {
     "feargreed": "api.alternative.me",
     "stablecoins": "stablecoins.llama.fi",
     "gas": "ethereum-rpc.publicnode.com",
+    "etf_farside": "farside.co.uk",
+    "news": "api.theblockbeats.news",
 }
-# What each fault must say in the brief.
+# What each fault must say in the brief (a body fault reads per format: JSON or HTML page).
 REASONS = {"timeout": "timed out", "429": "HTTP 429", "500": "HTTP 500",
            "truncated": "malformed JSON", "malformed": "malformed JSON"}
+BODY_REASONS = {"etf_farside": "layout changed", "news": "not JSON"}
+# Figures that only the source in question provides.
+FIGURES_OF = {
+    "coingecko": ["17,411", "US$3,754 B", "61%"],
+    "feargreed": ["68 (Greed)"],
+    "stablecoins": ["US$254.4 B"],
+    "gas": ["1.62 gwei"],
+    "etf_farside": ["+164.6", "+240.3"],
+    "news": ["HYPE surpasses $42"],
+}
 
 
 @pytest.mark.parametrize("fault", FAULTS)
-@pytest.mark.parametrize("source", ["feargreed", "stablecoins", "gas", "coingecko"])
+@pytest.mark.parametrize("source", list(HOSTS))
 def test_one_faulty_source_leaves_the_rest(upstream: Upstream, tmp_path: Path,
                                            monkeypatch: pytest.MonkeyPatch, source: str,
                                            fault: str) -> None:
@@ -89,15 +101,11 @@ def test_one_faulty_source_leaves_the_rest(upstream: Upstream, tmp_path: Path,
     assert code == 3, out
     md = (output / "reports" / DAY.isoformat() / "brief.md").read_text()
     html = (output / "reports" / DAY.isoformat() / "brief.html").read_text()
-    assert REASONS[fault] in md and REASONS[fault] in html
-    # The healthy sources' figures are all there.
-    healthy = {
-        "coingecko": ["17,411", "US$3,754 B", "61%"],
-        "feargreed": ["68 (Greed)"],
-        "stablecoins": ["US$254.4 B"],
-        "gas": ["1.62 gwei"],
-    }
-    for other, figures in healthy.items():
+    reason = REASONS[fault]
+    if fault in ("truncated", "malformed"):
+        reason = BODY_REASONS.get(source, reason)
+    assert reason in md and reason in html, reason
+    for other, figures in FIGURES_OF.items():
         for figure in figures:
             assert (figure in md) == (other != source), (other, figure)
     # The bad answer is kept for diagnosis (a timeout has no body, but its row is kept).

@@ -97,7 +97,8 @@ def test_cumulative_uses_rows_up_to_date_only(fberger_table) -> None:
 def test_partial_latest_row_withholds_total() -> None:
     page = ("<table class='etf'><tr><th>Date</th><th>IBIT</th><th>FBTC</th><th>Total</th></tr>"
             "<tr><td>10 Jun 2025</td><td>10.0</td><td>5.0</td><td>15.0</td></tr>"
-            "<tr><td>11 Jun 2025</td><td>20.0</td><td>0.0</td><td>0.0</td></tr></table>")
+            "<tr><td>11 Jun 2025</td><td>20.0</td><td>0.0</td><td>0.0</td></tr>"
+            "<tr><td>Total</td><td>30.0</td><td>5.0</td><td>15.0</td></tr></table>")
     day = day_flows(parse_farside_html(page), "BTC", date(2025, 6, 11))
     assert day.status == "partial" and day.total_musd is None
     assert day.cumulative_musd == 15.0
@@ -106,9 +107,27 @@ def test_partial_latest_row_withholds_total() -> None:
 
 def test_weekday_without_row_and_no_later_rows_is_not_reported() -> None:
     page = ("<table class='etf'><tr><th>Date</th><th>IBIT</th><th>Total</th></tr>"
-            "<tr><td>10 Jun 2025</td><td>10.0</td><td>10.0</td></tr></table>")
+            "<tr><td>10 Jun 2025</td><td>10.0</td><td>10.0</td></tr>"
+            "<tr><td>Total</td><td>10.0</td><td>10.0</td></tr></table>")
     day = day_flows(parse_farside_html(page), "BTC", date(2025, 6, 11))
     assert day.status == "not_reported" and day.flow_date == date(2025, 6, 10)
+
+
+def test_truncated_page_fails_loudly() -> None:
+    # A body cut after its day rows must not pass for a table whose last day is the latest.
+    page = ("<table class='etf'><tr><th>Date</th><th>IBIT</th><th>Total</th></tr>"
+            "<tr><td>09 Jun 2025</td><td>10.0</td><td>10.0</td></tr>"
+            "<tr><td>10 Jun 2025</td><td>20.0</td><td>20.0</td></tr>")
+    with pytest.raises(ParseError, match="truncated"):
+        parse_farside_html(page)
+
+
+def test_stale_table_shows_no_figures() -> None:
+    page = ("<table class='etf'><tr><th>Date</th><th>IBIT</th><th>Total</th></tr>"
+            "<tr><td>27 Sep 2024</td><td>10.0</td><td>10.0</td></tr>"
+            "<tr><td>Total</td><td>10.0</td><td>10.0</td></tr></table>")
+    day = day_flows(parse_farside_html(page), "BTC", date(2025, 6, 11))
+    assert day.status == "no_data" and not day.funds and "stale or truncated" in day.note
 
 
 def test_multi_row_header_layout() -> None:
@@ -118,6 +137,7 @@ def test_multi_row_header_layout() -> None:
             "<tr><th>Date</th><th>ETHA</th><th>FETH</th><th></th></tr>"
             "<tr><th>Fee</th><th>0.25%</th><th>0.25%</th><th></th></tr></thead>"
             "<tbody><tr><td>23 Jul 2024</td><td>266.5</td><td>71.3</td><td>337.8</td></tr>"
+            "<tr><td>Total</td><td>266.5</td><td>71.3</td><td>337.8</td></tr>"
             "</tbody></table>")
     t = parse_farside_html(page, label="ETH")
     assert t.tickers == ["ETHA", "FETH"] and t.rows[0].total == 337.8
