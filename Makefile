@@ -10,7 +10,7 @@ STAMP  := $(VENV)/.installed
 # Debian packages WeasyPrint needs (Pango for text layout) and a font family.
 SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core
 
-.PHONY: demo test setup syslibs chromium lint golden bench clean
+.PHONY: demo test setup syslibs chromium lint golden docs bench clean
 
 setup: $(STAMP) syslibs
 
@@ -55,6 +55,10 @@ test: setup chromium lint
 # Regenerate the golden sample briefs on purpose, after an intended change of output.
 golden: setup
 	$(BIN)/python -m tests.golden
+
+# Regenerate docs/cli.md from the real --help output (a test checks it is current).
+docs: setup
+	$(BIN)/python scripts/cli_reference.py
 
 # Benchmarks print their figures; nothing is asserted. Results vary with the machine.
 bench: setup
