@@ -20,7 +20,7 @@ import httpx
 from reportgen import sample as sample_data
 from reportgen.archive import Archive
 from reportgen.config import Config
-from reportgen.errors import ParseError, SourceError
+from reportgen.errors import SourceError
 from reportgen.http import make_client
 from reportgen.models import Method, RawPayload, SourceSnapshot
 from reportgen.sources import all_sources
@@ -95,7 +95,7 @@ async def _collect_one(source: Source, ctx: FetchContext, archive: Archive,
     try:
         raws = await source.fetch(ctx)
     except SourceError as exc:
-        failed = [exc.raw] if isinstance(exc.raw, RawPayload) else []
+        failed = [r for r in (exc.raws or [exc.raw]) if isinstance(r, RawPayload)]
         snapshot = SourceSnapshot.unavailable(source.name, day, str(exc), method)
         _archive(archive, day, failed, snapshot)
         return snapshot
@@ -129,8 +129,12 @@ async def collect_day(
         async def run(source: Source) -> SourceSnapshot:
             try:
                 snapshot = await _collect_one(source, ctx, archive, options)
-            except ParseError as exc:  # defensive: parsers should not escape, but never crash
-                snapshot = SourceSnapshot.unavailable(source.name, day, str(exc))
+            except Exception as exc:  # a bug in one source must not cost the others
+                log.exception("%s: unexpected error while collecting %s", source.name, day)
+                snapshot = SourceSnapshot.unavailable(
+                    source.name, day, f"internal error in {source.name}: "
+                    f"{type(exc).__name__}: {exc}")
+                archive.put_snapshot(snapshot)
             if on_done:
                 on_done(snapshot)
             return snapshot

@@ -38,6 +38,7 @@ class SourceError(ReportgenError):
     """
 
     raw: object | None = None
+    raws: list[object] | None = None  # when one source made several failed exchanges
 
 
 class FetchError(SourceError):

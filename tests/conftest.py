@@ -48,6 +48,12 @@ def live_config(upstream: Upstream, output: Path, **overrides: Any) -> dict[str,
                     "etherscan_url": u("https://api.etherscan.io/v2/api")},
             "altseason": {"max_calls_per_minute": 500},
         },
+        "liquidation": {
+            "interval": "1h",  # the bundled sample carries 1-hour bars
+            "binance_url": u("https://fapi.binance.com"), "bybit_url": u("https://api.bybit.com"),
+            "okx_url": u("https://www.okx.com"), "hyperliquid_url": u("https://api.hyperliquid.xyz"),
+            "hyperliquid_leaderboard_url": u("https://stats-data.hyperliquid.xyz/Mainnet/leaderboard"),
+        },
         "etf": {"farside_btc_url": u("https://farside.co.uk/bitcoin-etf-flow-all-data/"),
                 "farside_eth_url": u("https://farside.co.uk/ethereum-etf-flow-all-data/")},
         "news": {"feeds": [{"name": "BlockBeats", "kind": "blockbeats", "url": u(

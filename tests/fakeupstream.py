@@ -21,7 +21,7 @@ from datetime import date
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 from reportgen import sample as sample_data
 
@@ -34,6 +34,9 @@ class Route:
     body: bytes
     headers: dict[str, str]
     file: str
+    # Recorded query parameters (and, for POST APIs, the URL fragment's "type=…&user=…"):
+    # among routes of one path, the one matching most of the request's parameters answers.
+    params: frozenset[tuple[str, str]] = frozenset()
 
 
 @dataclass
@@ -62,8 +65,9 @@ class Upstream:
             headers: dict[str, str] | None = None, file: str = "") -> None:
         parts = urlsplit(original_url)
         key = f"/{parts.netloc}{parts.path}"
+        params = frozenset(parse_qsl(parts.query) + parse_qsl(parts.fragment))
         self.routes.setdefault(key, []).append(
-            Route(status, body, headers or {"content-type": "application/json"}, file)
+            Route(status, body, headers or {"content-type": "application/json"}, file, params)
         )
 
     def handle(self, original_url: str, fn: Any) -> None:
@@ -118,13 +122,17 @@ def start_upstream() -> Upstream:
             if not routes:
                 return self._send(404, b'{"error":"not found"}', {"content-type": "application/json"})
             route = routes[0]
-            if len(routes) > 1 and body_in:
+            if len(routes) > 1:
+                asked = set(parse_qsl(urlsplit(self.path).query))
                 try:
-                    request = json.loads(body_in)
+                    request = json.loads(body_in) if body_in else {}
                 except ValueError:
                     request = {}
-                wanted = str(request.get("method") or request.get("type") or "")
-                route = next((r for r in routes if wanted and wanted in r.file), routes[0])
+                if isinstance(request, dict):
+                    asked |= {(k, str(v)) for k, v in request.items() if not isinstance(v, (list, dict))}
+                wanted = str(request.get("method") or "") if isinstance(request, dict) else ""
+                route = max(routes, key=lambda r: (len(r.params & asked),
+                                                   bool(wanted) and wanted in r.file))
             body = route.body
             if fault == "truncated":
                 body = body[: len(body) // 2]

@@ -19,7 +19,7 @@ from urllib.parse import urlencode
 
 import httpx
 
-from reportgen.errors import FetchError
+from reportgen.errors import FetchError, ParseError
 from reportgen.http import fetch
 from reportgen.liquidation.config import INTERVAL_MS, LiqConfig
 from reportgen.liquidation.parsers import parse_leaderboard, top_addresses, venue_symbol
@@ -47,6 +47,11 @@ def _window_ms(config: LiqConfig, end: datetime) -> tuple[int, int, int]:
     return end_ms - config.lookback_days * 86_400_000 - step, end_ms, step
 
 
+def _spans(start: int, stop: int, span: int) -> list[tuple[int, int]]:
+    """[start, stop) cut into consecutive pages of at most `span` ms."""
+    return [(t, min(t + span, stop)) for t in range(start, stop, span)]
+
+
 async def fetch_binance(client: httpx.AsyncClient, config: LiqConfig, symbols: list[str],
                         end: datetime) -> list[RawPayload]:
     """OI history (500 rows a page), klines and mark-price klines (1500 a page)."""
@@ -54,21 +59,15 @@ async def fetch_binance(client: httpx.AsyncClient, config: LiqConfig, symbols: l
     base, out = config.binance_url, []
     for coin in symbols:
         sym = venue_symbol("binance", coin)
-        t = start
-        while t < stop:
-            t_end = min(t + 500 * step, stop)
+        for t, t_end in _spans(start, stop, 500 * step):
             out.append(await _get(client, "liq_binance", f"{base}/futures/data/openInterestHist",
                                   {"symbol": sym, "period": config.interval, "limit": 500,
                                    "startTime": t, "endTime": t_end}))
-            t = t_end
         for path in ("/fapi/v1/klines", "/fapi/v1/markPriceKlines"):
-            t = start
-            while t < stop:
-                t_end = min(t + 1500 * step, stop)
+            for t, t_end in _spans(start, stop, 1500 * step):
                 out.append(await _get(client, "liq_binance", f"{base}{path}",
                                       {"symbol": sym, "interval": config.interval, "limit": 1500,
                                        "startTime": t, "endTime": t_end - 1}))
-                t = t_end
     return out
 
 
@@ -88,18 +87,20 @@ async def fetch_bybit(client: httpx.AsyncClient, config: LiqConfig, symbols: lis
                 params["cursor"] = cursor
             raw = await _get(client, "liq_bybit", f"{base}/v5/market/open-interest", params)
             out.append(raw)
-            result = json.loads(raw.body).get("result") or {}
-            cursor = result.get("nextPageCursor") or ""
-            if not cursor or not result.get("list"):
+            try:
+                result = json.loads(raw.body).get("result") or {}
+            except (ValueError, AttributeError):
+                break  # an unreadable page is kept; the parser reports it
+            previous, cursor = cursor, result.get("nextPageCursor") or ""
+            # Stop at an empty page, and at a cursor that does not move (a misbehaving
+            # upstream must not make us page a thousand times over the same rows).
+            if not cursor or cursor == previous or not result.get("list"):
                 break
-        t = start
-        while t < stop:
-            t_end = min(t + 1000 * step, stop)
+        for t, t_end in _spans(start, stop, 1000 * step):
             out.append(await _get(client, "liq_bybit", f"{base}/v5/market/mark-price-kline",
                                   {"category": "linear", "symbol": sym,
                                    "interval": BYBIT_KLINE_INTERVAL[config.interval],
                                    "start": t, "end": t_end - 1, "limit": 1000}))
-            t = t_end
     return out
 
 
@@ -156,7 +157,14 @@ async def fetch_hyperliquid(client: httpx.AsyncClient, config: LiqConfig) -> lis
     if config.leaderboard_top_n:
         board = await fetch(client, "liq_hyperliquid", config.hyperliquid_leaderboard_url)
         out.append(board)
-        rows = parse_leaderboard(json.loads(board.body))
+        try:
+            rows = parse_leaderboard(json.loads(board.body))
+        except (ValueError, TypeError, KeyError, ParseError) as exc:
+            # Without the leaderboard there are no accounts to ask: fail this venue only,
+            # keeping the unreadable body for the archive.
+            err = FetchError(f"Hyperliquid leaderboard unreadable ({type(exc).__name__}: {exc})"[:300])
+            err.raw = replace(board, error=str(err))
+            raise err from None
         addresses += top_addresses(rows, config.leaderboard_top_n,
                                    config.leaderboard_min_account_value)
     addresses = list(dict.fromkeys(addresses))

@@ -15,7 +15,7 @@ from typing import Any, ClassVar
 from pydantic import BaseModel
 
 from reportgen.clock import day_end
-from reportgen.errors import FetchError
+from reportgen.errors import FetchError, ParseError
 from reportgen.models import RawPayload
 from reportgen.sources.base import FetchContext, ParseContext, Source
 
@@ -57,6 +57,7 @@ class LiquidationSource(Source):
             err = FetchError("no venue answered: " + "; ".join(
                 f"{key.removesuffix('_error')}: {p[0].error}" for key, p in found.items() if p))
             err.raw = raws[0] if raws else None
+            err.raws = raws  # every venue's failed exchange, for the archive
             raise err
         return raws
 
@@ -66,7 +67,14 @@ class LiquidationSource(Source):
         as_of = day_end(ctx.report_date, ctx.zone)
         grouped = group_by_source([r for r in raws if r.error is None])
         maps = {}
+        problems: list[str] = []
         for symbol in self.config.liquidation.symbols:
             result = build_liquidation_section(grouped, symbol, self.config.liquidation, as_of)
             maps[symbol] = result.model_dump(mode="json")
+            if result.cex is None and result.hyperliquid is None:
+                problems += [f"{symbol} {venue}: {why}" for venue, why in result.unavailable.items()]
+        if len(problems) and all(m["cex"] is None and m["hyperliquid"] is None
+                                 for m in maps.values()):
+            # Nothing could be mapped: fail the source so its payloads are flagged in the archive.
+            raise ParseError("no liquidation map could be built: " + "; ".join(problems)[:600])
         return LiquidationMaps(symbols=maps)

@@ -17,18 +17,21 @@ from tests.fakeupstream import Upstream
 
 DAY = date(2025, 6, 11)
 NOW = "2025-06-11T23:58:00+00:00"
-MARKET_SOURCES = ["coingecko", "feargreed", "stablecoins", "gas", "altseason", "etf_farside", "news"]
+MARKET_SOURCES = ["coingecko", "feargreed", "stablecoins", "gas", "altseason", "etf_farside", "news",
+                  "liq_binance", "liq_bybit", "liq_okx", "liq_hyperliquid"]
 EXPECTED = ["17,411", "1,281", "US$3,754 B", "−1.70%", "US$140.18 B", "61%", "9.4%",
             "1.62 gwei", "31", "68", "Greed", "US$254.4 B", "+164.6", "+240.3",
             "HYPE surpasses $42"]
 
 
 def _run(upstream: Upstream, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-         *args: str, altseason: bool = True) -> tuple[int, str, Path]:
+         *args: str, altseason: bool = True, liquidation: bool = True) -> tuple[int, str, Path]:
     output = tmp_path / "out"
     data = live_config(upstream, output)
-    # The index needs ~50 chart requests; fault tests of other sources do without it.
+    # The index needs ~50 chart requests and the maps ~80 plus charts; fault tests of other
+    # sources do without them.
     data["sources"]["altseason"]["enabled"] = altseason
+    data["liquidation"]["enabled"] = liquidation
     config = write_config(tmp_path / "config.yaml", data)
     monkeypatch.setenv("REPORTGEN_NOW", NOW)
     result = CliRunner().invoke(app, ["--config", str(config), "run", *args])
@@ -51,6 +54,7 @@ def test_live_run_against_fake_upstream(upstream: Upstream, tmp_path: Path,
     code, out, output = _run(upstream, tmp_path, monkeypatch)
     assert code in (0, 3), out
     texts = _texts(output)
+    assert "of longs between" in texts["md"] and "Hyperliquid" in texts["html"]
     for fmt, text in texts.items():
         for figure in EXPECTED:
             assert figure in text, f"{figure!r} missing from {fmt}"
@@ -61,22 +65,25 @@ def test_live_run_against_fake_upstream(upstream: Upstream, tmp_path: Path,
             "ethereum-rpc.publicnode.com"} <= hosts
     with sqlite3.connect(output / "archive.sqlite") as db:
         sources = {r[0] for r in db.execute("SELECT source FROM snapshots WHERE ok=1")}
-    assert set(MARKET_SOURCES) <= sources
+    assert {"coingecko", "feargreed", "stablecoins", "gas", "altseason", "etf_farside", "news",
+            "liquidation"} <= sources
 
 
 FAULTS = ["timeout", "429", "500", "truncated", "malformed"]
 HOSTS = {
-    "coingecko": "api.coingecko.com",
-    "feargreed": "api.alternative.me",
-    "stablecoins": "stablecoins.llama.fi",
-    "gas": "ethereum-rpc.publicnode.com",
-    "etf_farside": "farside.co.uk",
-    "news": "api.theblockbeats.news",
+    "coingecko": ["api.coingecko.com"],
+    "feargreed": ["api.alternative.me"],
+    "stablecoins": ["stablecoins.llama.fi"],
+    "gas": ["ethereum-rpc.publicnode.com"],
+    "etf_farside": ["farside.co.uk"],
+    "news": ["api.theblockbeats.news"],
+    "liquidation": ["fapi.binance.com", "api.bybit.com", "www.okx.com", "api.hyperliquid.xyz",
+                    "stats-data.hyperliquid.xyz"],
 }
 # What each fault must say in the brief (a body fault reads per format: JSON or HTML page).
 REASONS = {"timeout": "timed out", "429": "HTTP 429", "500": "HTTP 500",
            "truncated": "malformed JSON", "malformed": "malformed JSON"}
-BODY_REASONS = {"etf_farside": "layout changed", "news": "not JSON"}
+BODY_REASONS = {"etf_farside": "layout changed", "news": "not JSON", "liquidation": "unreadable"}
 # Figures that only the source in question provides.
 FIGURES_OF = {
     "coingecko": ["17,411", "US$3,754 B", "61%"],
@@ -85,6 +92,7 @@ FIGURES_OF = {
     "gas": ["1.62 gwei"],
     "etf_farside": ["+164.6", "+240.3"],
     "news": ["HYPE surpasses $42"],
+    "liquidation": ["of longs between", "charts/liqmap_btc_hyperliquid.svg"],
 }
 
 
@@ -94,10 +102,11 @@ def test_one_faulty_source_leaves_the_rest(upstream: Upstream, tmp_path: Path,
                                            monkeypatch: pytest.MonkeyPatch, source: str,
                                            fault: str) -> None:
     upstream.load_day(DAY, MARKET_SOURCES)
-    upstream.faults[HOSTS[source]] = fault
+    for host in HOSTS[source]:
+        upstream.faults[host] = fault
     upstream.hang_s = 1.6  # past the 1 s client timeout
     code, out, output = _run(upstream, tmp_path, monkeypatch, "--formats", "html,md",
-                             altseason=False)
+                             altseason=False, liquidation=source == "liquidation")
     assert code == 3, out
     md = (output / "reports" / DAY.isoformat() / "brief.md").read_text()
     html = (output / "reports" / DAY.isoformat() / "brief.html").read_text()
@@ -106,13 +115,16 @@ def test_one_faulty_source_leaves_the_rest(upstream: Upstream, tmp_path: Path,
         reason = BODY_REASONS.get(source, reason)
     assert reason in md and reason in html, reason
     for other, figures in FIGURES_OF.items():
+        if other == "liquidation" and source != "liquidation":
+            continue  # switched off in this test
         for figure in figures:
             assert (figure in md) == (other != source), (other, figure)
     # The bad answer is kept for diagnosis (a timeout has no body, but its row is kept).
     with sqlite3.connect(output / "archive.sqlite") as db:
         rows = db.execute(
-            "SELECT status, error, length(body) FROM payloads WHERE source=? AND error IS NOT NULL",
-            (source,),
+            "SELECT status, error, length(body) FROM payloads WHERE (source=? OR"
+            " (?='liquidation' AND source LIKE 'liq_%')) AND error IS NOT NULL",
+            (source, source),
         ).fetchall()
     assert rows, "the failed exchange was not archived"
     if fault in ("truncated", "malformed"):
@@ -123,7 +135,8 @@ def test_429_then_success_is_retried(upstream: Upstream, tmp_path: Path,
                                      monkeypatch: pytest.MonkeyPatch) -> None:
     upstream.load_day(DAY, MARKET_SOURCES)
     upstream.faults["api.alternative.me"] = "429-once"
-    _code, _out, output = _run(upstream, tmp_path, monkeypatch, "--formats", "md", altseason=False)
+    _code, _out, output = _run(upstream, tmp_path, monkeypatch, "--formats", "md", altseason=False,
+                               liquidation=False)
     md = (output / "reports" / DAY.isoformat() / "brief.md").read_text()
     assert "68 (Greed)" in md
     fng_calls = [p for _, p in upstream.requests if p.startswith("/api.alternative.me/")]
