@@ -62,6 +62,13 @@ def test_render_never_touches_the_network(sample_output: Path, monkeypatch: pyte
     assert sorted(f.name for f in result.files if f.name.startswith("brief.")) == [
         "brief.html", "brief.md", "brief.pdf"]
     assert any(f.suffix == ".svg" for f in result.files)
+    # No link in the PDF points at the machine that rendered it.
+    from pypdf import PdfReader
+
+    pdf = next(f for f in result.files if f.name == "brief.pdf")
+    uris = [annot.get_object()["/A"]["/URI"] for page in PdfReader(pdf).pages
+            for annot in page.get("/Annots") or [] if "/URI" in annot.get_object().get("/A", {})]
+    assert uris and all(u.startswith("https://") for u in uris), uris
 
 
 def test_hostile_text_is_escaped_in_html_and_markdown(tmp_path: Path) -> None:
