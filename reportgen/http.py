@@ -13,7 +13,9 @@ raised `FetchError.raw`) so the archive keeps what went wrong.
 
 from __future__ import annotations
 
+import asyncio
 import email.utils
+import time
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -42,6 +44,24 @@ BROWSER_HEADERS = {
 }
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 MAX_RETRY_AFTER_S = 60.0
+
+
+class RateLimiter:
+    """Spaces requests so their total weight stays under `per_minute` (CoinGecko counts
+    calls, weight 1; Hyperliquid counts weight, 1200 per minute per IP)."""
+
+    def __init__(self, per_minute: int) -> None:
+        self.per_s = per_minute / 60.0
+        self.next_at = 0.0
+        self.lock = asyncio.Lock()
+
+    async def take(self, weight: int = 1) -> None:
+        async with self.lock:
+            now = time.monotonic()
+            wait = self.next_at - now
+            self.next_at = max(now, self.next_at) + weight / self.per_s
+        if wait > 0:
+            await asyncio.sleep(wait)
 
 
 class RetryableStatus(Exception):

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import time
 from collections.abc import Mapping
 from dataclasses import replace
 from datetime import datetime
@@ -20,7 +19,7 @@ from urllib.parse import urlencode
 import httpx
 
 from reportgen.errors import FetchError, ParseError
-from reportgen.http import fetch
+from reportgen.http import RateLimiter, fetch
 from reportgen.liquidation.config import INTERVAL_MS, LiqConfig
 from reportgen.liquidation.parsers import parse_leaderboard, top_addresses, venue_symbol
 from reportgen.models import RawPayload
@@ -123,25 +122,8 @@ async def fetch_okx(client: httpx.AsyncClient, config: LiqConfig, symbols: list[
     return out
 
 
-class WeightLimiter:
-    """Spaces requests so their weight stays under `per_minute` (Hyperliquid: 1200/min/IP)."""
-
-    def __init__(self, per_minute: int) -> None:
-        self.per_s = per_minute / 60.0
-        self.next_at = 0.0
-        self.lock = asyncio.Lock()
-
-    async def take(self, weight: int) -> None:
-        async with self.lock:
-            now = time.monotonic()
-            wait = self.next_at - now
-            self.next_at = max(now, self.next_at) + weight / self.per_s
-        if wait > 0:
-            await asyncio.sleep(wait)
-
-
 async def _hl_post(client: httpx.AsyncClient, url: str, body: dict[str, str],
-                   limiter: WeightLimiter) -> RawPayload:
+                   limiter: RateLimiter) -> RawPayload:
     await limiter.take(HL_WEIGHT.get(body["type"], 20))
     raw = await fetch(client, "liq_hyperliquid", url, method="POST", json=body)
     return replace(raw, url=f"{url}#{urlencode(body)}")
@@ -151,7 +133,7 @@ async def fetch_hyperliquid(client: httpx.AsyncClient, config: LiqConfig) -> lis
     """metaAndAssetCtxs, the leaderboard, then clearinghouseState of the configured accounts
     plus the leaderboard's top N, concurrently under a semaphore and the weight budget."""
     url = f"{config.hyperliquid_url}/info"
-    limiter = WeightLimiter(config.hyperliquid_weight_per_minute)
+    limiter = RateLimiter(config.hyperliquid_weight_per_minute)
     out = [await _hl_post(client, url, {"type": "metaAndAssetCtxs"}, limiter)]
     addresses = list(config.hyperliquid_addresses)
     if config.leaderboard_top_n:

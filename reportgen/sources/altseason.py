@@ -26,13 +26,13 @@ from __future__ import annotations
 
 import asyncio
 import json
-import time
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as dtime
 
 from pydantic import BaseModel
 
 from reportgen.errors import FetchError, ParseError
+from reportgen.http import RateLimiter
 from reportgen.models import RawPayload
 from reportgen.sources._json import load_json, number
 from reportgen.sources.base import FetchContext, ParseContext, Source
@@ -86,23 +86,6 @@ def season_label(index: int) -> str:
     return "Neither"
 
 
-class _RateLimiter:
-    """At most `per_minute` starts in any 60 s, spaced evenly."""
-
-    def __init__(self, per_minute: int) -> None:
-        self.interval = 60.0 / per_minute
-        self.next_at = 0.0
-        self.lock = asyncio.Lock()
-
-    async def wait(self) -> None:
-        async with self.lock:
-            now = time.monotonic()
-            delay = self.next_at - now
-            self.next_at = max(now, self.next_at) + self.interval
-        if delay > 0:
-            await asyncio.sleep(delay)
-
-
 def _unix(day: date) -> int:
     return int(datetime.combine(day, dtime(0), tzinfo=UTC).timestamp())
 
@@ -133,8 +116,8 @@ class AltSeasonSource(Source):
                 "free 365-day history"
             )
         session = CoinGeckoSession(ctx, self.name)
-        limiter = _RateLimiter(settings.max_calls_per_minute)
-        await limiter.wait()
+        limiter = RateLimiter(settings.max_calls_per_minute)
+        await limiter.take()
         try:
             markets = await session.call(
                 session.api.get_coins_markets, vs_currency="usd", order="market_cap_desc",
@@ -155,7 +138,7 @@ class AltSeasonSource(Source):
             if len(cached) == len(needed) and all(cap is not None for _, cap in cached.values()):
                 from_cache.append(_cached_chart(self.name, coin, cached, day))
                 return
-            await limiter.wait()
+            await limiter.take()
             await session.call(
                 session.api.get_coin_market_chart_range_by_id, coin, "usd",
                 # Daily points are stamped 00:00 UTC; stop right after D's, never later.
