@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 import httpx
@@ -108,8 +108,7 @@ def _archive(archive: Archive, day: date, raws: list[RawPayload], snapshot: Sour
              *, sample: bool = False) -> None:
     if not snapshot.ok:
         # Keep the payloads, flagged, so they are not mistaken for a good collection.
-        raws = [RawPayload(**{**r.__dict__, "error": r.error or f"parse: {snapshot.reason}"})
-                for r in raws]
+        raws = [replace(r, error=r.error or f"parse: {snapshot.reason}") for r in raws]
         log.info("%s unavailable: %s", snapshot.source, snapshot.reason)
     archive.add_payloads(day, raws, sample=sample)
     archive.put_snapshot(snapshot, sample=sample)

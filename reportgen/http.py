@@ -17,6 +17,7 @@ import asyncio
 import email.utils
 import time
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -179,13 +180,8 @@ async def fetch(
     host = httpx.URL(url).host or url
 
     async def attempt() -> RawPayload:
-        try:
-            response = await client.request(
-                method, request_url, json=json, headers=dict(headers or {})
-            )
-            body = await response.aread()
-        except httpx.TransportError:
-            raise
+        response = await client.request(method, request_url, json=json, headers=dict(headers or {}))
+        body = await response.aread()
         raw = _raw(source, shown_url, response, body, None)
         if response.status_code in RETRY_STATUSES:
             raise RetryableStatus(raw, parse_retry_after(response.headers.get("retry-after")))
@@ -202,7 +198,7 @@ async def fetch(
                 raw = await attempt()
     except RetryableStatus as exc:
         error = f"answered HTTP {exc.raw.status} after {attempts} attempts"
-        failed = _raw_with_error(exc.raw, error)
+        failed = replace(exc.raw, error=error)
         raise _fetch_error(f"{host}: {error}", failed) from None
     except httpx.TimeoutException as exc:
         error = f"timed out after {attempts} attempts ({type(exc).__name__})"
@@ -213,15 +209,8 @@ async def fetch(
 
     if raw.status not in ok_statuses:
         error = f"answered HTTP {raw.status}"
-        raise _fetch_error(f"{host}: {error}", _raw_with_error(raw, error))
+        raise _fetch_error(f"{host}: {error}", replace(raw, error=error))
     return raw
-
-
-def _raw_with_error(raw: RawPayload, error: str) -> RawPayload:
-    return RawPayload(
-        source=raw.source, url=raw.url, status=raw.status, body=raw.body,
-        fetched_at=raw.fetched_at, headers=raw.headers, error=error,
-    )
 
 
 def _fetch_error(message: str, raw: RawPayload) -> FetchError:
