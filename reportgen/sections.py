@@ -11,18 +11,12 @@ from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
 
-from reportgen.brief.build import SECTION_TITLES, _reason, _Refs
+from reportgen.brief.build import SECTION_TITLES, _direction, _reason, _Refs
 from reportgen.brief.model import Section
 from reportgen.config import Config
 from reportgen.models import SourceSnapshot
 
 Builder = Callable[[date, SourceSnapshot | None, _Refs], Section]
-
-
-def _direction(value: float | None) -> str | None:
-    if value is None or abs(value) < 1e-9:
-        return None if value is None else "flat"
-    return "up" if value > 0 else "down"
 
 
 def _fmt_day(day: date) -> str:

@@ -29,20 +29,6 @@ class Stablecoins(BaseModel):
     assets_counted: int | None = None
     endpoint: str
 
-    @property
-    def change_24h_pct(self) -> float | None:
-        return _pct(self.total_usd, self.prev_day_usd)
-
-    @property
-    def change_7d_pct(self) -> float | None:
-        return _pct(self.total_usd, self.prev_week_usd)
-
-
-def _pct(now: float, before: float | None) -> float | None:
-    if not before:
-        return None
-    return (now / before - 1.0) * 100.0
-
 
 class StablecoinSource(Source):
     name = "stablecoins"
