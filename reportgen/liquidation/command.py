@@ -72,12 +72,14 @@ def load_raws_for(config: LiqConfig, day: date | None, now: datetime) -> tuple[
             f"{day} is in the past: live endpoints give only the current state "
             f"(the bundled sample covers {sample.SAMPLE_FIRST} … {sample.SAMPLE_LAST})"
         )
-    from reportgen.http import make_client
+    from reportgen.clock import FixedClock
+    from reportgen.config import HttpSettings
+    from reportgen.http import Http
     from reportgen.liquidation.fetch import fetch_all
 
     async def go() -> dict[str, list[RawPayload]]:
-        async with make_client() as client:
-            return await fetch_all(client, config, now)
+        async with Http(HttpSettings(), clock=FixedClock(now)) as http:
+            return await fetch_all(http, config, now)
 
     return asyncio.run(go()), now
 
