@@ -161,7 +161,7 @@ def test_altseason_reuses_archived_daily_prices(upstream: Upstream, tmp_path: Pa
                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     """Charts fetched once feed the archive's daily prices; a re-collection of the same day
     asks CoinGecko only for the market list and computes the same index."""
-    upstream.load_day(DAY, ["altseason"])
+    upstream.load_day(DAY, ["altseason", "coingecko"])
     data = live_config(upstream, tmp_path / "out")
     for name in ("feargreed", "stablecoins", "gas"):
         data["sources"][name]["enabled"] = False
