@@ -20,8 +20,8 @@ the POST body as a URL fragment, `…/info#type=clearinghouseState&user=0x…`),
 Faults, per host: "timeout" (sleep past the client's timeout), "429" (always), "429-once"
 (429 with Retry-After: 1, then normal), "500", "truncated" (body cut in half), "malformed"
 (a JSON body that does not parse), "delay" (answer after `delay_s`), "trickle" (one byte a
-second), "endless" (a body that never ends), "gzip-bomb" (a small gzip body that inflates
-without end), "redirect-private" (a redirect to 169.254.169.254).
+second), "endless" (a body that never ends), "gzip-bomb" (gzip that inflates to `bomb_mb` MB),
+"corrupt-gzip", "redirect-private" (a redirect to 169.254.169.254).
 """
 
 from __future__ import annotations
@@ -72,11 +72,11 @@ def _canon(value: Any) -> str:
     return json.dumps(value, sort_keys=True)
 
 
-def _gzip_bomb() -> bytes:
-    """A gzip member of ~1 MB that inflates to ~1 GB of zeros (more than any cap)."""
+def _gzip_bomb(mb: int) -> bytes:
+    """A gzip member about mb KB long that inflates to `mb` MB of zeros."""
     packer = zlib.compressobj(9, zlib.DEFLATED, 31)
     block = bytes(1024 * 1024)
-    return b"".join(packer.compress(block) for _ in range(1024)) + packer.flush()
+    return b"".join(packer.compress(block) for _ in range(mb)) + packer.flush()
 
 
 @dataclass
@@ -99,6 +99,7 @@ class Upstream:
     # hosts still matched on method and path only (recordings being brought up to date)
     lenient: set[str] = field(default_factory=set)
     _fired: set[str] = field(default_factory=set)
+    bomb_mb: int = 64  # what the "gzip-bomb" fault inflates to
     _bomb: bytes = b""
 
     @property
@@ -229,7 +230,7 @@ def start_upstream() -> Upstream:
             if fault == "500":
                 return self._send(500, b"<html><body>Internal Server Error</body></html>",
                                   {"content-type": "text/html"})
-            if fault in ("trickle", "endless", "gzip-bomb", "redirect-private"):
+            if fault in ("trickle", "endless", "gzip-bomb", "corrupt-gzip", "redirect-private"):
                 return self._hostile(fault)
 
             if host in upstream.keys:
@@ -280,13 +281,16 @@ def start_upstream() -> Upstream:
                     return
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json")
-                if fault == "gzip-bomb":
-                    if not upstream._bomb:
-                        upstream._bomb = _gzip_bomb()
+                if fault in ("gzip-bomb", "corrupt-gzip"):
+                    if fault == "gzip-bomb" and not upstream._bomb:
+                        upstream._bomb = _gzip_bomb(upstream.bomb_mb)
+                    # corrupt: a gzip header followed by bytes that are not deflate data
+                    body = (upstream._bomb if fault == "gzip-bomb"
+                            else b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03" + b"\xff" * 90)
                     self.send_header("Content-Encoding", "gzip")
-                    self.send_header("Content-Length", str(len(upstream._bomb)))
+                    self.send_header("Content-Length", str(len(body)))
                     self.end_headers()
-                    self.wfile.write(upstream._bomb)
+                    self.wfile.write(body)
                     return
                 self.send_header("Transfer-Encoding", "chunked")
                 self.end_headers()
