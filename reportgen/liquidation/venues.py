@@ -1,7 +1,7 @@
 """Per-venue liquidation-price formulas, maintenance brackets and contract units.
 
 All formulas are for linear (USDT/USDC-margined) perpetuals in isolated margin, as documented
-by each venue (LIQUIDATION_MAP.md §4). `side` is +1 for a long, -1 for a short. The functions
+by each venue. `side` is +1 for a long, -1 for a short. The functions
 accept floats or numpy arrays (the model evaluates every tier of every bar at once).
 """
 
