@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date
@@ -121,6 +122,9 @@ async def collect_day(
     """Collect every enabled source for `day`, concurrently. Returns snapshots by source."""
     sources = [s for s in all_sources(config) if s.enabled()[0]
                and (options.only is None or s.name in options.only)]
+    # Whatever a source was given as a secret is blanked in what the archive stores.
+    archive.protect([*(options.secrets or {}).values(),
+                     *(os.environ.get(name) for s in sources for name in s.secret_names())])
     async with make_client(timeout_s=config.http.timeout_s, transport=options.transport) as client:
         ctx = FetchContext(report_date=day, today=today, config=config, client=client,
                            secrets=options.secrets or {}, prices=archive)
