@@ -157,6 +157,10 @@ class SiteSettings(Strict):
     url: str | None = Field(None, description="public base URL, for the feed, sitemap and OpenGraph")
     title: str = "Daily Crypto Research Brief"
     feed_entries: int = Field(30, ge=1, le=1000)
+    extra_files: Path | None = Field(
+        None, description="folder copied into every build (CNAME, robots.txt, _headers …)")
+    lock_wait_s: float = Field(600, ge=0, le=86400,
+                               description="wait this long for another publish to finish")
 
     @field_validator("url")
     @classmethod
