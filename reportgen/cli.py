@@ -251,7 +251,8 @@ def _published_summary(published: dict[str, Any], console: Any) -> bool:
         for warning in record.get("warnings", []):
             console.print(f"[yellow]warning:[/] {escape(warning)}")
         console.print(escape(record["summary"]))
-        for addr, why in {**record.get("refused", {}), **record.get("failed", {})}.items():
+        for addr, why in {**record.get("refused", {}), **record.get("failed", {}),
+                          **record.get("unknown", {})}.items():
             console.print(f"  {escape(addr)}: {escape(why)}")
         ok = ok and record["ok"]
     return ok
@@ -260,10 +261,17 @@ def _published_summary(published: dict[str, Any], console: Any) -> bool:
 def _send_lines(report: Any) -> str:
     lines = [report.summary()]
     lines += [f"  refused: {addr}: {why}" for addr, why in report.refused.items()]
+    lines += [f"  unknown: {addr}: {why}; check whether it arrived, then send again with "
+              "--force if not" for addr, why in report.unknown.items()]
     lines += [f"  failed: {addr}: {why}" for addr, why in report.failed.items()]
-    if report.skipped and not report.sent and not report.refused and not report.failed:
-        lines.append(f"  nothing sent: {report.day} was already delivered to every recipient "
-                     "(use --force to send again)")
+    lines += [f"  {line}" for line in report.skipped_lines()]
+    if report.skipped and not (report.sent or report.refused or report.failed or report.unknown):
+        if all(outcome == "sent" for outcome in report.skipped.values()):
+            lines.append(f"  nothing sent: {report.day} was already delivered to every recipient "
+                         "(use --force to send again)")
+        else:
+            lines.append(f"  nothing sent: every recipient of {report.day} was already handled "
+                         "(see above; use --force to send again)")
     return "\n".join(lines)
 
 
