@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date
@@ -132,6 +133,8 @@ async def collect_day(
         async def run(source: Source) -> SourceSnapshot:
             try:
                 snapshot = await _collect_one(source, ctx, archive, options)
+            except sqlite3.Error:
+                raise  # the archive itself failed (a full disk?): every source is stuck
             except Exception as exc:  # a bug in one source must not cost the others
                 log.exception("%s: unexpected error while collecting %s", source.name, day)
                 snapshot = SourceSnapshot.unavailable(

@@ -238,6 +238,15 @@ class Config(Strict):
             raise ValueError(f"unknown time zone {value!r} (use an IANA name like Europe/London)") from None
         return value
 
+    @field_validator("output")
+    @classmethod
+    def _not_the_root(cls, value: Path) -> Path:
+        resolved = value.resolve()
+        if resolved == Path(resolved.anchor):
+            raise ValueError(f"{value} is the filesystem root: choose a folder of its own, "
+                             "e.g. ./output")
+        return value
+
     @property
     def archive_path(self) -> Path:
         return self.output / "archive.sqlite"

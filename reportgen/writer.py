@@ -11,9 +11,15 @@ archive, which holds raw payloads, is the exception: reportgen.archive keeps it 
 
 from __future__ import annotations
 
+import errno
 import os
 import secrets
+import tempfile
 from pathlib import Path
+
+from reportgen.errors import UsageError
+
+_WHERE = "set --output, REPORTGEN_OUTPUT or `output:` in the config"
 
 
 class OutputWriter:
@@ -65,3 +71,25 @@ def _create_temp(target: Path) -> tuple[int, str]:
         except FileExistsError:
             continue
     raise FileExistsError(f"no free temporary name beside {target}")
+
+
+def check_output(root: Path) -> None:
+    """Make sure the output folder is, or can become, a folder this process can write to;
+    else UsageError naming it. (A full disk is not a usage error: its OSError goes on.)"""
+    where = root.resolve()
+    if where == Path(where.anchor):
+        raise UsageError(f"output folder {root} is the filesystem root: choose a folder of its "
+                         f"own, e.g. ./output ({_WHERE})")
+    try:
+        where.mkdir(parents=True, exist_ok=True)
+        if not where.is_dir():
+            raise NotADirectoryError(errno.ENOTDIR, "Not a directory", str(where))
+        with tempfile.TemporaryFile(dir=where):
+            pass
+    except FileExistsError:
+        raise UsageError(f"output folder {root} is a file, not a folder ({_WHERE})") from None
+    except OSError as exc:
+        if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            raise
+        raise UsageError(f"output folder {root} cannot be written: "
+                         f"{exc.strerror or exc} ({_WHERE})") from None

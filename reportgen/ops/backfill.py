@@ -46,9 +46,14 @@ class DayResult:
 
 
 def date_range(first: date, last: date) -> list[date]:
-    """Every date from `first` to `last`, inclusive."""
+    """Every date from `first` to `last`, inclusive (none before any source's history)."""
+    from reportgen.pipeline import too_early
+
     if last < first:
         raise UsageError(f"--from {first} is after --to {last}")
+    early = too_early(first, "--from")
+    if early:
+        raise UsageError(early)
     return [first + timedelta(days=i) for i in range((last - first).days + 1)]
 
 
