@@ -30,7 +30,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from email.message import EmailMessage
-from email.utils import getaddresses, parseaddr
+from email.utils import parseaddr
 from functools import partial
 from typing import Any
 
@@ -43,7 +43,7 @@ from tenacity import (
 )
 
 from reportgen.archive import Archive
-from reportgen.config import EmailSettings
+from reportgen.config import EmailSettings, address_problem
 from reportgen.errors import ConfigError, DeliveryError, UsageError
 
 log = logging.getLogger(__name__)
@@ -403,13 +403,3 @@ def recipients_from(settings: EmailSettings, override: list[str] | None = None) 
         seen.setdefault(address, visible)
     return list(seen.items())
 
-
-def address_problem(address: str) -> str | None:
-    """Why `address` cannot be one recipient's address (None when it can)."""
-    if any(ord(c) < 32 or ord(c) == 127 for c in address):
-        return "contains a control character (a line break?): give one plain address"
-    if len(getaddresses([address])) != 1:
-        return "holds several addresses: give each its own --to (or list entry)"
-    if "@" not in parseaddr(address)[1]:
-        return "is not an email address"
-    return None
