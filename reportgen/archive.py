@@ -12,10 +12,11 @@ import json
 import sqlite3
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+from reportgen.clock import Clock, default_clock
 from reportgen.errors import ArchiveError
 from reportgen.models import RawPayload, SourceSnapshot
 
@@ -39,6 +40,7 @@ CREATE TABLE IF NOT EXISTS snapshots (
     ok          INTEGER NOT NULL,
     method      TEXT NOT NULL,
     fetched_at  TEXT,
+    as_of       TEXT,
     reason      TEXT,
     data        TEXT NOT NULL,
     sample      INTEGER NOT NULL DEFAULT 0,
@@ -79,24 +81,28 @@ CREATE TABLE IF NOT EXISTS deliveries (
 """
 
 
-def _now() -> str:
-    return datetime.now(UTC).isoformat()
-
-
 class Archive:
-    """A handle on the archive file. Use as a context manager or call close()."""
+    """A handle on the archive file. Use as a context manager or call close().
 
-    def __init__(self, path: Path) -> None:
+    `clock` stamps the rows' bookkeeping times (snapshot updates, run start and end); by
+    default the system clock, or REPORTGEN_NOW's instant (`clock.default_clock`)."""
+
+    def __init__(self, path: Path, *, clock: Clock | None = None) -> None:
         self.path = path
+        self.clock = clock or default_clock()
         path.parent.mkdir(parents=True, exist_ok=True)
         try:
             self.db = sqlite3.connect(path, timeout=30)
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA synchronous=NORMAL")
             self.db.executescript(SCHEMA)
+            _migrate(self.db)
         except sqlite3.DatabaseError as exc:
             raise ArchiveError(f"cannot open archive {path}: {exc}") from None
         self.db.row_factory = sqlite3.Row
+
+    def _now(self) -> str:
+        return self.clock.now().isoformat()
 
     def __enter__(self) -> Archive:
         return self
@@ -162,13 +168,14 @@ class Archive:
         with self.transaction() as db:
             db.execute(
                 "INSERT OR REPLACE INTO snapshots (report_date, source, ok, method, fetched_at,"
-                " reason, data, sample, updated_at) VALUES (?,?,?,?,?,?,?,?,?)",
+                " as_of, reason, data, sample, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?)",
                 (
                     snapshot.report_date.isoformat(), snapshot.source, int(snapshot.ok),
                     snapshot.method,
                     snapshot.fetched_at.isoformat() if snapshot.fetched_at else None,
+                    snapshot.as_of.isoformat() if snapshot.as_of else None,
                     snapshot.reason, json.dumps(snapshot.data, sort_keys=True, default=str),
-                    int(sample), _now(),
+                    int(sample), self._now(),
                 ),
             )
 
@@ -240,7 +247,7 @@ class Archive:
         with self.transaction() as db:
             cur = db.execute(
                 "INSERT INTO runs (report_date, started_at, status, sample) VALUES (?,?,?,?)",
-                (day.isoformat(), _now(), "running", int(sample)),
+                (day.isoformat(), self._now(), "running", int(sample)),
             )
             return int(cur.lastrowid or 0)
 
@@ -250,7 +257,7 @@ class Archive:
         with self.transaction() as db:
             db.execute(
                 "UPDATE runs SET finished_at=?, status=?, sections=?, channels=? WHERE id=?",
-                (_now(), status, json.dumps(sections), json.dumps(channels), run_id),
+                (self._now(), status, json.dumps(sections), json.dumps(channels), run_id),
             )
 
     def runs(self, since: date | None = None) -> list[dict[str, Any]]:
@@ -268,6 +275,14 @@ class Archive:
         ]
 
 
+def _migrate(db: sqlite3.Connection) -> None:
+    """Bring an archive written by an older version up to SCHEMA (columns added since)."""
+    columns = {row[1] for row in db.execute("PRAGMA table_info(snapshots)")}
+    if "as_of" not in columns:
+        with db:
+            db.execute("ALTER TABLE snapshots ADD COLUMN as_of TEXT")
+
+
 def _raw_from_row(row: sqlite3.Row) -> RawPayload:
     return RawPayload(
         source=row["source"], url=row["url"], status=row["status"], body=row["body"],
@@ -283,6 +298,7 @@ def _snapshot_from_row(row: sqlite3.Row) -> SourceSnapshot:
         ok=bool(row["ok"]),
         method=row["method"],
         fetched_at=datetime.fromisoformat(row["fetched_at"]) if row["fetched_at"] else None,
+        as_of=datetime.fromisoformat(row["as_of"]) if row["as_of"] else None,
         reason=row["reason"],
         data=json.loads(row["data"]),
     )

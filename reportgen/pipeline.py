@@ -135,7 +135,7 @@ def render_day(config: Config, day: date, *, clock: Clock | None = None,
     """Build and render `day` from the archive alone: never touches the network."""
     clock = clock or default_clock()
     started = time.perf_counter()
-    with Archive(config.archive_path) as archive:
+    with Archive(config.archive_path, clock=clock) as archive:
         brief = build_phase(config, day, archive, clock=clock)
         snapshots = archive.snapshots(day)
     built = time.perf_counter()
@@ -185,7 +185,7 @@ def _run_locked(config: Config, day: date, *, sample: bool, formats: list[str] |
             on_phase(name)
         return time.perf_counter()
 
-    with Archive(config.archive_path) as archive:
+    with Archive(config.archive_path, clock=clock) as archive:
         start = phase("collect")
         snapshots = collect_phase(config, day, archive, clock=clock, sample=sample,
                                   options=options, on_done=on_source)

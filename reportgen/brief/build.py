@@ -54,13 +54,18 @@ class _Refs:
 
 
 def _as_of(snapshot: SourceSnapshot) -> datetime | None:
+    """The moment the data describes (never the fetch time of a past day's data)."""
+    if snapshot.as_of is not None:
+        return snapshot.as_of
+    # Snapshots archived before `as_of` existed: CoinGecko's updated_at, or the fetch time
+    # of data that was current when fetched.
     updated = snapshot.data.get("updated_at") if snapshot.data else None
     if isinstance(updated, str):
         try:
             return datetime.fromisoformat(updated)
         except ValueError:
             pass
-    return snapshot.fetched_at
+    return snapshot.fetched_at if snapshot.method in ("live", "sample") else None
 
 
 def _direction(change: float | None) -> Direction | None:

@@ -21,7 +21,7 @@ import smtplib
 import ssl
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date
 from email.message import EmailMessage
 from email.utils import parseaddr
 from typing import Any
@@ -114,7 +114,7 @@ class DeliveryLog:
                 "INSERT OR REPLACE INTO deliveries (report_date, recipient, message_id, outcome,"
                 " detail, updated_at) VALUES (?,?,?,?,?,?)",
                 (day.isoformat(), recipient, message_id, outcome, detail,
-                 datetime.now(UTC).isoformat()),
+                 self.archive.clock.now().isoformat()),
             )
 
     def rows(self, day: date) -> list[dict[str, str]]:

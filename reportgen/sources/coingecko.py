@@ -29,6 +29,11 @@ class GlobalMarket(BaseModel):
     markets: int
     updated_at: datetime
 
+    @property
+    def as_of(self) -> datetime:
+        """The moment the figures describe: CoinGecko's own `updated_at`."""
+        return self.updated_at
+
 
 class CoinGeckoGlobal(Source):
     name = "coingecko"
