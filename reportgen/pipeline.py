@@ -28,6 +28,7 @@ from reportgen.models import SourceSnapshot
 from reportgen.ops.guard import day_guard
 from reportgen.render import render_brief
 from reportgen.sections import extra_sections
+from reportgen.sources import all_sources
 from reportgen.writer import OutputWriter
 
 log = logging.getLogger(__name__)
@@ -105,10 +106,12 @@ def build_phase(config: Config, day: date, archive: Archive, *, clock: Clock) ->
     """The view-model for `day` from the archive only (and the previous day's snapshots)."""
     snapshots = archive.snapshots(day)
     previous = archive.snapshots(day - timedelta(days=1))
+    sources = all_sources(config)
     return build_brief(
         day, snapshots, previous, title=config.report.title, zone=config.timezone,
         generated_at=_generated_at(snapshots, clock), sample=archive.is_sample_day(day),
         original_url=config.report.original_url, extra_sections=extra_sections(config),
+        stale_after={s.name: s.stale_after for s in sources},
     )
 
 

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from reportgen.brief.model import Brief, Direction, Figure, Section, SourceRef
+from reportgen.clock import day_end
 from reportgen.models import METHOD_LABELS, SourceSnapshot
 
 SECTION_TITLES = {
@@ -68,6 +70,55 @@ def _as_of(snapshot: SourceSnapshot) -> datetime | None:
     return snapshot.fetched_at if snapshot.method in ("live", "sample") else None
 
 
+def _stamp(when: datetime, zone: str) -> str:
+    local = when.astimezone(ZoneInfo(zone))
+    return local.strftime("%Y-%m-%d %H:%M ") + (local.tzname() or zone)
+
+
+def _span(delta: timedelta) -> str:
+    hours = delta.total_seconds() / 3600
+    return f"{hours:.0f} h" if hours < 48 else f"{hours / 24:.0f} days"
+
+
+def stale_reason(snapshot: SourceSnapshot, day: date, zone: str,
+                 limit: timedelta | None) -> str | None:
+    """Why `snapshot`'s data cannot stand for `day`, or None when it can.
+
+    Stale: its `as_of` is more than `limit` older than the reference, which is the day's
+    cut-off, or the fetch time when the data was fetched before the cut-off (a run during
+    the day). After the cut-off: it describes a later moment than the day's end."""
+    as_of = _as_of(snapshot)
+    if as_of is None or not snapshot.ok:
+        return None
+    cutoff = day_end(day, zone)
+    if as_of > cutoff:
+        return (f"the data is as of {_stamp(as_of, zone)}, after the end of {day}: "
+                "it does not describe that day")
+    if limit is None:
+        return None
+    fetched = snapshot.fetched_at
+    reference, what = cutoff, f"the end of {day}"
+    if fetched is not None and fetched < cutoff:
+        reference, what = fetched, f"it was fetched ({_stamp(fetched, zone)})"
+    age = reference - as_of
+    if age <= limit:
+        return None
+    return (f"stale: the data is as of {_stamp(as_of, zone)}, {_span(age)} before {what}; "
+            f"the limit for this source is {_span(limit)}")
+
+
+def _vetted(day: date, zone: str, snapshots: Mapping[str, SourceSnapshot],
+            stale_after: Mapping[str, timedelta | None]) -> dict[str, SourceSnapshot]:
+    """The snapshots, with those whose data is stale (or describes a later moment) turned
+    into unavailable ones that say so: a stale figure is never shown as the day's."""
+    out: dict[str, SourceSnapshot] = {}
+    for name, snapshot in snapshots.items():
+        why = stale_reason(snapshot, day, zone, stale_after.get(name))
+        out[name] = snapshot if why is None else snapshot.model_copy(
+            update={"ok": False, "reason": why})
+    return out
+
+
 def _direction(change: float | None) -> Direction | None:
     if change is None:
         return None
@@ -90,9 +141,25 @@ def _reason(day: date, snapshot: SourceSnapshot | None, what: str) -> str:
 
 
 def _get(snapshot: SourceSnapshot | None, key: str) -> Any:
-    if snapshot is None or not snapshot.ok:
+    if snapshot is None or not snapshot.ok or key in _rejected(snapshot):
         return None
     return snapshot.data.get(key)
+
+
+def _rejected(snapshot: SourceSnapshot | None) -> dict[str, str]:
+    """Field → the plausibility rule its value broke (see reportgen.sources.checks)."""
+    if snapshot is None or not snapshot.ok:
+        return {}
+    rejected = snapshot.data.get("rejected")
+    return rejected if isinstance(rejected, dict) else {}
+
+
+def _figure_reason(day: date, snapshot: SourceSnapshot | None, key: str, what: str) -> str:
+    """Why the figure `key` is missing: the rule its value broke, or the source's reason."""
+    rule = _rejected(snapshot).get(key)
+    if rule:
+        return f"unavailable for {day}: value rejected as implausible: {rule}"
+    return _reason(day, snapshot, what)
 
 
 def build_brief(
@@ -106,14 +173,18 @@ def build_brief(
     sample: bool,
     original_url: str | None = None,
     extra_sections: Mapping[str, tuple[str, SectionBuilder]] | None = None,
+    stale_after: Mapping[str, timedelta | None] | None = None,
 ) -> Brief:
     """Build the brief's view-model for `day` from its snapshots and the previous day's.
 
     `extra_sections` maps the later section ids (liquidation, etf, macro, highlights) to the
     archive source they read and a pure builder; a section without one says it is unavailable.
+    `stale_after` is each source's staleness limit (see `stale_reason`); a stale source's
+    figures are unavailable and say why.
     """
     refs = _Refs()
     builders = dict(extra_sections or {})
+    snapshots = _vetted(day, zone, snapshots, stale_after or {})
     sections = [
         _indicators(day, snapshots, previous, refs),
         _stablecoins(day, snapshots.get("stablecoins"), refs),
@@ -148,7 +219,9 @@ def _indicators(day: date, snaps: Mapping[str, SourceSnapshot],
                   change_key: str | None = None, points: bool = False) -> Figure:
         value = _get(cg, key)
         if value is None:
-            return Figure(label=label, unit=unit, value=None, decimals=decimals, reason=cg_reason)
+            reason = _figure_reason(day, cg, key, "CoinGecko market data")
+            return Figure(label=label, unit=unit, value=None, decimals=decimals,
+                          reason=reason if key in _rejected(cg) else cg_reason)
         before = _get(cg_prev, key)
         change_pct = _get(cg, change_key) if change_key else None
         change_pts = None
@@ -190,7 +263,7 @@ def _simple(label: str, what: str, snap: SourceSnapshot | None, prev: SourceSnap
     value = _get(snap, key)
     if value is None:
         return Figure(label=label, unit=unit, value=None, decimals=decimals,
-                      reason=_reason(day, snap, label))
+                      reason=_figure_reason(day, snap, key, label))
     before = _get(prev, key)
     if before is None and previous_key:
         before = _get(snap, previous_key)
@@ -208,18 +281,24 @@ def _stablecoins(day: date, snap: SourceSnapshot | None, refs: _Refs) -> Section
     title = SECTION_TITLES["stablecoins"]
     total = _get(snap, "total_usd")
     if total is None:
-        return Section(id="stablecoins", title=title, reason=_reason(day, snap, title))
+        return Section(id="stablecoins", title=title,
+                       reason=_figure_reason(day, snap, "total_usd", title))
     ref = refs.get(snap)
     change_24h = _pct_change(total, _get(snap, "prev_day_usd"))
     change_7d = _pct_change(total, _get(snap, "prev_week_usd"))
-    missing = "not in the upstream answer"
+    rejected = _rejected(snap)
+
+    def why(key: str) -> str:
+        rule = rejected.get(key)
+        return f"value rejected as implausible: {rule}" if rule else "not in the upstream answer"
+
     figures = [
         Figure("USD-stablecoin market cap", "usd", float(total), 1, change_pct=change_24h,
                direction=_direction(change_24h), source=ref),
         Figure("24 h change", "change", change_24h, 2, direction=_direction(change_24h),
-               reason=None if change_24h is not None else missing, source=ref),
+               reason=None if change_24h is not None else why("prev_day_usd"), source=ref),
         Figure("7 d change", "change", change_7d, 2, direction=_direction(change_7d),
-               reason=None if change_7d is not None else missing, source=ref),
+               reason=None if change_7d is not None else why("prev_week_usd"), source=ref),
     ]
     return Section(id="stablecoins", title=title, figures=figures, source=ref,
                    data={"endpoint": _get(snap, "endpoint")})
