@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -174,30 +174,34 @@ def build_brief(
     original_url: str | None = None,
     extra_sections: Mapping[str, tuple[str, SectionBuilder]] | None = None,
     stale_after: Mapping[str, timedelta | None] | None = None,
+    disabled: Collection[str] = (),
 ) -> Brief:
     """Build the brief's view-model for `day` from its snapshots and the previous day's.
 
     `extra_sections` maps the later section ids (liquidation, etf, macro, highlights) to the
     archive source they read and a pure builder; a section without one says it is unavailable.
     `stale_after` is each source's staleness limit (see `stale_reason`); a stale source's
-    figures are unavailable and say why.
+    figures are unavailable and say why. Sources in `disabled` (switched off in config) are
+    left out: their figures and sections are omitted, not reported missing.
     """
     refs = _Refs()
     builders = dict(extra_sections or {})
     snapshots = _vetted(day, zone, snapshots, stale_after or {})
     sections = [
-        _indicators(day, snapshots, previous, refs),
-        _stablecoins(day, snapshots.get("stablecoins"), refs),
+        _indicators(day, snapshots, previous, refs, disabled),
+        None if "stablecoins" in disabled else _stablecoins(day, snapshots.get("stablecoins"), refs),
     ]
     for section_id in ("liquidation", "etf", "macro", "highlights"):
         if section_id in builders:
             source, builder = builders[section_id]
-            sections.append(builder(day, snapshots.get(source), refs))
+            if source not in disabled:
+                sections.append(builder(day, snapshots.get(source), refs))
         else:
             sections.append(_missing(section_id, day, None))
     return Brief(
         title=title, day=day, zone=zone, sample=sample, generated_at=generated_at,
-        sections=sections, sources=sorted(refs.refs.values(), key=lambda r: r.key),
+        sections=[s for s in sections if s is not None],
+        sources=sorted(refs.refs.values(), key=lambda r: r.key),
         original_url=original_url,
     )
 
@@ -208,7 +212,8 @@ def _missing(section_id: str, day: date, snapshot: SourceSnapshot | None) -> Sec
 
 
 def _indicators(day: date, snaps: Mapping[str, SourceSnapshot],
-                prev: Mapping[str, SourceSnapshot], refs: _Refs) -> Section:
+                prev: Mapping[str, SourceSnapshot], refs: _Refs,
+                disabled: Collection[str] = ()) -> Section | None:
     cg, cg_prev = snaps.get("coingecko"), prev.get("coingecko")
     gas, gas_prev = snaps.get("gas"), prev.get("gas")
     alt, alt_prev = snaps.get("altseason"), prev.get("altseason")
@@ -236,21 +241,29 @@ def _indicators(day: date, snaps: Mapping[str, SourceSnapshot],
             direction=_direction(change_pts if points else change_pct), source=refs.get(cg),
         )
 
-    figures = [
-        cg_figure("Listed currencies", "active_cryptocurrencies", "count"),
-        cg_figure("Exchanges (markets)", "markets", "count"),
-        cg_figure("Total market cap", "total_market_cap_usd", "usd", 0,
-                  change_key="market_cap_change_24h_pct"),
-        cg_figure("24 h volume", "total_volume_usd", "usd", 2),
-        cg_figure("BTC dominance", "btc_dominance_pct", "pct", 1, points=True),
-        cg_figure("ETH dominance", "eth_dominance_pct", "pct", 1, points=True),
-        _simple("Ethereum gas", "gas", gas, gas_prev, "gas_gwei", "gwei", 2, day, refs,
-                relative=True),
-        _simple("Altcoin Season Index", "altseason", alt, alt_prev, "index", "index", 0, day,
-                refs, note_key="label", previous_key="previous_index"),
-        _simple("Fear & Greed Index", "feargreed", fng, fng_prev, "value", "index", 0, day, refs,
-                note_key="label", previous_key="previous_value"),
-    ]
+    figures: list[Figure] = []
+    if "coingecko" not in disabled:
+        figures += [
+            cg_figure("Listed currencies", "active_cryptocurrencies", "count"),
+            cg_figure("Exchanges (markets)", "markets", "count"),
+            cg_figure("Total market cap", "total_market_cap_usd", "usd", 0,
+                      change_key="market_cap_change_24h_pct"),
+            cg_figure("24 h volume", "total_volume_usd", "usd", 2),
+            cg_figure("BTC dominance", "btc_dominance_pct", "pct", 1, points=True),
+            cg_figure("ETH dominance", "eth_dominance_pct", "pct", 1, points=True),
+        ]
+    if "gas" not in disabled:
+        figures.append(_simple("Ethereum gas", "gas", gas, gas_prev, "gas_gwei", "gwei", 2, day,
+                               refs, relative=True))
+    if "altseason" not in disabled:
+        figures.append(_simple("Altcoin Season Index", "altseason", alt, alt_prev, "index",
+                               "index", 0, day, refs, note_key="label",
+                               previous_key="previous_index"))
+    if "feargreed" not in disabled:
+        figures.append(_simple("Fear & Greed Index", "feargreed", fng, fng_prev, "value", "index",
+                               0, day, refs, note_key="label", previous_key="previous_value"))
+    if not figures:
+        return None
     return Section(id="indicators", title=SECTION_TITLES["indicators"], figures=figures,
                    data={"altseason": alt.data if alt and alt.ok else None,
                          "gas": gas.data if gas and gas.ok else None})
