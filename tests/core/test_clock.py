@@ -81,3 +81,30 @@ def test_a_past_instant_leaves_no_trace_of_the_real_date(
         values = {v for row in rows for v in row} - {None}  # None: nothing was fetched
         assert values == {"2025-06-11T23:58:00+00:00"}, (column, values)
     assert not _leaks(repr(ours))
+
+
+def test_an_archive_written_before_as_of_existed_still_opens(tmp_path: Path) -> None:
+    """Older archives have no snapshots.as_of column: it is added on open, and their rows
+    read back with as_of None (the brief then falls back as before)."""
+    from reportgen.archive import Archive
+    from reportgen.clock import FixedClock
+
+    path = tmp_path / "archive.sqlite"
+    with sqlite3.connect(path) as db:
+        db.execute("CREATE TABLE snapshots (report_date TEXT NOT NULL, source TEXT NOT NULL,"
+                   " ok INTEGER NOT NULL, method TEXT NOT NULL, fetched_at TEXT, reason TEXT,"
+                   " data TEXT NOT NULL, sample INTEGER NOT NULL DEFAULT 0,"
+                   " updated_at TEXT NOT NULL, PRIMARY KEY (report_date, source))")
+        db.execute("INSERT INTO snapshots VALUES ('2025-06-11', 'gas', 1, 'live',"
+                   " '2025-06-11T23:55:00+00:00', NULL, '{\"gas_gwei\": 1.62}', 0,"
+                   " '2025-06-11T23:55:00+00:00')")
+    clock = FixedClock(datetime(2025, 6, 12, 1, 0, tzinfo=UTC))
+    with Archive(path, clock=clock) as archive:
+        old = archive.snapshot(DAY, "gas")
+        assert old is not None and old.as_of is None and old.data == {"gas_gwei": 1.62}
+        archive.put_snapshot(old.model_copy(update={"as_of": datetime(2025, 6, 11, 23, 54,
+                                                                       tzinfo=UTC)}))
+        again = archive.snapshot(DAY, "gas")
+        assert again is not None and again.as_of == datetime(2025, 6, 11, 23, 54, tzinfo=UTC)
+        (updated,) = archive.db.execute("SELECT updated_at FROM snapshots").fetchone()
+    assert updated == "2025-06-12T01:00:00+00:00"  # stamped by the archive's clock
