@@ -44,7 +44,7 @@ def _rpc(_query: str, body: bytes) -> tuple[int, bytes]:
 
 def test_live_sub_gwei_gas_reaches_every_format(upstream: Upstream, tmp_path: Path,
                                                 monkeypatch: pytest.MonkeyPatch) -> None:
-    upstream.load_day(DAY, ["coingecko", "feargreed", "stablecoins"])
+    upstream.load_day(DAY, ["coingecko", "feargreed", "stablecoins", "etf_farside", "news"])
     upstream.handle("https://ethereum-rpc.publicnode.com", _rpc)
     data = live_config(upstream, tmp_path / "out")
     data["sources"]["altseason"]["enabled"] = False
@@ -52,7 +52,7 @@ def test_live_sub_gwei_gas_reaches_every_format(upstream: Upstream, tmp_path: Pa
     config = write_config(tmp_path / "c.yaml", data)
     monkeypatch.setenv("REPORTGEN_NOW", "2025-06-11T23:58:00+00:00")
     result = CliRunner().invoke(app, ["--config", str(config), "run", "--formats", "html,md"])
-    assert result.exit_code == 3, result.output  # no ETF pages or news in this test
+    assert result.exit_code == 0, result.output
     folder = tmp_path / "out" / "reports" / DAY.isoformat()
     for name in ("brief.md", "brief.html"):
         text = html.unescape((folder / name).read_text())
