@@ -1,6 +1,6 @@
 """Realised vs predicted: how much forced-liquidation notional hit a level the map showed.
 
-Event formats (LIQUIDATION_MAP.md §5): Binance `forceOrder` (`o.S` is the *order* side:
+Event formats (as documented by each venue): Binance `forceOrder` (`o.S` is the *order* side:
 SELL = a long was liquidated), Bybit `allLiquidation` (`S` is the *position* side: Buy = a
 long was liquidated; `p` the bankruptcy price), OKX `liquidation-orders` (`posSide`; `sz` in
 contracts). A file may hold one frame, a JSON array of frames, or one frame per line.

@@ -1,8 +1,8 @@
 """Settings of the liquidation map (nested in the main config under `liquidation`).
 
-Defaults follow /work/shared/reference/LIQUIDATION_MAP.md: 7-day window of 5-minute bars,
-tier weights 5x .25 / 10x .30 / 25x .25 / 50x .15 / 100x .05, first-bracket maintenance
-margin rates per venue (dated: brackets change), aggressor long/short split.
+Defaults: 7-day window of 5-minute bars, tier weights 5x .25 / 10x .30 / 25x .25 / 50x .15 /
+100x .05, first-bracket maintenance margin rates per venue (dated: brackets change),
+aggressor long/short split.
 """
 
 from __future__ import annotations

@@ -138,8 +138,8 @@ def bybit(day: date, paths: dict, ois: dict, rng: np.random.Generator) -> list:
         p, sym = paths[coin], f"{coin}USDT"
         idx = _window(p, day)[::-1]  # Bybit lists newest first
         oi = ois["bybit"][coin]
-        # 2025 responses carry only `openInterest`, which counts both sides (docs)
-        rows = [{"openInterest": _f(2 * oi[i], 8), "timestamp": str(int(p["ts"][i] + HOUR))}
+        # 2025 responses carry only `openInterest`, one-sided ("Returns single side data")
+        rows = [{"openInterest": _f(oi[i], 8), "timestamp": str(int(p["ts"][i] + HOUR))}
                 for i in idx]
         q = urlencode({"category": "linear", "symbol": sym, "intervalTime": "1h", "limit": 200})
         out.append((f"open-interest_{sym}.json", f"{base}/v5/market/open-interest?{q}",

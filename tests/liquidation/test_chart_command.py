@@ -81,9 +81,14 @@ def test_command_saved_positions(tmp_path, fixtures) -> None:
                              "short_by_tier": [0.0, 127471.5, 0.0, 0.0]}]
 
 
-def test_command_check_against(tmp_path, fixtures) -> None:
+def test_command_check_against(tmp_path) -> None:
     events = tmp_path / "events.jsonl"
-    events.write_text((fixtures / "bybit/ws_allLiquidation_BTCUSDT_2026-10-09.json").read_text())
+    # two long liquidations in Bybit's documented allLiquidation shape (constructed)
+    events.write_text(json.dumps({"topic": "allLiquidation.BTCUSDT", "type": "snapshot", "ts": 2,
+                                  "data": [{"T": 1, "s": "BTCUSDT", "S": "Buy", "v": "0.006",
+                                            "p": "82396.90"},
+                                           {"T": 2, "s": "BTCUSDT", "S": "Buy", "v": "0.1",
+                                            "p": "82390.0"}]}))
     out = run_liqmap(symbol="BTC", venue="cex", day=sample.SAMPLE_LAST, check_against=events,
                      json_path=tmp_path / "c.json", echo=lambda _s: None)
     d = json.loads((tmp_path / "c.json").read_text())

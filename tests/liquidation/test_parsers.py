@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import math
 
 import numpy as np
 import pytest
@@ -27,19 +26,19 @@ BIN = "https://fapi.binance.com"
 
 
 def test_binance_klines_and_oi_from_recordings(fixtures) -> None:
-    klines = (fixtures / "binance/fapi_v1_klines_BTCUSDT_5m_2021-03-21.json").read_text()
-    oi = (fixtures / "binance/futures_data_openInterestHist_BTCUSDT_5m_2021-03-22.json").read_text()
-    # the OI row is from the next day: shift it onto the klines' second bar close to align
-    oi_rows = json.loads(oi)
-    oi_rows.append({**oi_rows[0], "timestamp": 1616339400000, "sumOpenInterest": "34000.0"})
-    raws = [raw("liq_binance", f"{BIN}/fapi/v1/klines?symbol=BTCUSDT&interval=5m", klines),
-            raw("liq_binance", f"{BIN}/futures/data/openInterestHist?symbol=BTCUSDT",
-                json.dumps(oi_rows))]
+    # Real fapi.binance.com answers for the same two hours (tests/fixtures/PROVENANCE.md);
+    # the second bar (19:00) was still open when recorded.
+    klines = (fixtures / "binance/klines_BTCUSDT_1h_2026-08-15.json").read_text()
+    oi = (fixtures / "binance/openInterestHist_BTCUSDT_1h_2026-08-15.json").read_text()
+    raws = [raw("liq_binance", f"{BIN}/fapi/v1/klines?symbol=BTCUSDT&interval=1h", klines),
+            raw("liq_binance", f"{BIN}/futures/data/openInterestHist?symbol=BTCUSDT&period=1h",
+                oi)]
     s = parse_market_series("binance", raws)["BTC"]
-    assert s.ts_ms.tolist() == [1616338800000, 1616339100000]
-    assert s.high.tolist() == [57315.0, 57300.0]
-    assert s.taker_buy_share[0] == pytest.approx(273.108 / 496.263)
-    assert math.isnan(s.oi[0]) and s.oi[1] == 34000.0  # OI read at each bar's close
+    assert s.ts_ms.tolist() == [1786816800000, 1786820400000]
+    assert s.high.tolist() == [63083.0, 63029.7] and s.low.tolist() == [63011.6, 63026.2]
+    assert s.taker_buy_share[0] == pytest.approx(460.737 / 1116.068)
+    # OI read at each bar's close: the 19:00 reading for both (none later exists)
+    assert s.oi.tolist() == [111688.14, 111688.14]
 
 
 def test_binance_mark_klines_preferred_for_prices() -> None:
@@ -56,22 +55,35 @@ def test_binance_mark_klines_preferred_for_prices() -> None:
     assert s.taker_buy_share[0] == pytest.approx(0.6)  # from last-price klines
 
 
-def test_bybit_docs_examples_newest_first_and_one_sided(fixtures) -> None:
-    oi = (fixtures / "bybit/market_open-interest_docs_example_2026-06.json").read_text()
-    kl = (fixtures / "bybit/market_kline_docs_example_2022-12.json").read_text()
-    # the docs' kline is BTCUSD (inverse, another date); point it at the OI's symbol to align
-    kl_body = json.loads(kl)
-    kl_body["result"]["list"] = [[str(1780963200000 - 86_400_000 * i), "1", "2", "0.5", "1.5",
-                                  "10", "1"] for i in range(3)]
+def test_bybit_real_linear_answers_newest_first_and_one_sided(fixtures) -> None:
+    # Real api.bybit.com answers (2026-08-15), newest first; no singleOpenInterest, so
+    # openInterest is already one-sided and is used as it is.
+    kl = (fixtures / "bybit/kline_BTCUSDT_60_2026-08-15.json").read_text()
+    oi = (fixtures / "bybit/open-interest_BTCUSDT_1h_2026-08-15.json").read_text()
+    base = "https://api.bybit.com/v5/market"
     s = parse_market_series("bybit", [
-        raw("liq_bybit", "https://api.bybit.com/v5/market/open-interest?symbol=BTCUSD", oi),
-        raw("liq_bybit", "https://api.bybit.com/v5/market/kline?symbol=BTCUSD",
-            json.dumps(kl_body)),
-    ])["BTCUSD"]  # inverse symbol in the docs example; linear ones are BTCUSDT -> BTC
-    assert np.all(np.diff(s.ts_ms) > 0)  # ascending although Bybit lists newest first
-    # singleOpenInterest (the one-sided count) is used, not the two-sided openInterest
-    assert s.oi[-2] == 31955346.0
+        raw("liq_bybit", f"{base}/open-interest?category=linear&symbol=BTCUSDT&intervalTime=1h",
+            oi),
+        raw("liq_bybit", f"{base}/kline?category=linear&symbol=BTCUSDT&interval=60", kl),
+    ])["BTC"]
+    assert s.ts_ms.tolist() == [1786816800000, 1786820400000]  # ascending
+    assert s.close.tolist() == [63027.8, 63032.3]
+    assert s.oi.tolist() == [64992.054, 64992.054]  # the 19:00 reading, not halved
     assert np.isnan(s.taker_buy_share).all()
+
+
+def test_bybit_single_open_interest_preferred() -> None:
+    # Constructed, in the 2026 documented shape: openInterest two-sided, singleOpenInterest
+    # one side.
+    oi = {"retCode": 0, "retMsg": "OK", "result": {"symbol": "BTCUSDT", "list": [
+        {"openInterest": "200.0", "singleOpenInterest": "100", "timestamp": "300000"}]}}
+    kl = {"retCode": 0, "retMsg": "OK", "result": {"symbol": "BTCUSDT", "list": [
+        ["0", "1", "2", "0.5", "1.5", "10", "1"]]}}
+    s = parse_market_series("bybit", [
+        raw("liq_bybit", "https://api.bybit.com/v5/market/open-interest", json.dumps(oi)),
+        raw("liq_bybit", "https://api.bybit.com/v5/market/kline", json.dumps(kl)),
+    ])["BTC"]
+    assert s.oi.tolist() == [100.0]
 
 
 def test_bybit_error_body_raises() -> None:
@@ -82,10 +94,34 @@ def test_bybit_error_body_raises() -> None:
     assert info.value.raw is bad
 
 
-def test_okx_instruments_contract_values(fixtures) -> None:
-    body = (fixtures / "okx/public_instruments_instType_SWAP_2022-05-13.json").read_text()
-    ct = okx_contract_values(raw("liq_okx", "https://www.okx.com/api/v5/public/instruments", body))
-    assert ct["BTC"] == 0.01 and ct["ETH"] == 0.1
+def test_okx_instruments_contract_values() -> None:
+    # Constructed in the documented /public/instruments shape (no traceable recording kept):
+    # linear USDT swaps only; the inverse BTC-USD-SWAP (ctVal 100 USD) is not a coin amount.
+    body = {"code": "0", "msg": "", "data": [
+        {"instId": "BTC-USDT-SWAP", "ctType": "linear", "ctVal": "0.01", "ctValCcy": "BTC"},
+        {"instId": "ETH-USDT-SWAP", "ctType": "linear", "ctVal": "0.1", "ctValCcy": "ETH"},
+        {"instId": "BTC-USD-SWAP", "ctType": "inverse", "ctVal": "100", "ctValCcy": "USD"}]}
+    ct = okx_contract_values(raw("liq_okx", "https://www.okx.com/api/v5/public/instruments",
+                                 json.dumps(body)))
+    assert ct == {"BTC": 0.01, "ETH": 0.1}
+
+
+def test_okx_real_history_candles(fixtures) -> None:
+    # Real www.okx.com history-candles (2026-08-15, newest first, last column "confirm": the
+    # 19:00 bar was still open); the OI history beside it is constructed (no recording).
+    candles = (fixtures / "okx/market-history-candles_BTC-USDT-SWAP_1H_2026-08-15.json"
+               ).read_text()
+    oi = {"code": "0", "msg": "", "data": [["1786820400000", "3384273", "33842.73", "1"],
+                                           ["1786816800000", "3380000", "33800.00", "1"]]}
+    base = "https://www.okx.com/api/v5"
+    s = parse_market_series("okx", [
+        raw("liq_okx", f"{base}/market/history-candles?instId=BTC-USDT-SWAP&bar=1H", candles),
+        raw("liq_okx", f"{base}/rubik/stat/contracts/open-interest-history?instId=BTC-USDT-SWAP",
+            json.dumps(oi)),
+    ])["BTC"]
+    assert s.ts_ms.tolist() == [1786816800000, 1786820400000]
+    assert s.open.tolist() == [63045.5, 63028.0] and s.high.tolist() == [63081.5, 63032.2]
+    assert s.oi.tolist() == [33842.73, 33842.73]
 
 
 def test_okx_oi_history_uses_coin_column() -> None:
