@@ -22,11 +22,12 @@ import re
 import sqlite3
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, quote_plus
 
+from reportgen.clock import Clock, default_clock
 from reportgen.errors import ArchiveError
 from reportgen.models import RawPayload, SourceSnapshot
 
@@ -50,6 +51,7 @@ CREATE TABLE IF NOT EXISTS snapshots (
     ok          INTEGER NOT NULL,
     method      TEXT NOT NULL,
     fetched_at  TEXT,
+    as_of       TEXT,
     reason      TEXT,
     data        TEXT NOT NULL,
     sample      INTEGER NOT NULL DEFAULT 0,
@@ -98,10 +100,6 @@ MIN_SECRET_LEN = 8
 _SECRET_ENV = re.compile(r"^REPORTGEN_\w+_(KEY|PASSWORD|TOKEN|SECRET)$")
 
 
-def _now() -> str:
-    return datetime.now(UTC).isoformat()
-
-
 def secrets_in_env(env: dict[str, str] | None = None) -> set[str]:
     """The values of the environment's REPORTGEN_*_KEY/_PASSWORD/_TOKEN/_SECRET variables."""
     env = dict(os.environ) if env is None else env
@@ -127,10 +125,16 @@ def _private(path: Path) -> None:
 
 
 class Archive:
-    """A handle on the archive file. Use as a context manager or call close()."""
+    """A handle on the archive file. Use as a context manager or call close().
 
-    def __init__(self, path: Path, *, secrets: Iterable[str] = ()) -> None:
+    `clock` stamps the rows' bookkeeping times (snapshot updates, run start and end); by
+    default the system clock, or REPORTGEN_NOW's instant (`clock.default_clock`).
+    `secrets` (and the environment's REPORTGEN_*_KEY/... values) are blanked in what is stored."""
+
+    def __init__(self, path: Path, *, secrets: Iterable[str] = (),
+                 clock: Clock | None = None) -> None:
         self.path = path
+        self.clock = clock or default_clock()
         self._secrets: list[str] = []
         self.protect(secrets_in_env())
         self.protect(secrets)
@@ -141,9 +145,13 @@ class Archive:
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA synchronous=NORMAL")
             self.db.executescript(SCHEMA)
+            _migrate(self.db)
         except sqlite3.DatabaseError as exc:
             raise ArchiveError(f"cannot open archive {path}: {exc}") from None
         self.db.row_factory = sqlite3.Row
+
+    def _now(self) -> str:
+        return self.clock.now().isoformat()
 
     def __enter__(self) -> Archive:
         return self
@@ -244,14 +252,15 @@ class Archive:
         with self.transaction() as db:
             db.execute(
                 "INSERT OR REPLACE INTO snapshots (report_date, source, ok, method, fetched_at,"
-                " reason, data, sample, updated_at) VALUES (?,?,?,?,?,?,?,?,?)",
+                " as_of, reason, data, sample, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?)",
                 (
                     snapshot.report_date.isoformat(), snapshot.source, int(snapshot.ok),
                     snapshot.method,
                     snapshot.fetched_at.isoformat() if snapshot.fetched_at else None,
+                    snapshot.as_of.isoformat() if snapshot.as_of else None,
                     None if snapshot.reason is None else self.redact(snapshot.reason),
                     self._redact_json(snapshot.data, sort_keys=True, default=str),
-                    int(sample), _now(),
+                    int(sample), self._now(),
                 ),
             )
 
@@ -323,7 +332,7 @@ class Archive:
         with self.transaction() as db:
             cur = db.execute(
                 "INSERT INTO runs (report_date, started_at, status, sample) VALUES (?,?,?,?)",
-                (day.isoformat(), _now(), "running", int(sample)),
+                (day.isoformat(), self._now(), "running", int(sample)),
             )
             return int(cur.lastrowid or 0)
 
@@ -333,7 +342,8 @@ class Archive:
         with self.transaction() as db:
             db.execute(
                 "UPDATE runs SET finished_at=?, status=?, sections=?, channels=? WHERE id=?",
-                (_now(), status, self._redact_json(sections), self._redact_json(channels), run_id),
+                (self._now(), status, self._redact_json(sections), self._redact_json(channels),
+                 run_id),
             )
 
     def runs(self, since: date | None = None) -> list[dict[str, Any]]:
@@ -351,6 +361,14 @@ class Archive:
         ]
 
 
+def _migrate(db: sqlite3.Connection) -> None:
+    """Bring an archive written by an older version up to SCHEMA (columns added since)."""
+    columns = {row[1] for row in db.execute("PRAGMA table_info(snapshots)")}
+    if "as_of" not in columns:
+        with db:
+            db.execute("ALTER TABLE snapshots ADD COLUMN as_of TEXT")
+
+
 def _raw_from_row(row: sqlite3.Row) -> RawPayload:
     return RawPayload(
         source=row["source"], url=row["url"], status=row["status"], body=row["body"],
@@ -366,6 +384,7 @@ def _snapshot_from_row(row: sqlite3.Row) -> SourceSnapshot:
         ok=bool(row["ok"]),
         method=row["method"],
         fetched_at=datetime.fromisoformat(row["fetched_at"]) if row["fetched_at"] else None,
+        as_of=datetime.fromisoformat(row["as_of"]) if row["as_of"] else None,
         reason=row["reason"],
         data=json.loads(row["data"]),
     )

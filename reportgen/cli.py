@@ -169,11 +169,10 @@ def _report_summary(result: Any, console: Any) -> int:
     table.add_column("Section")
     table.add_column("Status")
     for section in brief.sections:
-        missing = [f.label for f in section.figures if not f.available]
         if not section.available:
             status = f"[yellow]unavailable[/] — {escape(section.reason or '')}"
-        elif missing:
-            status = f"[yellow]partial[/] — unavailable: {escape(', '.join(missing))}"
+        elif section.missing:
+            status = f"[yellow]partial[/] — unavailable: {escape(', '.join(section.missing))}"
         else:
             status = "[green]ok[/]"
         table.add_row(escape(section.title), status)

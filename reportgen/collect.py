@@ -15,13 +15,13 @@ import os
 import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import date
+from datetime import date, datetime
 
 import httpx
 
 from reportgen import sample as sample_data
 from reportgen.archive import Archive
-from reportgen.clock import Clock, SystemClock
+from reportgen.clock import Clock, default_clock
 from reportgen.config import Config
 from reportgen.errors import SourceError
 from reportgen.http import Http
@@ -46,16 +46,24 @@ class CollectOptions:
 
 def parse_payloads(source: Source, raws: list[RawPayload], day: date, config: Config,
                    method: Method, *, is_past: bool) -> SourceSnapshot:
-    """Run a source's parser on payloads; a parse failure becomes an unavailable snapshot."""
+    """Run a source's parser on payloads; a parse failure becomes an unavailable snapshot.
+
+    The snapshot keeps two times: `fetched_at` (when we asked, the newest payload's stamp)
+    and `as_of` (the moment the data describes, from the parsed model: a row's date, an
+    `updated_at`, a block's timestamp). A model that names no time of its own is taken as
+    of its fetch for the current day, and as of an unknown time for a past one."""
     fetched_at = max((r.fetched_at for r in raws), default=None)
     ctx = ParseContext(report_date=day, zone=config.timezone, is_past=is_past)
     try:
         model = source.parse(raws, ctx)
     except SourceError as exc:
         return SourceSnapshot.unavailable(source.name, day, str(exc), method, fetched_at)
+    as_of = getattr(model, "as_of", None)
+    if not isinstance(as_of, datetime):
+        as_of = None if is_past else fetched_at
     return SourceSnapshot(
         source=source.name, report_date=day, ok=True, method=method, fetched_at=fetched_at,
-        data=model.model_dump(mode="json"),
+        as_of=as_of, data=model.model_dump(mode="json"),
     )
 
 
@@ -102,7 +110,8 @@ async def _collect_one(source: Source, ctx: FetchContext, archive: Archive,
         raws = await source.fetch(ctx)
     except SourceError as exc:
         failed = [r for r in (exc.raws or [exc.raw]) if isinstance(r, RawPayload)]
-        snapshot = SourceSnapshot.unavailable(source.name, day, str(exc), method)
+        snapshot = SourceSnapshot.unavailable(source.name, day, str(exc), method,
+                                              max((r.fetched_at for r in failed), default=None))
         _archive(archive, day, failed, snapshot)
         return snapshot
     snapshot = parse_payloads(source, raws, day, ctx.config, method, is_past=ctx.is_past)
@@ -130,7 +139,7 @@ async def collect_day(
     # Whatever a source was given as a secret is blanked in what the archive stores.
     archive.protect([*(options.secrets or {}).values(),
                      *(os.environ.get(name) for s in sources for name in s.secret_names())])
-    async with Http(config.http, clock=options.clock or SystemClock(),
+    async with Http(config.http, clock=options.clock or default_clock(),
                     transport=options.transport) as http:
         ctx = FetchContext(report_date=day, today=today, config=config, http=http,
                            secrets=options.secrets or {}, prices=archive)

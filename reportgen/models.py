@@ -58,7 +58,8 @@ class SourceSnapshot(BaseModel):
     report_date: date
     ok: bool
     method: Method
-    fetched_at: datetime | None = None
+    fetched_at: datetime | None = None  # when we asked the upstream (the run's clock)
+    as_of: datetime | None = None  # the moment the data describes (row date, updated_at, block)
     reason: str | None = None
     data: dict[str, Any] = {}
 

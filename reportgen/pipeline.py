@@ -28,6 +28,7 @@ from reportgen.models import SourceSnapshot
 from reportgen.ops.guard import day_guard
 from reportgen.render import render_brief
 from reportgen.sections import extra_sections
+from reportgen.sources import all_sources
 from reportgen.writer import OutputWriter
 
 log = logging.getLogger(__name__)
@@ -124,10 +125,13 @@ def build_phase(config: Config, day: date, archive: Archive, *, clock: Clock) ->
     """The view-model for `day` from the archive only (and the previous day's snapshots)."""
     snapshots = archive.snapshots(day)
     previous = archive.snapshots(day - timedelta(days=1))
+    sources = all_sources(config)
     return build_brief(
         day, snapshots, previous, title=config.report.title, zone=config.timezone,
         generated_at=_generated_at(snapshots, clock), sample=archive.is_sample_day(day),
         original_url=config.report.original_url, extra_sections=extra_sections(config),
+        stale_after={s.name: s.stale_after for s in sources},
+        disabled={s.name for s in sources if not s.enabled()[0]},
     )
 
 
@@ -154,7 +158,7 @@ def render_day(config: Config, day: date, *, clock: Clock | None = None,
     """Build and render `day` from the archive alone: never touches the network."""
     clock = clock or default_clock()
     started = time.perf_counter()
-    with Archive(config.archive_path) as archive:
+    with Archive(config.archive_path, clock=clock) as archive:
         brief = build_phase(config, day, archive, clock=clock)
         snapshots = archive.snapshots(day)
     built = time.perf_counter()
@@ -204,7 +208,7 @@ def _run_locked(config: Config, day: date, *, sample: bool, formats: list[str] |
             on_phase(name)
         return time.perf_counter()
 
-    with Archive(config.archive_path) as archive:
+    with Archive(config.archive_path, clock=clock) as archive:
         start = phase("collect")
         snapshots = collect_phase(config, day, archive, clock=clock, sample=sample,
                                   options=options, on_done=on_source)

@@ -52,9 +52,18 @@ def etf_section(day: date, snap: SourceSnapshot | None, refs: _Refs) -> Section:
             "rows": rows, "total": total, "total_direction": _direction(total),
             "cumulative": flows.get("cumulative_musd"),
         })
+    missing = [t for t in tables if t["reason"]]
+    if len(missing) == len(tables):
+        # Neither table has figures (e.g. a date before the funds launched): the section is
+        # unavailable, not "ok" with two empty tables.
+        return Section(id="etf", title=title, source=ref,
+                       reason=f"unavailable for {day}: " + "; ".join(
+                           f"{t['asset']}: {t['reason'].removeprefix(f'unavailable for {day}: ')}"
+                           for t in missing))
     text = ["Net flows in US$ millions as published by Farside Investors; negative = outflow. "
             "Running total = sum of Farside's daily totals from each fund's launch to the day shown."]
-    return Section(id="etf", title=title, data={"tables": tables}, text=text, source=ref)
+    return Section(id="etf", title=title, data={"tables": tables}, text=text, source=ref,
+                   gaps=[f"{t['asset']} ETF flows" for t in missing])
 
 
 def _stories(stories: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -53,10 +53,26 @@ class Section:
     text: list[str] = field(default_factory=list)
     data: dict[str, Any] = field(default_factory=dict)
     source: SourceRef | None = None
+    # Parts of an available section that are not (e.g. "ETH ETF flows"), besides figures.
+    gaps: list[str] = field(default_factory=list)
 
     @property
     def available(self) -> bool:
         return self.reason is None
+
+    @property
+    def missing(self) -> list[str]:
+        """What an available section lacks: its unavailable figures and other parts."""
+        return [f.label for f in self.figures if not f.available] + list(self.gaps)
+
+    @property
+    def status(self) -> str:
+        """"ok", "partial: <what is missing>" or "unavailable: <why>" (run records, CLI)."""
+        if not self.available:
+            return f"unavailable: {self.reason}"
+        if self.missing:
+            return "partial: " + ", ".join(self.missing)
+        return "ok"
 
 
 @dataclass
@@ -77,8 +93,8 @@ class Brief:
 
     @property
     def unavailable(self) -> list[Section]:
-        return [s for s in self.sections if not s.available or
-                any(not f.available for f in s.figures)]
+        """Sections with a gap: unavailable, or missing a figure or part."""
+        return [s for s in self.sections if not s.available or s.missing]
 
     @property
     def complete(self) -> bool:

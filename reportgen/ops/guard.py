@@ -50,15 +50,7 @@ class RunRecord:
     def finish(self, result: RunResult) -> None:
         """Record the outcome: status, then each section's and each channel's status."""
         brief = result.brief
-        sections: dict[str, str] = {}
-        for section in brief.sections:
-            missing = [f.label for f in section.figures if not f.available]
-            if not section.available:
-                sections[section.id] = f"unavailable: {section.reason}"
-            elif missing:
-                sections[section.id] = "partial: " + ", ".join(missing)
-            else:
-                sections[section.id] = "ok"
+        sections = {section.id: section.status for section in brief.sections}
         root = self.config.output.resolve()
         channels: dict[str, Any] = {}
         for path in result.files:

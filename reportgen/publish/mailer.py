@@ -28,7 +28,7 @@ import smtplib
 import ssl
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date
 from email.message import EmailMessage
 from email.utils import parseaddr
 from functools import partial
@@ -177,7 +177,7 @@ class DeliveryLog:
                 " detail, updated_at) VALUES (?,?,?,?,?,?)",
                 (day.isoformat(), recipient, message_id, outcome,
                  None if detail is None else self.archive.redact(detail),
-                 datetime.now(UTC).isoformat()),
+                 self.archive.clock.now().isoformat()),
             )
 
     def rows(self, day: date) -> list[dict[str, str]]:

@@ -36,6 +36,17 @@ def usd(value: float | None, decimals: int = 0) -> str:
     return f"US${_grouped(value, decimals)}"
 
 
+def gwei(value: float, decimals: int = 2) -> str:
+    """A gas price: `decimals` places from 1 gwei up ("1.62"), two significant digits below
+    ("0.38", "0.00038"): since 2025 mainnet fees under 1 gwei are normal, and a fixed two
+    decimals would print a priority fee of 0.00038 gwei as "0.00". At most 9 places (1 wei)."""
+    magnitude = abs(value)
+    if magnitude >= 1 or magnitude == 0 or not math.isfinite(value):
+        return _grouped(value, decimals)
+    places = min(9, max(decimals, 1 - math.floor(math.log10(magnitude))))
+    return _grouped(value, places)
+
+
 def usd_millions(value: float | None, decimals: int = 1) -> str:
     """A figure already in US$ millions (ETF tables): 95.1 → "US$95.1 M"."""
     if value is None:
@@ -95,7 +106,7 @@ def figure_value(fig: Figure) -> str:
     if fig.unit == "change":
         return signed_pct(fig.value, fig.decimals)
     if fig.unit == "gwei":
-        return f"{fig.value:.{fig.decimals}f} gwei"
+        return f"{gwei(fig.value, fig.decimals)} gwei"
     if fig.unit == "count":
         return _grouped(fig.value, 0)
     return f"{fig.value:.{fig.decimals}f}"

@@ -76,6 +76,7 @@ class AltSeason(BaseModel):
     excluded: list[str]
     coins: list[CoinReturn]
     rule: str
+    as_of: datetime | None = None  # the charts' daily point used for D (00:00 UTC)
 
 
 def season_label(index: int) -> str:
@@ -98,6 +99,8 @@ class AltSeasonSource(Source):
     supports_past = True
 
     config_section = "sources.altseason"
+    # Daily 00:00 UTC chart points: the day's point is at most a day before the cut-off.
+    stale_after = timedelta(hours=36)
 
     def enabled(self) -> tuple[bool, str]:
         on, why = super().enabled()
@@ -136,7 +139,8 @@ class AltSeasonSource(Source):
         async def chart(coin: str) -> None:
             cached = ctx.prices.prices(coin, needed) if ctx.prices else {}
             if len(cached) == len(needed) and all(cap is not None for _, cap in cached.values()):
-                from_cache.append(_cached_chart(self.name, coin, cached, day))
+                from_cache.append(_cached_chart(self.name, coin, cached, day,
+                                                ctx.http.clock.now()))
                 return
             await limiter.take()
             await session.call(
@@ -160,7 +164,7 @@ CACHE_URL = "archive:daily_prices"
 
 
 def _cached_chart(source: str, coin: str, points: dict[date, tuple[float, float | None]],
-                  day: date) -> RawPayload:
+                  day: date, now: datetime) -> RawPayload:
     """Archived daily prices of `coin` in the shape of a market_chart/range answer, so the
     parser treats cached and fetched prices alike (and the archive shows which was used)."""
     ordered = sorted(points.items())
@@ -169,8 +173,7 @@ def _cached_chart(source: str, coin: str, points: dict[date, tuple[float, float 
         "market_caps": [[_unix(d) * 1000, cap] for d, (_price, cap) in ordered],
     }
     return RawPayload(source=source, url=f"{CACHE_URL}/coins/{coin}/market_chart/range?to={day}",
-                      status=200, body=json.dumps(body).encode(),
-                      fetched_at=datetime.now(UTC))
+                      status=200, body=json.dumps(body).encode(), fetched_at=now)
 
 
 def _price_rows(raws: list[RawPayload]) -> list[tuple[str, date, float, float | None]]:
@@ -273,6 +276,7 @@ def _index_on(raws: list[RawPayload], day: date, *, top_n: int, window_days: int
         index=index, label=season_label(index), compared=len(coins), beat_btc=beat,
         btc_return_pct=btc_return * 100, window_days=window_days, top_n=top_n,
         excluded=excluded, coins=sorted(coins, key=lambda c: -c.return_pct),
+        as_of=datetime.combine(day, dtime(0), tzinfo=UTC),
         rule=(f"top {top_n} by market cap on {day}, minus BTC, stablecoins, wrapped/staked and "
               f"gold tokens; share of the {len(coins)} left whose {window_days}-day return beat BTC"),
     )

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from typing import TYPE_CHECKING, ClassVar, Protocol
 
 from pydantic import BaseModel
@@ -72,6 +72,9 @@ class Source(ABC):
     sample_sources: ClassVar[tuple[str, ...]] = ()
     # Dotted path of this source's config section, whose `enabled` flag switches it off.
     config_section: ClassVar[str | None] = None
+    # How much older than the report's cut-off (or than its fetch, when fetched during the
+    # day) the data's own time may be before its figures are shown as stale; None: no limit.
+    stale_after: ClassVar[timedelta | None] = None
 
     def __init__(self, config: Config) -> None:
         self.config = config

@@ -8,7 +8,7 @@ the archive or not at all — never estimated.
 from __future__ import annotations
 
 import contextlib
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from pydantic import BaseModel
 
@@ -16,18 +16,31 @@ from reportgen.errors import ParseError
 from reportgen.models import RawPayload
 from reportgen.sources._json import dig, load_json, mapping, number
 from reportgen.sources.base import FetchContext, ParseContext, Source
+from reportgen.sources.checks import Checks, Range, count, share, usd
 from reportgen.sources.coingecko_client import CoinGeckoSession
+
+# Ceiling of any US$ market-wide total we accept (US$1,000 T): above it the answer is broken.
+MAX_USD = 1e15
 
 
 class GlobalMarket(BaseModel):
-    total_market_cap_usd: float
-    market_cap_change_24h_pct: float
-    total_volume_usd: float
-    btc_dominance_pct: float
-    eth_dominance_pct: float
-    active_cryptocurrencies: int
-    markets: int
+    """/global's figures; a figure that failed its plausibility rule is None and named in
+    `rejected` (field → rule), see `reportgen.sources.checks`."""
+
+    total_market_cap_usd: float | None
+    market_cap_change_24h_pct: float | None
+    total_volume_usd: float | None
+    btc_dominance_pct: float | None
+    eth_dominance_pct: float | None
+    active_cryptocurrencies: int | None
+    markets: int | None
     updated_at: datetime
+    rejected: dict[str, str] = {}
+
+    @property
+    def as_of(self) -> datetime:
+        """The moment the figures describe: CoinGecko's own `updated_at`."""
+        return self.updated_at
 
 
 class CoinGeckoGlobal(Source):
@@ -36,6 +49,8 @@ class CoinGeckoGlobal(Source):
     history = "none on free plans (/global has no history): past days come only from the archive"
     supports_past = False
     config_section = "sources.coingecko"
+    # /global is cached ~10 min upstream; an updated_at hours old is a stuck answer.
+    stale_after = timedelta(hours=3)
 
     def secret_names(self) -> tuple[str, ...]:
         return ("REPORTGEN_COINGECKO_DEMO_KEY", "REPORTGEN_COINGECKO_PRO_KEY")
@@ -53,7 +68,7 @@ class CoinGeckoGlobal(Source):
 
 
 def parse_global(raw: RawPayload) -> GlobalMarket:
-    """Parse a `/global` body (pure)."""
+    """Parse a `/global` body (pure); implausible figures are rejected one by one."""
     src = raw.source
     data = mapping(dig(load_json(raw), "data", source=src), "data", src)
     caps = mapping(dig(data, "total_market_cap", source=src), "total_market_cap", src)
@@ -61,20 +76,38 @@ def parse_global(raw: RawPayload) -> GlobalMarket:
     shares = mapping(dig(data, "market_cap_percentage", source=src), "market_cap_percentage", src)
     if "btc" not in shares or "eth" not in shares:
         raise ParseError(f"{src}: market_cap_percentage lacks btc or eth")
-    cap = number(caps.get("usd"), "total_market_cap.usd", src)
-    if cap <= 0:
-        raise ParseError(f"{src}: total_market_cap.usd is {cap}, not positive")
+    checks = Checks()
+    cap = checks.keep("total_market_cap_usd",
+                      number(caps.get("usd"), "total_market_cap.usd", src),
+                      Range("Total market cap", 0, MAX_USD, lo_open=True, fmt=usd))
+    change = checks.keep(
+        "market_cap_change_24h_pct",
+        number(data.get("market_cap_change_percentage_24h_usd"),
+               "market_cap_change_percentage_24h_usd", src),
+        Range("Total market cap 24 h change (%)", -100, 100, lo_open=True))
+    volume = checks.keep("total_volume_usd", number(volumes.get("usd"), "total_volume.usd", src),
+                         Range("24 h volume", 0, MAX_USD, fmt=usd))
+    btc = checks.keep("btc_dominance_pct",
+                      number(shares["btc"], "market_cap_percentage.btc", src),
+                      share("BTC dominance"))
+    eth = checks.keep("eth_dominance_pct",
+                      number(shares["eth"], "market_cap_percentage.eth", src),
+                      share("ETH dominance"))
+    if btc is not None and eth is not None and btc + eth > 100:
+        why = f"BTC + ETH dominance {btc + eth:.6g} is above 100"
+        checks.reject("btc_dominance_pct", why)
+        checks.reject("eth_dominance_pct", why)
+        btc = eth = None
+    coins = checks.keep("active_cryptocurrencies",
+                        number(data.get("active_cryptocurrencies"), "active_cryptocurrencies", src),
+                        count("Listed currencies"))
+    markets = checks.keep("markets", number(data.get("markets"), "markets", src),
+                          count("Exchanges (markets)"))
     return GlobalMarket(
-        total_market_cap_usd=cap,
-        market_cap_change_24h_pct=number(
-            data.get("market_cap_change_percentage_24h_usd"),
-            "market_cap_change_percentage_24h_usd", src,
-        ),
-        total_volume_usd=number(volumes.get("usd"), "total_volume.usd", src),
-        btc_dominance_pct=number(shares["btc"], "market_cap_percentage.btc", src),
-        eth_dominance_pct=number(shares["eth"], "market_cap_percentage.eth", src),
-        active_cryptocurrencies=int(number(data.get("active_cryptocurrencies"),
-                                           "active_cryptocurrencies", src)),
-        markets=int(number(data.get("markets"), "markets", src)),
+        total_market_cap_usd=cap, market_cap_change_24h_pct=change, total_volume_usd=volume,
+        btc_dominance_pct=btc, eth_dominance_pct=eth,
+        active_cryptocurrencies=None if coins is None else int(coins),
+        markets=None if markets is None else int(markets),
         updated_at=datetime.fromtimestamp(number(data.get("updated_at"), "updated_at", src), UTC),
+        rejected=checks.rejected,
     )

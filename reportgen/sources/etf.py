@@ -24,12 +24,13 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-from datetime import date
+from datetime import date, datetime, timedelta
 from typing import Any, ClassVar, Literal
 
 import httpx
 from pydantic import BaseModel, ConfigDict, Field
 
+from reportgen.clock import day_start
 from reportgen.errors import FetchError, ParseError
 from reportgen.http import BROWSER_HEADERS
 from reportgen.models import RawPayload
@@ -96,6 +97,7 @@ class EtfFlows(BaseModel):
     report_date: date
     assets: dict[str, EtfDay] = {}
     unavailable: dict[str, str] = {}
+    as_of: datetime | None = None  # start of the oldest trading day shown (the row's date)
 
 
 def _fmt(day: date) -> str:
@@ -259,6 +261,9 @@ class EtfSource(Source):
     )
     supports_past: ClassVar[bool] = True
     required: ClassVar[bool] = False
+    # The trading day shown: weekends and holidays make it days old; `day_flows` already
+    # refuses a table more than STALE_AFTER_DAYS behind, this is the backstop.
+    stale_after: ClassVar[timedelta | None] = timedelta(days=STALE_AFTER_DAYS + 1)
 
     def settings(self) -> EtfConfig:
         """This source's config (key `etf`), defaults when the main config has none."""
@@ -358,5 +363,8 @@ class EtfSource(Source):
                 "ETF flows: no usable payload for BTC or ETH "
                 f"({'; '.join(out.unavailable.values()) or 'no payloads'})"
             )
+        shown = [d.flow_date for d in out.assets.values() if d.flow_date is not None]
+        if shown:
+            out.as_of = day_start(min(shown), ctx.zone)
         return out
 

@@ -7,7 +7,7 @@ to reach D and picking the row stamped D 00:00 UTC.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 from pydantic import BaseModel
 
@@ -15,6 +15,7 @@ from reportgen.errors import ParseError
 from reportgen.models import RawPayload
 from reportgen.sources._json import dig, load_json, number
 from reportgen.sources.base import FetchContext, ParseContext, Source
+from reportgen.sources.checks import Checks, index
 
 
 class FearGreed(BaseModel):
@@ -22,6 +23,8 @@ class FearGreed(BaseModel):
     label: str
     day: date
     previous_value: int | None = None
+    as_of: datetime | None = None  # the row's own timestamp (00:00 UTC of its day)
+    rejected: dict[str, str] = {}
 
 
 class FearGreedSource(Source):
@@ -30,6 +33,8 @@ class FearGreedSource(Source):
     history = "full daily history since 2018-02-01 (limit=N rows back to the date)"
     supports_past = True
     config_section = "sources.feargreed"
+    # One row per day stamped 00:00 UTC: the day's row is a day before the cut-off.
+    stale_after = timedelta(hours=36)
 
     async def fetch(self, ctx: FetchContext) -> list[RawPayload]:
         # Rows back to the day before D, so the previous-day change is in the same answer.
@@ -52,9 +57,12 @@ def parse_fng(raw: RawPayload, day: date) -> FearGreed:
     if not isinstance(rows, list) or not rows:
         raise ParseError(f"{raw.source}: data is empty")
     by_day: dict[date, dict] = {}
+    stamps: dict[date, datetime] = {}
     for row in rows:
         stamp = number(dig(row, "timestamp", source=raw.source), "timestamp", raw.source)
-        by_day[datetime.fromtimestamp(stamp, UTC).date()] = row
+        when = datetime.fromtimestamp(stamp, UTC)
+        by_day[when.date()] = row
+        stamps[when.date()] = when
     if day not in by_day:
         newest = max(by_day)
         raise ParseError(
@@ -65,10 +73,16 @@ def parse_fng(raw: RawPayload, day: date) -> FearGreed:
     label = row.get("value_classification")
     if not isinstance(label, str) or not label:
         raise ParseError(f"{raw.source}: row for {day} has no value_classification")
-    value = int(number(row.get("value"), "value", raw.source))
-    if not 0 <= value <= 100:
-        raise ParseError(f"{raw.source}: value {value} is outside 0–100")
+    value = number(row.get("value"), "value", raw.source)
+    problem = index("Fear & Greed Index").violation(value)
+    if problem:
+        raise ParseError(f"{raw.source}: {problem}")
+    checks = Checks()
+    before = checks.keep("previous_value",
+                         number(previous.get("value"), "value", raw.source) if previous else None,
+                         index("Previous day's Fear & Greed Index"))
     return FearGreed(
-        value=value, label=label, day=day,
-        previous_value=int(number(previous["value"], "value", raw.source)) if previous else None,
+        value=int(value), label=label, day=day,
+        previous_value=None if before is None else int(before),
+        as_of=stamps[day], rejected=checks.rejected,
     )

@@ -14,6 +14,7 @@ import asyncio
 import itertools
 import json
 import statistics
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pydantic import BaseModel
@@ -23,16 +24,33 @@ from reportgen.errors import ParseError
 from reportgen.models import RawPayload
 from reportgen.sources._json import dig, load_json, number
 from reportgen.sources.base import FetchContext, ParseContext, Source
+from reportgen.sources.checks import Checks, Range
 
 GWEI = 1e9
 FEE_BLOCKS = 20
 
 
 class Gas(BaseModel):
-    gas_gwei: float
+    gas_gwei: float | None  # None: failed its plausibility rule (named in `rejected`)
     base_fee_gwei: float | None
     measure: str
     block: int | None = None
+    as_of: datetime | None = None  # the block's timestamp, or when we asked the node/oracle
+    rejected: dict[str, str] = {}
+
+
+# Gas above this (gwei) is a broken answer, not a busy chain (the 2021 peaks were ~2,000).
+MAX_GWEI = 100_000.0
+
+
+def _checked(gas: float, base_fee: float | None, measure: str, block: int | None,
+             as_of: datetime | None) -> Gas:
+    checks = Checks()
+    return Gas(
+        gas_gwei=checks.keep("gas_gwei", gas, Range("Ethereum gas (gwei)", 0, MAX_GWEI)),
+        base_fee_gwei=checks.keep("base_fee_gwei", base_fee, Range("Base fee (gwei)", 0, MAX_GWEI)),
+        measure=measure, block=block, as_of=as_of, rejected=checks.rejected,
+    )
 
 
 class GasSource(Source):
@@ -41,6 +59,8 @@ class GasSource(Source):
     history = "any date: block at the date's cut-off found by timestamp search, then eth_feeHistory"
     supports_past = True
     config_section = "sources.gas"
+    # The block at the cut-off (or the head when asked): a node hours behind is stale.
+    stale_after = timedelta(hours=2)
 
     def secret_names(self) -> tuple[str, ...]:
         return ("REPORTGEN_ETHERSCAN_KEY",)
@@ -142,14 +162,34 @@ def parse_gas(raws: list[RawPayload]) -> Gas:
     oldest = int(dig(fee_history, "oldestBlock", source=last.source), 16)
     newest_block = oldest + len(base_fees) - 2
     if len(raws) == 2:  # a current-day RPC fetch: [eth_gasPrice, eth_feeHistory]
-        return Gas(gas_gwei=_hex_wei(_rpc_result(raws[0]), "eth_gasPrice"),
-                   base_fee_gwei=newest_base, measure="eth_gasPrice", block=newest_block)
+        # eth_feeHistory carries no block times: the figures are as of when we asked.
+        return _checked(_hex_wei(_rpc_result(raws[0]), "eth_gasPrice"), newest_base,
+                        "eth_gasPrice", newest_block, last.fetched_at)
     # A past date: [block lookups…, eth_feeHistory ending at the block at the cut-off].
     rewards = fee_history.get("reward") or []
     tips = [_hex_wei(r[0], "reward") for r in rewards if isinstance(r, list) and r]
     tip = statistics.median(tips) if tips else 0.0
-    return Gas(gas_gwei=newest_base + tip, base_fee_gwei=newest_base,
-               measure=f"base fee + median tip of {len(tips)} blocks", block=newest_block)
+    return _checked(newest_base + tip, newest_base,
+                    f"base fee + median tip of {len(tips)} blocks", newest_block,
+                    _block_time(raws[:-1], newest_block))
+
+
+def _block_time(lookups: list[RawPayload], number_: int) -> datetime | None:
+    """The timestamp of block `number_` among the eth_getBlockByNumber answers of the
+    search (the search always looks at the block it settles on, except at genesis)."""
+    for raw in lookups:
+        try:
+            block = _rpc_result(raw)
+        except ParseError:
+            continue
+        if not isinstance(block, dict) or "timestamp" not in block or "number" not in block:
+            continue
+        try:
+            if int(block["number"], 16) == number_:
+                return datetime.fromtimestamp(int(block["timestamp"], 16), UTC)
+        except (TypeError, ValueError):
+            continue
+    return None
 
 
 def _parse_etherscan(raw: RawPayload, body: dict[str, Any]) -> Gas:
@@ -158,12 +198,13 @@ def _parse_etherscan(raw: RawPayload, body: dict[str, Any]) -> Gas:
     result = dig(body, "result", source=raw.source)
     if not isinstance(result, dict):
         raise ParseError(f"{raw.source}: Etherscan result is not an object: {result!r}"[:200])
-    return Gas(
-        gas_gwei=number(result.get("ProposeGasPrice"), "ProposeGasPrice", raw.source),
-        base_fee_gwei=number(result.get("suggestBaseFee"), "suggestBaseFee", raw.source)
+    return _checked(
+        number(result.get("ProposeGasPrice"), "ProposeGasPrice", raw.source),
+        number(result.get("suggestBaseFee"), "suggestBaseFee", raw.source)
         if result.get("suggestBaseFee") is not None else None,
-        measure="Etherscan ProposeGasPrice",
-        block=int(number(result.get("LastBlock"), "LastBlock", raw.source))
+        "Etherscan ProposeGasPrice",
+        int(number(result.get("LastBlock"), "LastBlock", raw.source))
         if result.get("LastBlock") else None,
+        raw.fetched_at,  # the oracle gives no time: as of when we asked
     )
 

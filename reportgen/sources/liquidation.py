@@ -10,6 +10,7 @@ maps per symbol (buckets, clusters, cascade, captions). The heavy modelling live
 from __future__ import annotations
 
 from collections import defaultdict
+from datetime import datetime
 from typing import Any, ClassVar
 
 from pydantic import BaseModel
@@ -24,6 +25,8 @@ VENUE_SOURCES = ("liq_binance", "liq_bybit", "liq_okx", "liq_hyperliquid")
 
 class LiquidationMaps(BaseModel):
     symbols: dict[str, dict[str, Any]]
+    # The moment the maps describe: when the venues were asked, or the cut-off of a past day.
+    as_of: datetime | None = None
 
 
 def group_by_source(raws: list[RawPayload]) -> dict[str, list[RawPayload]]:
@@ -77,4 +80,5 @@ class LiquidationSource(Source):
                                  for m in maps.values()):
             # Nothing could be mapped: fail the source so its payloads are flagged in the archive.
             raise ParseError("no liquidation map could be built: " + "; ".join(problems)[:600])
-        return LiquidationMaps(symbols=maps)
+        fetched = [r.fetched_at for r in raws if r.error is None]
+        return LiquidationMaps(symbols=maps, as_of=min(max(fetched), as_of) if fetched else as_of)

@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 from collections.abc import Iterable, Mapping
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any, ClassVar, Literal
 
 import httpx
@@ -81,6 +81,7 @@ class NewsDigest(BaseModel):
     items_seen: int = 0
     items_on_day: int = 0
     note: str | None = None
+    as_of: datetime | None = None  # the newest headline kept (published on the report day)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -241,6 +242,8 @@ class NewsSource(Source):
         digest.items_on_day = len(on_day(items, ctx.report_date, ctx.zone))
         stories = rank(items, ctx.report_date, ctx.zone, cfg.dedupe_threshold)
         digest.macro, digest.highlights = split(stories, cfg.max_macro, cfg.max_highlights)
+        kept = [s.published for s in (*digest.macro, *digest.highlights)]
+        digest.as_of = max(kept) if kept else None
         if not stories:
             digest.note = notes[0] if notes else (
                 f"No headlines published on {ctx.report_date.isoformat()} ({ctx.zone}) "

@@ -19,14 +19,20 @@ from reportgen.errors import ParseError
 from reportgen.models import RawPayload
 from reportgen.sources._json import dig, load_json, number
 from reportgen.sources.base import FetchContext, ParseContext, Source
+from reportgen.sources.checks import Checks, Range, Ratio, usd
 
 
 class Stablecoins(BaseModel):
-    total_usd: float
+    """The USD-pegged total (None when it failed its plausibility rule, named in `rejected`),
+    the previous day's and week's, and the moment the total describes."""
+
+    total_usd: float | None
     prev_day_usd: float | None
     prev_week_usd: float | None
     assets_counted: int | None = None
     endpoint: str
+    as_of: datetime | None = None
+    rejected: dict[str, str] = {}
 
 
 class StablecoinSource(Source):
@@ -35,6 +41,8 @@ class StablecoinSource(Source):
     history = "full daily history (/stablecoincharts/all, row dated D)"
     supports_past = True
     config_section = "sources.stablecoins"
+    # Chart rows are dated 00:00 UTC; the live endpoint is as of its fetch.
+    stale_after = timedelta(hours=36)
 
     async def fetch(self, ctx: FetchContext) -> list[RawPayload]:
         base = ctx.config.sources.stablecoins.base_url.rstrip("/")
@@ -74,25 +82,53 @@ def parse_current(raw: RawPayload, body: dict[str, Any]) -> Stablecoins:
     total = sum(_usd(a.get("circulating")) for a in usd_assets)
     prev_day = sum(_usd(a.get("circulatingPrevDay")) for a in usd_assets)
     prev_week = sum(_usd(a.get("circulatingPrevWeek")) for a in usd_assets)
-    return Stablecoins(
-        total_usd=total, prev_day_usd=prev_day or None, prev_week_usd=prev_week or None,
-        assets_counted=len(usd_assets), endpoint="/stablecoins",
-    )
+    # The live endpoint carries no time of its own: its figures are as of when we asked.
+    return checked(total, prev_day or None, prev_week or None, endpoint="/stablecoins",
+                   as_of=raw.fetched_at, assets_counted=len(usd_assets))
 
 
 def parse_chart(raw: RawPayload, rows: list[Any], day: date) -> Stablecoins:
     """Pick the rows dated D, D−1 and D−7 from `/stablecoincharts/all` (pure)."""
     by_day: dict[date, float] = {}
+    stamps: dict[date, datetime] = {}
     for row in rows:
         stamp = number(dig(row, "date", source=raw.source), "date", raw.source)
         circulating = dig(row, "totalCirculatingUSD", source=raw.source)
-        by_day[datetime.fromtimestamp(stamp, UTC).date()] = _usd(circulating)
+        when = datetime.fromtimestamp(stamp, UTC)
+        by_day[when.date()] = _usd(circulating)
+        stamps[when.date()] = when
     if day not in by_day:
         span = f"{min(by_day)} … {max(by_day)}" if by_day else "no rows"
         raise ParseError(f"{raw.source}: no stablecoin chart row for {day} ({span})")
-    return Stablecoins(
-        total_usd=by_day[day],
-        prev_day_usd=by_day.get(day - timedelta(days=1)),
-        prev_week_usd=by_day.get(day - timedelta(days=7)),
-        endpoint="/stablecoincharts/all",
-    )
+    return checked(by_day[day], by_day.get(day - timedelta(days=1)),
+                   by_day.get(day - timedelta(days=7)), endpoint="/stablecoincharts/all",
+                   as_of=stamps[day])
+
+
+# The total must be positive, below this ceiling (US$10 T) and within ×0.5–×2 of the day
+# and the week before: a total that halves or doubles overnight is a broken answer.
+MAX_TOTAL_USD = 1e13
+LABEL = "USD-stablecoin market cap"
+
+
+def checked(total: float, prev_day: float | None, prev_week: float | None, *, endpoint: str,
+            as_of: datetime | None, assets_counted: int | None = None) -> Stablecoins:
+    """The model with each figure run through its plausibility rule (see `sources.checks`)."""
+    checks = Checks()
+    bounds = Range(LABEL, 0, MAX_TOTAL_USD, lo_open=True, fmt=usd)
+    day_before = checks.keep("prev_day_usd", prev_day,
+                             Range(f"Previous day's {LABEL}", 0, MAX_TOTAL_USD, lo_open=True,
+                                   fmt=usd))
+    week_before = checks.keep("prev_week_usd", prev_week,
+                              Range(f"Previous week's {LABEL}", 0, MAX_TOTAL_USD, lo_open=True,
+                                    fmt=usd))
+    rules: list[Range | Ratio] = [bounds]
+    if day_before is not None:
+        rules.append(Ratio(LABEL, day_before, "the previous day's", fmt=usd))
+    kept = checks.keep("total_usd", total, *rules)
+    if kept is not None and week_before is not None:
+        week_before = checks.keep("prev_week_usd", week_before,
+                                  Ratio(f"Previous week's {LABEL}", kept, "today's", fmt=usd))
+    return Stablecoins(total_usd=kept, prev_day_usd=day_before, prev_week_usd=week_before,
+                       assets_counted=assets_counted, endpoint=endpoint, as_of=as_of,
+                       rejected=checks.rejected)

@@ -4,6 +4,7 @@ carry different numbers, and none of them may appear in the brief for the past d
 from __future__ import annotations
 
 import json
+import sqlite3
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from urllib.parse import parse_qs
@@ -143,3 +144,36 @@ def test_past_headlines_come_from_later_fetches_in_the_archive(
     assert "HYPE surpasses $42" in md and "Divergence Between U.S. Institutional" in md
     assert "archived earlier" in md
     assert len(upstream.requests) == feed_calls  # nothing fetched for the past date
+
+
+def test_as_of_is_the_datas_own_time_and_fetch_time_is_kept_apart(
+        past_upstream: Upstream, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A backdated run answered from historical endpoints: the footnotes give each row's
+    or block's own time on the report day, never the (later) moment it was fetched."""
+    data = live_config(past_upstream, tmp_path / "out")
+    data["liquidation"] = {"enabled": False}
+    config = write_config(tmp_path / "c.yaml", data)
+    monkeypatch.setenv("REPORTGEN_NOW", "2025-06-20T12:00:00+00:00")
+    result = CliRunner().invoke(app, ["--config", str(config), "run", "--date", DAY.isoformat(),
+                                      "--formats", "md"])
+    assert result.exit_code == 3, result.output  # CoinGecko /global has no history
+    md = (tmp_path / "out" / "reports" / DAY.isoformat() / "brief.md").read_text()
+    notes = {line.split("]: ")[1].split(" <")[0]: line for line in md.splitlines()
+             if line.startswith("[^")}
+    assert "as of 2025-06-11 00:00 UTC · historical endpoint" in notes[
+        "alternative.me Fear & Greed Index"]
+    assert "as of 2025-06-11 00:00 UTC · historical endpoint" in notes["DefiLlama stablecoins"]
+    # The last block before the cut-off (one block every 12 s in the fake chain).
+    assert "as of 2025-06-11 23:59 UTC · historical endpoint" in notes[
+        "Ethereum JSON-RPC / Etherscan gas oracle"]
+    assert "2025-06-20" not in "\n".join(notes.values())
+    assert "_Generated 2025-06-20 12:00 UTC by reportgen._" in md
+
+    with sqlite3.connect(tmp_path / "out" / "archive.sqlite") as db:
+        rows = dict(((s, (f, a)) for s, f, a in db.execute(
+            "SELECT source, fetched_at, as_of FROM snapshots WHERE report_date=? AND ok=1",
+            (DAY.isoformat(),))))
+    assert rows["feargreed"] == ("2025-06-20T12:00:00+00:00", "2025-06-11T00:00:00+00:00")
+    assert rows["stablecoins"] == ("2025-06-20T12:00:00+00:00", "2025-06-11T00:00:00+00:00")
+    fetched, as_of = rows["gas"]
+    assert fetched == "2025-06-20T12:00:00+00:00" and as_of.startswith("2025-06-11T23:59:")
