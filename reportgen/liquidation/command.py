@@ -22,7 +22,7 @@ from typing import Any
 
 from reportgen.errors import ParseError, UsageError
 from reportgen.liquidation.config import LiqConfig
-from reportgen.liquidation.hyperliquid import aggregate, arrays_from_states
+from reportgen.liquidation.hyperliquid import aggregate, arrays_from_states, coin_name
 from reportgen.liquidation.section import (
     SOURCES,
     LiquidationResult,
@@ -82,23 +82,53 @@ def load_raws_for(config: LiqConfig, day: date | None, now: datetime) -> tuple[
     return asyncio.run(go()), now
 
 
-def positions_map(positions_file: Path, symbol: str, mark: float, config: LiqConfig,
-                  as_of: datetime | None = None) -> MapSummary:
-    """The Hyperliquid map from saved clearinghouseState responses (a JSON array)."""
+class NoMapError(Exception):
+    """The input was well-formed but holds nothing to map (exit 1, not 2)."""
+
+
+def _states(positions_file: Path) -> list[dict[str, Any]]:
+    """The clearinghouseState answers saved in `positions_file`, checked for their shape: any
+    other JSON must not pass as an account without positions."""
     try:
         states = json.loads(Path(positions_file).read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise UsageError(f"--positions {positions_file}: cannot read JSON ({exc})") from None
     if isinstance(states, dict):
         states = [states]
-    if not isinstance(states, list) or not all(isinstance(s, dict) for s in states):
-        raise UsageError("--positions must hold a JSON array of clearinghouseState responses")
+    if not isinstance(states, list) or not states:
+        raise UsageError(f"--positions {positions_file}: expected a JSON array of "
+                         "clearinghouseState responses")
+    for i, state in enumerate(states):
+        positions = state.get("assetPositions") if isinstance(state, dict) else None
+        if not isinstance(positions, list) or not all(
+                isinstance(item, dict) and isinstance(item.get("position"), dict)
+                and "coin" in item["position"] for item in positions):
+            shown = json.dumps(state)[:80]
+            raise UsageError(f"--positions {positions_file}: item {i} is not a "
+                             f"clearinghouseState response (no assetPositions list): {shown}")
+    return states
+
+
+def positions_map(positions_file: Path, symbol: str, mark: float, config: LiqConfig,
+                  as_of: datetime | None = None) -> MapSummary:
+    """The Hyperliquid map from saved clearinghouseState responses (a JSON array).
+
+    `symbol` is matched to the coins in the file as Hyperliquid spells them (kPEPE); a file
+    with no position in it is "no map", not an empty one.
+    """
+    states = _states(positions_file)
+    held = [item["position"]["coin"] for s in states for item in s["assetPositions"]]
+    coin = coin_name(held, symbol)
+    if coin is None:
+        found = ", ".join(sorted(set(held), key=str.casefold)) or "none"
+        raise NoMapError(f"no {symbol} position in the {len(states)} accounts of "
+                         f"{positions_file} (coins held: {found})")
     try:
-        pos = arrays_from_states(states, symbol)
+        pos = arrays_from_states(states, coin)
     except (KeyError, TypeError, ValueError) as exc:
         raise UsageError(f"--positions: not clearinghouseState responses ({exc!r})") from None
     size = config.bucket_for(symbol, mark)
-    m = aggregate(pos, symbol, mark, size, config.range_pct, accounts=len(states))
+    m = aggregate(pos, coin, mark, size, config.range_pct, accounts=len(states))
     return summarise(m, as_of=as_of, cluster_buckets=config.cluster_buckets,
                      cascade_pcts=config.cascade_pcts, coverage=m.extra)
 
@@ -121,7 +151,8 @@ def run_liqmap(
     echo: Callable[[str], None] = print,
 ) -> LiqmapOutcome:
     """Build, print and optionally save the liquidation map(s) of one symbol."""
-    symbol = symbol.strip().upper()
+    coin = symbol.strip()  # as typed: Hyperliquid spells some coins in mixed case (kPEPE)
+    symbol = coin.upper()
     if venue not in VENUE_CHOICES:
         raise UsageError(f"--venue must be one of {', '.join(VENUE_CHOICES)}, got {venue!r}")
     if chart_path is not None and chart_path.suffix.lower() not in (".svg", ".png", ".pdf"):
@@ -135,9 +166,15 @@ def run_liqmap(
             raise UsageError("--positions needs --venue hyperliquid")
         if mark is None or mark <= 0:
             raise UsageError("--positions needs --mark PRICE (the current mark price)")
-        summary = positions_map(positions, symbol, mark, cfg, as_of)
-        result = LiquidationResult(symbol=symbol, as_of=as_of or now, hyperliquid=summary,
-                                   captions={"hyperliquid": hl_caption(summary)})
+        try:
+            summary = positions_map(positions, coin, mark, cfg, as_of)
+        except NoMapError as exc:
+            result = LiquidationResult(symbol=symbol, as_of=as_of or now,
+                                       unavailable={"hyperliquid": str(exc)})
+        else:
+            result = LiquidationResult(symbol=symbol, as_of=as_of or now,
+                                       hyperliquid=summary,
+                                       captions={"hyperliquid": hl_caption(summary)})
     else:
         if mark is not None:
             raise UsageError("--mark goes with --positions only")
@@ -147,7 +184,7 @@ def run_liqmap(
         elif as_of is None:
             as_of = (datetime.combine(day, time(0), tzinfo=UTC) + timedelta(days=1)
                      if day else now)
-        result = build_liquidation_section(raws_by_source, symbol, cfg, as_of)
+        result = build_liquidation_section(raws_by_source, coin, cfg, as_of)
     outcome.result = result
     maps = [m for m in (result.cex, result.hyperliquid) if m is not None]
     for reason_key, reason in result.unavailable.items():
@@ -159,7 +196,7 @@ def run_liqmap(
             echo(line)
         return outcome
     for m in maps:
-        outcome.lines.append(f"{symbol} · {m.venue} · {m.kind} · mark {m.mark_price:,.2f}")
+        outcome.lines.append(f"{m.symbol} · {m.venue} · {m.kind} · mark {m.mark_price:,.2f}")
         outcome.lines += [f"  {s}" for s in m.sentences]
 
     if check_against is not None:

@@ -10,7 +10,7 @@ from reportgen.errors import ParseError
 from reportgen.liquidation.buckets import clip_to_range
 from reportgen.liquidation.config import LiqConfig
 from reportgen.liquidation.estimate import VENUE_TITLES, estimate
-from reportgen.liquidation.hyperliquid import aggregate, arrays_from_positions
+from reportgen.liquidation.hyperliquid import aggregate, arrays_from_positions, coin_name
 from reportgen.liquidation.parsers import parse_hyperliquid, parse_market_series
 from reportgen.liquidation.summary import MapSummary, fmt_usd, summarise
 from reportgen.models import RawPayload
@@ -80,7 +80,8 @@ def build_liquidation_section(raws_by_source: dict[str, list[RawPayload]], symbo
     A venue whose payloads are missing or malformed is named in `unavailable`; the other
     venues still make the map.
     """
-    symbol = symbol.upper()
+    coin = symbol.strip()          # Hyperliquid spells some coins in mixed case (kPEPE)
+    symbol = coin.upper()
     result = LiquidationResult(symbol=symbol, as_of=as_of)
     series = {}
     for venue in config.venues:
@@ -115,7 +116,7 @@ def build_liquidation_section(raws_by_source: dict[str, list[RawPayload]], symbo
                 values=h.values.round(2).tolist(), price=h.price.tolist(),
             )
     if config.hyperliquid:
-        _hyperliquid(result, raws_by_source.get(SOURCES["hyperliquid"], []), symbol, config,
+        _hyperliquid(result, raws_by_source.get(SOURCES["hyperliquid"], []), coin, config,
                      as_of)
     return result
 
@@ -130,12 +131,13 @@ def _hyperliquid(result: LiquidationResult, raws: list[RawPayload], symbol: str,
     except ParseError as exc:
         result.unavailable["hyperliquid"] = f"unreadable payload: {exc}"
         return
-    ctx = data.assets.get(symbol)
-    if ctx is None:
+    name = coin_name(data.assets, symbol)
+    if name is None:
         result.unavailable["hyperliquid"] = f"no {symbol} mark price in metaAndAssetCtxs"
         return
+    ctx = data.assets[name]
     size = config.bucket_for(symbol, ctx.mark_px)
-    m = aggregate(arrays_from_positions(data.positions, symbol), symbol, ctx.mark_px, size,
+    m = aggregate(arrays_from_positions(data.positions, name), name, ctx.mark_px, size,
                   config.range_pct, open_interest=ctx.open_interest, accounts=data.accounts)
     result.hyperliquid = summarise(m, as_of=as_of, cluster_buckets=config.cluster_buckets,
                                    cascade_pcts=config.cascade_pcts, coverage=m.extra)
