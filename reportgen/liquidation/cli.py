@@ -21,8 +21,10 @@ def register(app: typer.Typer, config_loader: Any = None) -> None:
         symbol: Annotated[str, typer.Option(help="Base coin, e.g. BTC or ETH.")] = "BTC",
         venue: Annotated[str, typer.Option(help="cex (estimated), hyperliquid (reported) "
                                                 "or all.")] = "all",
-        date_: Annotated[str | None, typer.Option("--date", help="Day YYYY-MM-DD (sample "
-                                                  "days use the bundled sample).")] = None,
+        date_: Annotated[str | None, typer.Option("--date", help=(
+            "Day YYYY-MM-DD (default: today by the clock; REPORTGEN_NOW is honoured). Sample "
+            "days use the bundled sample; other past days the venues' history (Binance "
+            "open interest: 30 days; Hyperliquid: none)."))] = None,
         bucket: Annotated[float | None, typer.Option(help="Bucket size in US$.")] = None,
         json_file: Annotated[Path | None, typer.Option("--json", help="Write the map JSON "
                                                        "here.")] = None,
@@ -37,7 +39,7 @@ def register(app: typer.Typer, config_loader: Any = None) -> None:
         mark: Annotated[float | None, typer.Option(help="Mark price for --positions.")] = None,
     ) -> None:
         """Liquidation map: estimated CEX levels and Hyperliquid's reported positions."""
-        from reportgen.errors import UsageError
+        from reportgen.errors import ConfigError, UsageError
         from reportgen.liquidation.command import run_liqmap
 
         try:
@@ -50,7 +52,7 @@ def register(app: typer.Typer, config_loader: Any = None) -> None:
                                  json_path=json_file, chart_path=chart,
                                  check_against=check_against, positions=positions, mark=mark,
                                  config=config, echo=typer.echo)
-        except UsageError as exc:
+        except (UsageError, ConfigError) as exc:
             typer.echo(f"error: {exc}", err=True)
             raise typer.Exit(2) from None
         raise typer.Exit(outcome.exit_code)

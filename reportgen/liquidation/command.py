@@ -20,8 +20,10 @@ from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
+from reportgen.clock import default_clock
 from reportgen.errors import ParseError, UsageError
 from reportgen.liquidation.config import LiqConfig
+from reportgen.liquidation.history import window_limits, without
 from reportgen.liquidation.hyperliquid import aggregate, arrays_from_states, coin_name
 from reportgen.liquidation.section import (
     SOURCES,
@@ -59,27 +61,41 @@ def _config_for(config: LiqConfig, symbol: str, venue: str, bucket: float | None
     return config.model_copy(update=update)
 
 
-def load_raws_for(config: LiqConfig, day: date | None, now: datetime) -> tuple[
-        dict[str, list[RawPayload]], datetime]:
-    """Payloads for `day` (sample days from the bundled sample, else live) and their as-of."""
+def load_raws_for(config: LiqConfig, day: date | None, now: datetime,
+                  symbols: list[str] | None = None) -> tuple[
+        dict[str, list[RawPayload]], datetime, dict[str, str]]:
+    """Payloads for `day` (sample days from the bundled sample, else live), their as-of, and
+    the venues left out because their public history does not reach that far back.
+
+    Today (in UTC, by the run's clock) is fetched as of `now`; a past day as of its end, from
+    the venues whose history covers its window (Hyperliquid never: it publishes current
+    positions only). Nothing left to ask is a usage error naming the limits.
+    """
     from reportgen import sample
 
     if day is not None and sample.has_day(day):
         raws = {src: sample.load_raws(src, day) for src in SOURCES.values()}
-        return raws, sample.fetched_at(day)
-    if day is not None and day < now.date():
-        raise UsageError(
-            f"{day} is in the past: live endpoints give only the current state "
-            f"(the bundled sample covers {sample.SAMPLE_FIRST} … {sample.SAMPLE_LAST})"
-        )
+        return raws, sample.fetched_at(day), {}
+    today = now.astimezone(UTC).date()
+    if day is not None and day > today:
+        raise UsageError(f"--date {day} is in the future (now is {now:%Y-%m-%d %H:%M %Z})")
+    end = now if day is None or day == today else \
+        datetime.combine(day, time(0), tzinfo=UTC) + timedelta(days=1)
+    limits = window_limits(config, end, now)
+    asked = without(config, limits)
+    if not asked.venues and not asked.hyperliquid:
+        raise UsageError(f"--date {day}: no venue can answer for that day: "
+                         + "; ".join(limits.values())
+                         + f" (the bundled sample covers {sample.SAMPLE_FIRST} … "
+                           f"{sample.SAMPLE_LAST})")
     from reportgen.http import make_client
     from reportgen.liquidation.fetch import fetch_all
 
     async def go() -> dict[str, list[RawPayload]]:
         async with make_client() as client:
-            return await fetch_all(client, config, now)
+            return await fetch_all(client, asked, end, symbols)
 
-    return asyncio.run(go()), now
+    return asyncio.run(go()), end, limits
 
 
 class NoMapError(Exception):
@@ -158,7 +174,7 @@ def run_liqmap(
     if chart_path is not None and chart_path.suffix.lower() not in (".svg", ".png", ".pdf"):
         raise UsageError(f"--chart must end in .svg, .png or .pdf, got {chart_path.name}")
     cfg = _config_for(config or LiqConfig(), symbol, venue, bucket)
-    now = now or datetime.now(UTC)
+    now = now or default_clock().now()
     outcome = LiqmapOutcome(exit_code=0)
 
     if positions is not None:
@@ -178,13 +194,15 @@ def run_liqmap(
     else:
         if mark is not None:
             raise UsageError("--mark goes with --positions only")
+        limits: dict[str, str] = {}
         if raws_by_source is None:
-            raws_by_source, fetched = load_raws_for(cfg, day, now)
+            raws_by_source, fetched, limits = load_raws_for(cfg, day, now, [symbol])
             as_of = as_of or fetched
         elif as_of is None:
             as_of = (datetime.combine(day, time(0), tzinfo=UTC) + timedelta(days=1)
                      if day else now)
-        result = build_liquidation_section(raws_by_source, coin, cfg, as_of)
+        result = build_liquidation_section(raws_by_source, coin, without(cfg, limits), as_of)
+        result.unavailable.update(limits)
     outcome.result = result
     maps = [m for m in (result.cex, result.hyperliquid) if m is not None]
     for reason_key, reason in result.unavailable.items():

@@ -108,14 +108,6 @@ def test_command_usage_errors(kwargs, message, tmp_path) -> None:
         run_liqmap(symbol="BTC", echo=lambda _s: None, **kwargs)
 
 
-def test_past_day_outside_sample_is_a_usage_error() -> None:
-    from datetime import date
-
-    with pytest.raises(UsageError, match="in the past"):
-        run_liqmap(symbol="BTC", venue="cex", day=date(2024, 1, 1), echo=lambda _s: None,
-                   now=datetime(2025, 7, 1, tzinfo=UTC))
-
-
 def test_cli_import_is_light() -> None:
     code = ("import sys, typer; from reportgen.liquidation.cli import register; "
             "register(typer.Typer()); print('numpy' in sys.modules, 'matplotlib' in sys.modules)")
