@@ -339,7 +339,7 @@ def serve(
 def _register_plugins() -> None:
     from reportgen.liquidation.cli import register
 
-    register(app, config_loader=lambda: load().liquidation)
+    register(app, config_loader=load)
 
 
 _register_plugins()

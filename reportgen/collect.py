@@ -19,9 +19,10 @@ import httpx
 
 from reportgen import sample as sample_data
 from reportgen.archive import Archive
+from reportgen.clock import Clock, SystemClock
 from reportgen.config import Config
 from reportgen.errors import SourceError
-from reportgen.http import make_client
+from reportgen.http import Http
 from reportgen.models import Method, RawPayload, SourceSnapshot
 from reportgen.sources import all_sources
 from reportgen.sources.base import FetchContext, ParseContext, Source
@@ -36,6 +37,9 @@ class CollectOptions:
     transport: httpx.AsyncBaseTransport | None = None
     secrets: dict[str, str] | None = None
     only: tuple[str, ...] | None = None  # collect just these sources (by name)
+    clock: Clock | None = None  # stamps every payload's fetched_at (the run's one clock)
+    # Filled by collect: (source, host+path, seconds) of every HTTP exchange, for the summary.
+    exchanges: list[tuple[str, str, float]] | None = None
 
 
 def parse_payloads(source: Source, raws: list[RawPayload], day: date, config: Config,
@@ -121,8 +125,9 @@ async def collect_day(
     """Collect every enabled source for `day`, concurrently. Returns snapshots by source."""
     sources = [s for s in all_sources(config) if s.enabled()[0]
                and (options.only is None or s.name in options.only)]
-    async with make_client(timeout_s=config.http.timeout_s, transport=options.transport) as client:
-        ctx = FetchContext(report_date=day, today=today, config=config, client=client,
+    async with Http(config.http, clock=options.clock or SystemClock(),
+                    transport=options.transport) as http:
+        ctx = FetchContext(report_date=day, today=today, config=config, http=http,
                            secrets=options.secrets or {}, prices=archive)
 
         async def run(source: Source) -> SourceSnapshot:
@@ -139,6 +144,8 @@ async def collect_day(
             return snapshot
 
         results = await asyncio.gather(*(run(s) for s in sources))
+        if options.exchanges is not None:
+            options.exchanges.extend(http.exchanges)
     return {s.source: s for s in results}
 
 

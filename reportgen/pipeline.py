@@ -73,6 +73,7 @@ def collect_phase(config: Config, day: date, archive: Archive, *, clock: Clock, 
                   ) -> dict[str, SourceSnapshot]:
     options = options or CollectOptions()
     options.sample = sample
+    options.clock = clock
     if options.secrets is None:
         options.secrets = secrets_from_env()
     return collect(config, day, today_in(config.timezone, clock), archive, options, on_done)

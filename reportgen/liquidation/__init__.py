@@ -7,7 +7,7 @@ Public API (imported lazily so `reportgen --help` does not load numpy):
     render_charts(result, out_dir, formats=("svg", "png")) -> list[Path]
     run_liqmap(...) -> LiqmapOutcome          # body of `reportgen liqmap`
     register(app)                              # adds the typer command
-    fetch_all(client, config, end) -> dict[str, list[RawPayload]]
+    fetch_all(http, config, end) -> dict[str, list[RawPayload]]
     LiqConfig                                  # config section `liquidation`
 """
 

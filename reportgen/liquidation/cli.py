@@ -13,8 +13,9 @@ import typer
 
 
 def register(app: typer.Typer, config_loader: Any = None) -> None:
-    """Add `liqmap` to `app`. `config_loader()` may return the LiqConfig to use (the main
-    config's `liquidation` section); without it the defaults apply."""
+    """Add `liqmap` to `app`. `config_loader()` may return the main config (its
+    `liquidation` and `http` sections are used) or just a LiqConfig; without it the defaults
+    apply."""
 
     @app.command("liqmap")
     def liqmap(
@@ -46,12 +47,14 @@ def register(app: typer.Typer, config_loader: Any = None) -> None:
             day = date.fromisoformat(date_) if date_ else None
         except ValueError:
             raise typer.BadParameter(f"--date must be YYYY-MM-DD, got {date_!r}") from None
-        config = config_loader() if config_loader else None
+        loaded = config_loader() if config_loader else None
+        config = getattr(loaded, "liquidation", loaded)
         try:
             outcome = run_liqmap(symbol=symbol, venue=venue, day=day, bucket=bucket,
                                  json_path=json_file, chart_path=chart,
                                  check_against=check_against, positions=positions, mark=mark,
-                                 config=config, echo=typer.echo)
+                                 config=config, http_settings=getattr(loaded, "http", None),
+                                 echo=typer.echo)
         except (UsageError, ConfigError) as exc:
             typer.echo(f"error: {exc}", err=True)
             raise typer.Exit(2) from None

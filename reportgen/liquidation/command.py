@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from reportgen.clock import default_clock
 from reportgen.errors import ParseError, UsageError
@@ -33,6 +33,9 @@ from reportgen.liquidation.section import (
 )
 from reportgen.liquidation.summary import MapSummary, summarise
 from reportgen.models import RawPayload
+
+if TYPE_CHECKING:
+    from reportgen.config import HttpSettings
 
 VENUE_CHOICES = ("cex", "hyperliquid", "all")
 
@@ -62,7 +65,8 @@ def _config_for(config: LiqConfig, symbol: str, venue: str, bucket: float | None
 
 
 def load_raws_for(config: LiqConfig, day: date | None, now: datetime,
-                  symbols: list[str] | None = None) -> tuple[
+                  symbols: list[str] | None = None,
+                  http_settings: HttpSettings | None = None) -> tuple[
         dict[str, list[RawPayload]], datetime, dict[str, str]]:
     """Payloads for `day` (sample days from the bundled sample, else live), their as-of, and
     the venues left out because their public history does not reach that far back.
@@ -88,12 +92,14 @@ def load_raws_for(config: LiqConfig, day: date | None, now: datetime,
                          + "; ".join(limits.values())
                          + f" (the bundled sample covers {sample.SAMPLE_FIRST} … "
                            f"{sample.SAMPLE_LAST})")
-    from reportgen.http import make_client
+    from reportgen.clock import FixedClock
+    from reportgen.config import HttpSettings
+    from reportgen.http import Http
     from reportgen.liquidation.fetch import fetch_all
 
     async def go() -> dict[str, list[RawPayload]]:
-        async with make_client() as client:
-            return await fetch_all(client, asked, end, symbols)
+        async with Http(http_settings or HttpSettings(), clock=FixedClock(now)) as http:
+            return await fetch_all(http, asked, end, symbols)
 
     return asyncio.run(go()), end, limits
 
@@ -164,6 +170,7 @@ def run_liqmap(
     raws_by_source: dict[str, list[RawPayload]] | None = None,
     as_of: datetime | None = None,
     now: datetime | None = None,
+    http_settings: HttpSettings | None = None,
     echo: Callable[[str], None] = print,
 ) -> LiqmapOutcome:
     """Build, print and optionally save the liquidation map(s) of one symbol."""
@@ -196,7 +203,8 @@ def run_liqmap(
             raise UsageError("--mark goes with --positions only")
         limits: dict[str, str] = {}
         if raws_by_source is None:
-            raws_by_source, fetched, limits = load_raws_for(cfg, day, now, [symbol])
+            raws_by_source, fetched, limits = load_raws_for(cfg, day, now, [symbol],
+                                                            http_settings)
             as_of = as_of or fetched
         elif as_of is None:
             as_of = (datetime.combine(day, time(0), tzinfo=UTC) + timedelta(days=1)

@@ -1,4 +1,4 @@
-"""Live I/O for the liquidation map: every request goes through `reportgen.http.fetch`.
+"""Live I/O for the liquidation map: every request goes through the run's `reportgen.http.Http`.
 
 Returned payloads carry the full request in their URL so the pure parsers (and the archive)
 can tell them apart: the query for GETs (these public endpoints take no keys), and for
@@ -16,10 +16,8 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
 
-import httpx
-
 from reportgen.errors import FetchError, ParseError
-from reportgen.http import RateLimiter, fetch
+from reportgen.http import Http, RateLimiter
 from reportgen.liquidation.config import INTERVAL_MS, LiqConfig
 from reportgen.liquidation.parsers import parse_leaderboard, top_addresses, venue_symbol
 from reportgen.models import RawPayload
@@ -34,9 +32,9 @@ def _with_query(raw: RawPayload, url: str, params: Mapping[str, Any]) -> RawPayl
     return replace(raw, url=f"{url}?{urlencode(params)}")
 
 
-async def _get(client: httpx.AsyncClient, source: str, url: str,
+async def _get(http: Http, source: str, url: str,
                params: Mapping[str, Any]) -> RawPayload:
-    raw = await fetch(client, source, url, params=params)
+    raw = await http.get(source, url, params=params)
     return _with_query(raw, url, params)
 
 
@@ -51,7 +49,7 @@ def _spans(start: int, stop: int, span: int) -> list[tuple[int, int]]:
     return [(t, min(t + span, stop)) for t in range(start, stop, span)]
 
 
-async def fetch_binance(client: httpx.AsyncClient, config: LiqConfig, symbols: list[str],
+async def fetch_binance(http: Http, config: LiqConfig, symbols: list[str],
                         end: datetime) -> list[RawPayload]:
     """OI history (500 rows a page), klines and mark-price klines (1500 a page)."""
     start, stop, step = _window_ms(config, end)
@@ -59,18 +57,18 @@ async def fetch_binance(client: httpx.AsyncClient, config: LiqConfig, symbols: l
     for coin in symbols:
         sym = venue_symbol("binance", coin)
         for t, t_end in _spans(start, stop, 500 * step):
-            out.append(await _get(client, "liq_binance", f"{base}/futures/data/openInterestHist",
+            out.append(await _get(http, "liq_binance", f"{base}/futures/data/openInterestHist",
                                   {"symbol": sym, "period": config.interval, "limit": 500,
                                    "startTime": t, "endTime": t_end}))
         for path in ("/fapi/v1/klines", "/fapi/v1/markPriceKlines"):
             for t, t_end in _spans(start, stop, 1500 * step):
-                out.append(await _get(client, "liq_binance", f"{base}{path}",
+                out.append(await _get(http, "liq_binance", f"{base}{path}",
                                       {"symbol": sym, "interval": config.interval, "limit": 1500,
                                        "startTime": t, "endTime": t_end - 1}))
     return out
 
 
-async def fetch_bybit(client: httpx.AsyncClient, config: LiqConfig, symbols: list[str],
+async def fetch_bybit(http: Http, config: LiqConfig, symbols: list[str],
                       end: datetime) -> list[RawPayload]:
     """Linear OI history (200 a page, cursor) and mark-price klines (1000 a page)."""
     start, stop, step = _window_ms(config, end)
@@ -84,7 +82,7 @@ async def fetch_bybit(client: httpx.AsyncClient, config: LiqConfig, symbols: lis
                                       "startTime": start, "endTime": stop, "limit": 200}
             if cursor:
                 params["cursor"] = cursor
-            raw = await _get(client, "liq_bybit", f"{base}/v5/market/open-interest", params)
+            raw = await _get(http, "liq_bybit", f"{base}/v5/market/open-interest", params)
             out.append(raw)
             try:
                 result = json.loads(raw.body).get("result") or {}
@@ -96,14 +94,14 @@ async def fetch_bybit(client: httpx.AsyncClient, config: LiqConfig, symbols: lis
             if not cursor or cursor == previous or not result.get("list"):
                 break
         for t, t_end in _spans(start, stop, 1000 * step):
-            out.append(await _get(client, "liq_bybit", f"{base}/v5/market/mark-price-kline",
+            out.append(await _get(http, "liq_bybit", f"{base}/v5/market/mark-price-kline",
                                   {"category": "linear", "symbol": sym,
                                    "interval": BYBIT_KLINE_INTERVAL[config.interval],
                                    "start": t, "end": t_end - 1, "limit": 1000}))
     return out
 
 
-async def fetch_okx(client: httpx.AsyncClient, config: LiqConfig, symbols: list[str],
+async def fetch_okx(http: Http, config: LiqConfig, symbols: list[str],
                     end: datetime) -> list[RawPayload]:
     """Per-instrument OI history and mark-price candles, 100 rows a page, newest first."""
     start, stop, step = _window_ms(config, end)
@@ -113,31 +111,31 @@ async def fetch_okx(client: httpx.AsyncClient, config: LiqConfig, symbols: list[
         t = stop
         while t > start:
             out.append(await _get(
-                client, "liq_okx", f"{base}/api/v5/rubik/stat/contracts/open-interest-history",
+                http, "liq_okx", f"{base}/api/v5/rubik/stat/contracts/open-interest-history",
                 {"instId": inst, "period": OKX_BAR[config.interval], "end": t, "limit": 100}))
             out.append(await _get(
-                client, "liq_okx", f"{base}/api/v5/market/history-mark-price-candles",
+                http, "liq_okx", f"{base}/api/v5/market/history-mark-price-candles",
                 {"instId": inst, "bar": OKX_BAR[config.interval], "after": t, "limit": 100}))
             t -= 100 * step
     return out
 
 
-async def _hl_post(client: httpx.AsyncClient, url: str, body: dict[str, str],
+async def _hl_post(http: Http, url: str, body: dict[str, str],
                    limiter: RateLimiter) -> RawPayload:
     await limiter.take(HL_WEIGHT.get(body["type"], 20))
-    raw = await fetch(client, "liq_hyperliquid", url, method="POST", json=body)
+    raw = await http.post("liq_hyperliquid", url, json=body)
     return replace(raw, url=f"{url}#{urlencode(body)}")
 
 
-async def fetch_hyperliquid(client: httpx.AsyncClient, config: LiqConfig) -> list[RawPayload]:
+async def fetch_hyperliquid(http: Http, config: LiqConfig) -> list[RawPayload]:
     """metaAndAssetCtxs, the leaderboard, then clearinghouseState of the configured accounts
     plus the leaderboard's top N, concurrently under a semaphore and the weight budget."""
     url = f"{config.hyperliquid_url}/info"
     limiter = RateLimiter(config.hyperliquid_weight_per_minute)
-    out = [await _hl_post(client, url, {"type": "metaAndAssetCtxs"}, limiter)]
+    out = [await _hl_post(http, url, {"type": "metaAndAssetCtxs"}, limiter)]
     addresses = list(config.hyperliquid_addresses)
     if config.leaderboard_top_n:
-        board = await fetch(client, "liq_hyperliquid", config.hyperliquid_leaderboard_url)
+        board = await http.get("liq_hyperliquid", config.hyperliquid_leaderboard_url)
         out.append(board)
         try:
             rows = parse_leaderboard(json.loads(board.body))
@@ -155,7 +153,7 @@ async def fetch_hyperliquid(client: httpx.AsyncClient, config: LiqConfig) -> lis
     async def one(user: str) -> RawPayload:
         async with sem:
             try:
-                return await _hl_post(client, url, {"type": "clearinghouseState", "user": user},
+                return await _hl_post(http, url, {"type": "clearinghouseState", "user": user},
                                       limiter)
             except FetchError as exc:
                 failed = exc.raw
@@ -166,20 +164,20 @@ async def fetch_hyperliquid(client: httpx.AsyncClient, config: LiqConfig) -> lis
     return out
 
 
-async def fetch_all(client: httpx.AsyncClient, config: LiqConfig, end: datetime,
+async def fetch_all(http: Http, config: LiqConfig, end: datetime,
                     symbols: list[str] | None = None) -> dict[str, list[RawPayload]]:
     """Payloads of every enabled venue, keyed by source name (liq_binance, …). A venue that
     fails is left out, with its error payload under `<source>_error` for the archive."""
     symbols = symbols or config.symbols
     jobs: dict[str, Any] = {}
     if "binance" in config.venues:
-        jobs["liq_binance"] = fetch_binance(client, config, symbols, end)
+        jobs["liq_binance"] = fetch_binance(http, config, symbols, end)
     if "bybit" in config.venues:
-        jobs["liq_bybit"] = fetch_bybit(client, config, symbols, end)
+        jobs["liq_bybit"] = fetch_bybit(http, config, symbols, end)
     if "okx" in config.venues:
-        jobs["liq_okx"] = fetch_okx(client, config, symbols, end)
+        jobs["liq_okx"] = fetch_okx(http, config, symbols, end)
     if config.hyperliquid:
-        jobs["liq_hyperliquid"] = fetch_hyperliquid(client, config)
+        jobs["liq_hyperliquid"] = fetch_hyperliquid(http, config)
     results = await asyncio.gather(*jobs.values(), return_exceptions=True)
     out: dict[str, list[RawPayload]] = {}
     for name, res in zip(jobs, results, strict=True):

@@ -18,7 +18,7 @@ from typing import Any
 
 from reportgen.config import Config
 from reportgen.errors import FetchError
-from reportgen.http import fetch, make_client
+from reportgen.http import Http
 from reportgen.sources import all_sources
 from reportgen.sources.base import Source
 
@@ -81,12 +81,10 @@ class SourceCheck:
         return self.required and self.enabled and self.reachable is False
 
 
-async def _probe(client: Any, source: Source, url: str, attempts: int) -> tuple[bool, int | None,
-                                                                              float, str | None]:
+async def _probe(http: Http, source: Source, url: str) -> tuple[bool, int | None, float, str | None]:
     started = time.perf_counter()
     try:
-        raw = await fetch(client, source.name, url, method="HEAD", attempts=attempts,
-                          backoff_s=0, ok_statuses=REACHABLE)
+        raw = await http.request("HEAD", source.name, url, ok_statuses=REACHABLE)
     except FetchError as exc:
         return False, exc.status, (time.perf_counter() - started) * 1000, str(exc)
     return True, raw.status, (time.perf_counter() - started) * 1000, None
@@ -97,14 +95,16 @@ async def check_sources(config: Config, env: Mapping[str, str] | None = None,
     """Check every registered source concurrently; disabled ones are reported, not probed."""
     env = os.environ if env is None else env
     sources = all_sources(config)
-    async with make_client(timeout_s=config.http.timeout_s, transport=transport) as client:
+    # A probe is asked once: a check reports what it sees instead of retrying it away.
+    settings = config.http.model_copy(update={"attempts": 1, "backoff_s": 0.0})
+    async with Http(settings, transport=transport) as http:
 
         async def one(source: Source) -> SourceCheck:
             enabled, why = source.enabled()
             url = probe_url(source, config)
             reachable, status, latency, error = None, None, None, None
             if enabled and url:
-                reachable, status, latency, error = await _probe(client, source, url, 1)
+                reachable, status, latency, error = await _probe(http, source, url)
             elif enabled:
                 error = "no base URL known"
             return SourceCheck(

@@ -1,6 +1,6 @@
 """What every source module provides, and the context it gets.
 
-A source does I/O in `fetch` (async, through `reportgen.http.fetch`) and turns the raw
+A source does I/O in `fetch` (async, through the run's `reportgen.http.Http`) and turns the raw
 payloads into a pydantic model in `parse` (pure: same payloads, same result). Each declares
 how it answers for a past date, so `reportgen sources` and backdated runs can explain
 themselves.
@@ -13,13 +13,13 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING, ClassVar, Protocol
 
-import httpx
 from pydantic import BaseModel
 
 from reportgen.models import RawPayload
 
 if TYPE_CHECKING:
     from reportgen.config import Config
+    from reportgen.http import Http
 
 
 class PriceCache(Protocol):
@@ -37,12 +37,12 @@ class PriceCache(Protocol):
 @dataclass(frozen=True)
 class FetchContext:
     """Everything a fetch may use: the day asked for, whether it is in the past, the
-    shared HTTP client, the configuration and secrets read from the environment."""
+    run's HTTP client policy, the configuration and secrets read from the environment."""
 
     report_date: date
     today: date
     config: Config
-    client: httpx.AsyncClient
+    http: Http
     secrets: dict[str, str] = field(default_factory=dict)
     prices: PriceCache | None = None
 

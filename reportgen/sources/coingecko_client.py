@@ -3,9 +3,10 @@
 pycoingecko knows CoinGecko's endpoints, parameter spelling and key handling (pro key →
 pro host, demo key → `x_cg_demo_api_key`), but it is built on `requests` and hides response
 bodies and headers. We keep its endpoint knowledge and replace its transport: a `requests`
-adapter hands each request to `reportgen.http.fetch` (our httpx client, retries, Retry-After,
-raw capture) on the caller's event loop. pycoingecko runs in a worker thread so its blocking
-calls stay concurrent with the other sources, and every exchange is recorded as a RawPayload.
+adapter hands each request to the run's `reportgen.http.Http` (its whole policy: deadline,
+retries, Retry-After, body cap, raw capture) on the caller's event loop. pycoingecko runs in
+a worker thread so its blocking calls stay concurrent with the other sources, and every
+exchange is recorded as a RawPayload.
 """
 
 from __future__ import annotations
@@ -18,7 +19,6 @@ import requests
 from pycoingecko import CoinGeckoAPI
 from requests.adapters import BaseAdapter
 
-from reportgen import http
 from reportgen.models import RawPayload
 from reportgen.sources.base import FetchContext
 
@@ -27,7 +27,7 @@ _LOOP_WAIT_S = 600
 
 
 class _SeamAdapter(BaseAdapter):
-    """A requests adapter that performs the request with reportgen.http.fetch."""
+    """A requests adapter that performs the request with the run's Http."""
 
     def __init__(self, ctx: FetchContext, source: str, loop: asyncio.AbstractEventLoop,
                  captured: list[RawPayload]) -> None:
@@ -35,13 +35,8 @@ class _SeamAdapter(BaseAdapter):
         self.ctx, self.source, self.loop, self.captured = ctx, source, loop, captured
 
     def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
-        settings = self.ctx.config.http
         future = asyncio.run_coroutine_threadsafe(
-            http.fetch(
-                self.ctx.client, self.source, str(request.url),
-                attempts=settings.attempts, backoff_s=settings.backoff_s,
-            ),
-            self.loop,
+            self.ctx.http.get(self.source, str(request.url)), self.loop,
         )
         try:
             raw = future.result(timeout=_LOOP_WAIT_S)

@@ -30,7 +30,7 @@ import httpx
 from pydantic import BaseModel, ConfigDict, Field
 
 from reportgen.errors import FetchError, ParseError
-from reportgen.http import BROWSER_HEADERS, fetch
+from reportgen.http import BROWSER_HEADERS
 from reportgen.models import RawPayload
 from reportgen.sources.base import FetchContext, ParseContext, Source
 from reportgen.sources.farside import FarsideRow, FarsideTable, parse_farside_html
@@ -275,9 +275,7 @@ class EtfSource(Source):
         async def page(asset: Asset, url: str) -> RawPayload:
             try:
                 async with asyncio.timeout(cfg.timeout_s):
-                    raw = await fetch(ctx.client, self.name, url, headers=BROWSER_HEADERS,
-                                      attempts=ctx.config.http.attempts,
-                                      backoff_s=ctx.config.http.backoff_s)
+                    raw = await ctx.http.get(self.name, url, headers=BROWSER_HEADERS)
             except FetchError as err:
                 raise farside_refusal(err, url) from None
             except TimeoutError:
@@ -294,10 +292,8 @@ class EtfSource(Source):
 
     async def _sosovalue(self, ctx: FetchContext, cfg: EtfConfig, key: str) -> list[RawPayload]:
         async def one(asset: str, kind: str) -> RawPayload:
-            raw = await fetch(
-                ctx.client, self.name, cfg.sosovalue_url, method="POST",
-                json={"type": kind}, headers={API_KEY_HEADER: key},
-            )
+            raw = await ctx.http.post(self.name, cfg.sosovalue_url, json={"type": kind},
+                                      headers={API_KEY_HEADER: key})
             return _tag(raw, asset)  # type: ignore[arg-type]
 
         return list(await asyncio.gather(*(one(a, k) for a, k in ASSET_TYPES.items())))

@@ -11,7 +11,6 @@ from datetime import UTC, date, datetime
 
 from pydantic import BaseModel
 
-from reportgen import http
 from reportgen.errors import ParseError
 from reportgen.models import RawPayload
 from reportgen.sources._json import dig, load_json, number
@@ -35,12 +34,8 @@ class FearGreedSource(Source):
     async def fetch(self, ctx: FetchContext) -> list[RawPayload]:
         # Rows back to the day before D, so the previous-day change is in the same answer.
         rows = max(2, (ctx.today - ctx.report_date).days + 2)
-        settings = ctx.config.http
-        raw = await http.fetch(
-            ctx.client, self.name, ctx.config.sources.feargreed.base_url,
-            params={"limit": rows, "format": "json"},
-            attempts=settings.attempts, backoff_s=settings.backoff_s,
-        )
+        raw = await ctx.http.get(self.name, ctx.config.sources.feargreed.base_url,
+                                 params={"limit": rows, "format": "json"})
         return [raw]
 
     def parse(self, raws: list[RawPayload], ctx: ParseContext) -> FearGreed:

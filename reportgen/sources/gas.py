@@ -18,7 +18,6 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from reportgen import http
 from reportgen.clock import day_end
 from reportgen.errors import ParseError
 from reportgen.models import RawPayload
@@ -49,11 +48,10 @@ class GasSource(Source):
     async def fetch(self, ctx: FetchContext) -> list[RawPayload]:
         settings = ctx.config.sources.gas
         if not ctx.is_past and ctx.secrets.get("etherscan_key"):
-            raw = await http.fetch(
-                ctx.client, self.name, settings.etherscan_url,
+            raw = await ctx.http.get(
+                self.name, settings.etherscan_url,
                 params={"chainid": 1, "module": "gastracker", "action": "gasoracle",
                         "apikey": ctx.secrets["etherscan_key"]},
-                attempts=ctx.config.http.attempts, backoff_s=ctx.config.http.backoff_s,
             )
             return [raw]
         rpc = _Rpc(ctx, self.name)
@@ -73,7 +71,7 @@ class GasSource(Source):
 
 
 class _Rpc:
-    """Minimal JSON-RPC over reportgen.http.fetch; keeps every exchange."""
+    """Minimal JSON-RPC over the run's Http; keeps every exchange."""
 
     def __init__(self, ctx: FetchContext, source: str) -> None:
         self.ctx, self.source = ctx, source
@@ -82,11 +80,8 @@ class _Rpc:
 
     async def call(self, method: str, params: list[Any]) -> RawPayload:
         payload = {"jsonrpc": "2.0", "id": next(self.ids), "method": method, "params": params}
-        return await http.fetch(
-            self.ctx.client, self.source, self.ctx.config.sources.gas.rpc_url, method="POST",
-            json=payload, attempts=self.ctx.config.http.attempts,
-            backoff_s=self.ctx.config.http.backoff_s,
-        )
+        return await self.ctx.http.post(self.source, self.ctx.config.sources.gas.rpc_url,
+                                        json=payload)
 
     async def result(self, method: str, params: list[Any]) -> Any:
         raw = await self.call(method, params)

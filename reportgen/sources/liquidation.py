@@ -51,7 +51,7 @@ class LiquidationSource(Source):
             # Hyperliquid publishes current positions only: never use them for a past date.
             settings = settings.model_copy(update={"hyperliquid": False})
         end = day_end(ctx.report_date, ctx.config.timezone)
-        found = await fetch_all(ctx.client, settings, end)
+        found = await fetch_all(ctx.http, settings, end)
         raws = [raw for payloads in found.values() for raw in payloads]
         if not any(key in found for key in VENUE_SOURCES):
             err = FetchError("no venue answered: " + "; ".join(

@@ -17,14 +17,13 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 from collections.abc import Iterable, Mapping
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any, ClassVar, Literal
 
 import httpx
 from pydantic import BaseModel, ConfigDict, Field
 
 from reportgen.errors import FetchError, ParseError
-from reportgen.http import fetch
 from reportgen.models import RawPayload
 from reportgen.news.items import NewsItem, items_from_blockbeats, items_from_feed
 from reportgen.news.rank import DEDUPE_THRESHOLD, NewsStory, on_day, rank, split
@@ -177,12 +176,12 @@ class NewsSource(Source):
             headers.update(validators.headers())
         try:
             async with asyncio.timeout(timeout_s):
-                raw = await fetch(ctx.client, self.name, feed.url, headers=headers,
-                                  ok_statuses=frozenset({200, 304}))
+                raw = await ctx.http.get(self.name, feed.url, headers=headers,
+                                         ok_statuses=frozenset({200, 304}))
         except TimeoutError:
             err = FetchError(f"{feed.name}: timed out after {timeout_s:g} s")
             err.raw = RawPayload(source=self.name, url=feed.url, status=None, body=b"",
-                                 fetched_at=datetime.now(UTC), error=str(err))
+                                 fetched_at=ctx.http.clock.now(), error=str(err))
             raise err from None
         return resolve_not_modified(raw, self._previous)
 

@@ -15,7 +15,6 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from reportgen import http
 from reportgen.errors import ParseError
 from reportgen.models import RawPayload
 from reportgen.sources._json import dig, load_json, number
@@ -39,13 +38,11 @@ class StablecoinSource(Source):
 
     async def fetch(self, ctx: FetchContext) -> list[RawPayload]:
         base = ctx.config.sources.stablecoins.base_url.rstrip("/")
-        settings = ctx.config.http
         if ctx.is_past:
             url, params = f"{base}/stablecoincharts/all", None
         else:
             url, params = f"{base}/stablecoins", {"includePrices": "true"}
-        raw = await http.fetch(ctx.client, self.name, url, params=params,
-                               attempts=settings.attempts, backoff_s=settings.backoff_s)
+        raw = await ctx.http.get(self.name, url, params=params)
         return [raw]
 
     def parse(self, raws: list[RawPayload], ctx: ParseContext) -> Stablecoins:

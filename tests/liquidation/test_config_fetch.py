@@ -9,7 +9,8 @@ import httpx
 import pytest
 from pydantic import ValidationError
 
-from reportgen.http import make_client
+from reportgen.config import HttpSettings
+from reportgen.http import Http
 from reportgen.liquidation.config import LiqConfig, nice_step
 from reportgen.liquidation.fetch import fetch_all, fetch_hyperliquid
 from reportgen.liquidation.parsers import parse_hyperliquid, request_params
@@ -65,7 +66,7 @@ async def test_hyperliquid_fetch_concurrent_with_fragments(fixtures) -> None:
                        "http://stats.test/leaderboard", leaderboard_top_n=5,
                        hyperliquid_addresses=["0x" + "f" * 40],
                        hyperliquid_weight_per_minute=600_000)
-    async with make_client(transport=httpx.MockTransport(handler)) as client:
+    async with Http(HttpSettings(), transport=httpx.MockTransport(handler)) as client:
         raws = await fetch_hyperliquid(client, config)
     assert len(users) == 6 and len(set(users)) == 6
     failed = [r for r in raws if r.error]
@@ -91,7 +92,7 @@ async def test_fetch_all_cex_pages_carry_queries() -> None:
     config = LiqConfig(binance_url="http://b.test", bybit_url="http://y.test",
                        okx_url="http://o.test", hyperliquid=False, symbols=["BTC"],
                        lookback_days=1, interval="1h")
-    async with make_client(transport=httpx.MockTransport(handler)) as client:
+    async with Http(HttpSettings(), transport=httpx.MockTransport(handler)) as client:
         out = await fetch_all(client, config, datetime(2025, 6, 11, 23, 55, tzinfo=UTC))
     assert set(out) == {"liq_binance", "liq_bybit", "liq_okx"}
     assert all("symbol=BTCUSDT" in r.url for r in out["liq_binance"])

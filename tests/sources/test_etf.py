@@ -11,8 +11,9 @@ from pathlib import Path
 import httpx
 import pytest
 
+from reportgen.config import HttpSettings
 from reportgen.errors import FetchError, ParseError
-from reportgen.http import make_client
+from reportgen.http import Http
 from reportgen.sample import load_raws, sample_days
 from reportgen.sources.base import FetchContext, ParseContext
 from reportgen.sources.etf import SOSOVALUE_KEY_ENV, EtfConfig, EtfSource, day_flows
@@ -212,7 +213,7 @@ def _ctx(client: httpx.AsyncClient, secrets: dict[str, str] | None = None) -> Fe
     from reportgen.config import Config
 
     return FetchContext(report_date=date(2025, 6, 11), today=date(2025, 6, 12), config=Config(),
-                        client=client, secrets=secrets or {})
+                        http=client, secrets=secrets or {})
 
 
 async def test_fetch_403_is_reported_as_refusal(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -223,7 +224,7 @@ async def test_fetch_403_is_reported_as_refusal(monkeypatch: pytest.MonkeyPatch)
         seen.append(request)
         return httpx.Response(403, text="<html>Just a moment...</html>")
 
-    async with make_client(transport=httpx.MockTransport(handler)) as client:
+    async with Http(HttpSettings(), transport=httpx.MockTransport(handler)) as client:
         with pytest.raises(FetchError, match=r"Farside refused the request \(HTTP 403\)") as err:
             await EtfSource(None).fetch(_ctx(client))
     assert err.value.status == 403 and err.value.raw is not None
@@ -236,7 +237,7 @@ async def test_fetch_tags_assets_and_parses() -> None:
     def handler(request: httpx.Request) -> httpx.Response:
         return httpx.Response(200, content=pages[str(request.url)].body)
 
-    async with make_client(transport=httpx.MockTransport(handler)) as client:
+    async with Http(HttpSettings(), transport=httpx.MockTransport(handler)) as client:
         raws = await EtfSource(None).fetch(_ctx(client))
     assert [r.headers["x-reportgen-asset"] for r in raws] == ["BTC", "ETH"]
     flows = EtfSource(None).parse(raws, ParseContext(report_date=date(2025, 6, 11)))
@@ -258,7 +259,7 @@ async def test_sosovalue_fallback_when_key_set() -> None:
         bodies.append(json.loads(request.content))
         return httpx.Response(200, json=answer)
 
-    async with make_client(transport=httpx.MockTransport(handler)) as client:
+    async with Http(HttpSettings(), transport=httpx.MockTransport(handler)) as client:
         raws = await EtfSource(None).fetch(_ctx(client, {"sosovalue_key": "k"}))
     assert bodies == [{"type": "us-btc-spot"}, {"type": "us-eth-spot"}]
     assert raws[0].status == 403  # the refusal is kept for the archive

@@ -10,8 +10,9 @@ from pathlib import Path
 import httpx
 import pytest
 
+from reportgen.config import HttpSettings
 from reportgen.errors import FetchError, ParseError
-from reportgen.http import make_client
+from reportgen.http import Http
 from reportgen.models import RawPayload
 from reportgen.news.items import NewsItem, items_from_blockbeats, items_from_feed
 from reportgen.news.rank import jaccard, merge, rank, split, tokens
@@ -232,7 +233,7 @@ def _config() -> _Cfg:
 
 def _ctx(client: httpx.AsyncClient, config: object) -> FetchContext:
     return FetchContext(report_date=date(2026, 9, 30), today=date(2026, 9, 30),
-                        config=config, client=client)  # type: ignore[arg-type]
+                        config=config, http=client)  # type: ignore[arg-type]
 
 
 async def test_conditional_get_304_uses_archived_copy() -> None:
@@ -253,7 +254,7 @@ async def test_conditional_get_304_uses_archived_copy() -> None:
 
     config = _config()
     source = NewsSource(config, previous=previous)
-    async with make_client(transport=httpx.MockTransport(handler)) as client:
+    async with Http(HttpSettings(), transport=httpx.MockTransport(handler)) as client:
         raws = await source.fetch(_ctx(client, config))
     ct_raw = next(r for r in raws if r.url == CT_URL)
     assert ct_raw.status == 200 and ct_raw.body == ct
@@ -274,7 +275,7 @@ async def test_one_failing_feed_does_not_sink_the_rest() -> None:
             "blockbeats_open_flash_docs_example_2023-05-28.json"))
 
     config = _config()
-    async with make_client(transport=httpx.MockTransport(handler)) as client:
+    async with Http(HttpSettings(), transport=httpx.MockTransport(handler)) as client:
         raws = await NewsSource(config).fetch(_ctx(client, config))
     digest = NewsSource(config).parse(raws, ParseContext(report_date=date(2023, 5, 28)))
     assert list(digest.feeds_failed) == ["Cointelegraph"]
@@ -284,7 +285,7 @@ async def test_one_failing_feed_does_not_sink_the_rest() -> None:
 
 async def test_every_feed_failing_raises() -> None:
     config = _config()
-    async with make_client(transport=httpx.MockTransport(lambda r: httpx.Response(403))) as c:
+    async with Http(HttpSettings(), transport=httpx.MockTransport(lambda r: httpx.Response(403))) as c:
         with pytest.raises(FetchError, match="every feed failed"):
             await NewsSource(config).fetch(_ctx(c, config))
 
