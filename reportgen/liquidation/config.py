@@ -64,6 +64,11 @@ class LiqConfig(BaseModel):
     )
     brackets_as_of: str = "2024-10"
     okx_fee_rate: float = Field(0.0005, ge=0, lt=0.01)
+    # Bybit's `openInterest`: its docs call it the sum of both sides, and answers since 2026
+    # also carry `singleOpenInterest` = half of it. "halve" counts each contract once, like the
+    # other venues (singleOpenInterest where given); "raw" takes the figure as aggregators
+    # such as CoinGlass print it. The choice is printed with the map.
+    bybit_open_interest: Literal["halve", "raw"] = "halve"
     okx_contract_value: dict[str, float] = Field(
         default_factory=lambda: {"BTC": 0.01, "ETH": 0.1}
     )

@@ -14,6 +14,16 @@ from reportgen.liquidation.venues import liq_factors, tier_weights_for
 
 VENUE_TITLES = {"binance": "Binance", "bybit": "Bybit", "okx": "OKX", "hyperliquid": "Hyperliquid"}
 
+# How each venue's open-interest figure is read (one side: a contract counted once).
+OI_CONVENTIONS = {
+    "binance": "sumOpenInterest, in coin, one side",
+    "okx": "oiCcy (coin), one side",
+    # Bybit's docs give openInterest as the sum of both sides, and its 2026 answers carry
+    # singleOpenInterest = openInterest / 2; aggregators (CoinGlass) print the raw figure.
+    "bybit": ("openInterest counts both sides: singleOpenInterest where given, else half "
+              "(aggregators such as CoinGlass show the unhalved figure)"),
+}
+
 SPLIT_WORDS = {
     "aggressor": "taker-buy share of each bar (Binance klines; 0.5 where a venue gives none)",
     "candle": "whole change to the candle's direction",
@@ -112,7 +122,12 @@ def estimate(series_by_venue: dict[str, MarketSeries], symbol: str, config: LiqC
         "open_interest_usd": oi_sum,
         # OI counts each contract once; a contract is one long and one short position
         "share_of_open_positions": float(sum(live.values()) / (2 * oi_sum)) if oi_sum else None,
-        "per_venue": {v: {"live_usd": live[v], "open_interest_usd": oi_usd[v]} for v in live},
+        "per_venue": {v: {"live_usd": live[v], "open_interest_usd": oi_usd[v],
+                          "capped_long_usd": venue_maps[v].capped_long_usd,
+                          "capped_short_usd": venue_maps[v].capped_short_usd} for v in live},
+        # notional the open-interest cap took off (see ModelParams / run_model)
+        "capped_usd": float(sum(m.capped_long_usd + m.capped_short_usd
+                                for m in venue_maps.values())),
     }
     first_interval = next(iter(windows.values()))[1]
     assumptions = {
@@ -128,7 +143,14 @@ def estimate(series_by_venue: dict[str, MarketSeries], symbol: str, config: LiqC
         "decay_half_life_days": config.decay_half_life_days,
         "notional": "US$ at entry price (bar typical price)",
         "removal": "swept when the mark trades into the bucket; OI falls closed pro rata",
+        "cap": "each side capped at the venue's open interest × bar price",
+        "open_interest": {v: OI_CONVENTIONS[v] for v in venue_maps},
     }
+    if "bybit" in venue_maps:
+        assumptions["bybit_open_interest"] = config.bybit_open_interest
+        if config.bybit_open_interest == "raw":
+            assumptions["open_interest"]["bybit"] = ("openInterest as published (both sides "
+                                                    "per Bybit's docs), as aggregators show it")
     return Estimate(total, heat, venue_maps, assumptions, coverage)
 
 

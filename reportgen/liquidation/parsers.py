@@ -130,7 +130,8 @@ def _binance(raws: list[RawPayload], kinds: dict[tuple[str, str], list[Any]]) ->
             kinds[(kind, base_coin(sym))].extend(body)
 
 
-def _bybit(raws: list[RawPayload], kinds: dict[tuple[str, str], list[Any]]) -> None:
+def _bybit(raws: list[RawPayload], kinds: dict[tuple[str, str], list[Any]],
+           halve: bool = True) -> None:
     for raw in raws:
         path = urlsplit(raw.url).path
         body = load_json(raw)
@@ -142,8 +143,9 @@ def _bybit(raws: list[RawPayload], kinds: dict[tuple[str, str], list[Any]]) -> N
         if path.endswith("/v5/market/open-interest"):
             for row in result["list"]:
                 single = row.get("singleOpenInterest")
-                oi = bybit_one_sided(float(row["openInterest"]),
-                                     float(single) if single is not None else None)
+                oi = float(row["openInterest"])
+                if halve:
+                    oi = bybit_one_sided(oi, float(single) if single is not None else None)
                 kinds[("oi", coin)].append((int(row["timestamp"]), oi))
         elif path.endswith("/v5/market/mark-price-kline"):
             kinds[("mark", coin)].extend(result["list"])
@@ -211,11 +213,16 @@ _VENUE_COLS: dict[str, tuple[int | None, int | None]] = {
 }
 
 
-def parse_market_series(venue: str, raws: list[RawPayload]) -> dict[str, MarketSeries]:
-    """Every symbol's aligned MarketSeries found in one venue's payloads."""
+def parse_market_series(venue: str, raws: list[RawPayload],
+                        bybit_open_interest: str = "halve") -> dict[str, MarketSeries]:
+    """Every symbol's aligned MarketSeries found in one venue's payloads. Bybit's two-sided
+    open interest is halved unless `bybit_open_interest` is "raw" (see LiqConfig)."""
     kinds: dict[tuple[str, str], list[Any]] = defaultdict(list)
     ok = [r for r in raws if r.error is None and r.status in (None, 200)]
-    {"binance": _binance, "bybit": _bybit, "okx": _okx}[venue](ok, kinds)
+    if venue == "bybit":
+        _bybit(ok, kinds, halve=bybit_open_interest == "halve")
+    else:
+        {"binance": _binance, "okx": _okx}[venue](ok, kinds)
     coins = sorted({c for (_, c) in kinds})
     buy_col, vol_col = _VENUE_COLS[venue]
     out: dict[str, MarketSeries] = {}

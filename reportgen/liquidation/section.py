@@ -54,11 +54,15 @@ def cex_caption(s: MapSummary) -> str:
                       for k, v in a.get("tier_weights", {}).items())
     share = s.coverage.get("share_of_open_positions")
     cov = f" Places {share * 100:.0f}\u00a0% of open positions." if share is not None else ""
+    bybit = {"halve": " Bybit's open interest counts both sides, so it is halved (aggregators "
+                      "show it unhalved).",
+             "raw": " Bybit's open interest is taken unhalved, as aggregators show it (its "
+                    "docs count both sides)."}.get(a.get("bybit_open_interest", ""), "")
     return (f"Estimated, not reported: US$ notional rebuilt from open-interest changes over "
             f"{a.get('window_days')} d of {a.get('bar_minutes')}-min bars; leverage tiers "
             f"{tiers}; long/short split: {a.get('long_short_split')}; first-bracket "
             f"maintenance margin ({a.get('brackets_as_of')}); levels removed once the mark "
-            f"trades through them.{cov}")
+            f"trades through them; each side capped at the venue's open interest.{bybit}{cov}")
 
 
 def hl_caption(s: MapSummary) -> str:
@@ -90,7 +94,7 @@ def build_liquidation_section(raws_by_source: dict[str, list[RawPayload]], symbo
             result.unavailable[venue] = "no payloads"
             continue
         try:
-            found = parse_market_series(venue, raws)
+            found = parse_market_series(venue, raws, config.bybit_open_interest)
         except (ParseError, KeyError, TypeError, ValueError, IndexError) as exc:
             result.unavailable[venue] = f"unreadable payload: {exc}"
             continue

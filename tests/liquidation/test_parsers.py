@@ -152,3 +152,62 @@ def test_parse_hyperliquid_by_shape_and_fragment(fixtures) -> None:
                                            ("BTC", "BTC"), ("1000PEPEUSDT", "1000PEPE")])
 def test_base_coin(sym: str, coin: str) -> None:
     assert base_coin(sym) == coin
+
+
+# Open interest of one hour, 2026-08-15 19:00 UTC, as recorded by three venues (transcribed
+# from the answers EzequielBes/invest @ ab287111 captured that day:
+# market-data/internal/exchange/{binance,bybit,okx}/testdata/open_interest.json).
+BINANCE_BTC_0815 = 111_688.14                   # /futures/data/openInterestHist sumOpenInterest
+BYBIT_BTC_0815 = "64992.05400000"               # /v5/market/open-interest openInterest
+OKX_BTC_0815_CONTRACTS = 3_384_273.06000001729  # /api/v5/public/open-interest oi, 0.01 BTC each
+
+
+def test_bybit_open_interest_is_halved_and_the_choice_is_printed(fixtures) -> None:
+    # Bybit's docs call openInterest "the sum of both sides" and its 2026 answers carry
+    # singleOpenInterest = ½ openInterest (the docs example, exactly 2:1 on every row) …
+    doc = json.loads((fixtures / "bybit/market_open-interest_docs_example_2026-06.json")
+                     .read_text())
+    for row in doc["result"]["list"]:
+        assert float(row["openInterest"]) / float(row["singleOpenInterest"]) == \
+            pytest.approx(2.0, abs=1e-6)
+    # … so a 2026-08-15 answer without singleOpenInterest is halved: 32 496 BTC, beside
+    # OKX's 33 843 and Binance's 111 688. Unhalved Bybit would be 1.9× OKX and 0.58×
+    # Binance, which is what aggregators print; Binance/OKX is 3.3 either way.
+    body = json.dumps({"retCode": 0, "retMsg": "OK", "result": {
+        "symbol": "BTCUSDT", "category": "linear", "nextPageCursor": "",
+        "list": [{"openInterest": BYBIT_BTC_0815, "timestamp": "1786820400000"}]}})
+    kline = json.dumps({"retCode": 0, "retMsg": "OK", "result": {
+        "symbol": "BTCUSDT", "category": "linear",
+        "list": [["1786820400000", "63027.8", "63032.3", "63027.7", "63032.3", "4.591",
+                  "289363.9178"],
+                 ["1786816800000", "63044.4", "63089.6", "63000.1", "63027.8", "385.721",
+                  "24314058.6517"]]}})  # /v5/market/kline of the same capture
+    raws = [raw("liq_bybit", "https://api.bybit.com/v5/market/open-interest?symbol=BTCUSDT",
+                body),
+            raw("liq_bybit", "https://api.bybit.com/v5/market/kline?symbol=BTCUSDT", kline)]
+    halved = parse_market_series("bybit", raws)["BTC"].oi[0]
+    unhalved = parse_market_series("bybit", raws, bybit_open_interest="raw")["BTC"].oi[0]
+    okx = OKX_BTC_0815_CONTRACTS * 0.01
+    assert halved == pytest.approx(32_496.027)
+    assert halved / okx == pytest.approx(0.960, abs=0.001)
+    assert unhalved / okx == pytest.approx(1.920, abs=0.001)
+    assert BINANCE_BTC_0815 / okx == pytest.approx(3.300, abs=0.001)
+    assert halved / BINANCE_BTC_0815 == pytest.approx(0.291, abs=0.001)
+
+
+@pytest.mark.parametrize(("choice", "words"), [
+    ("halve", "Bybit's open interest counts both sides, so it is halved"),
+    ("raw", "Bybit's open interest is taken unhalved"),
+])
+def test_bybit_convention_in_the_caption(choice, words) -> None:
+    from reportgen import sample
+    from reportgen.liquidation.config import LiqConfig
+    from reportgen.liquidation.section import SOURCES, build_liquidation_section
+
+    day = sample.SAMPLE_LAST
+    raws = {src: sample.load_raws(src, day) for src in SOURCES.values()}
+    result = build_liquidation_section(raws, "BTC", LiqConfig(bybit_open_interest=choice),
+                                       sample.fetched_at(day))
+    assert words in result.captions["cex"]
+    assert "capped at the venue's open interest" in result.captions["cex"]
+    assert result.cex.assumptions["bybit_open_interest"] == choice
