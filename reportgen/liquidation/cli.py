@@ -33,7 +33,11 @@ def register(app: typer.Typer, config_loader: Any = None) -> None:
         = None,
         check_against: Annotated[Path | None, typer.Option(
             help="Recorded liquidation events (Binance forceOrder / Bybit allLiquidation / "
-                 "OKX liquidation-orders) to score the map against.")] = None,
+                 "OKX liquidation-orders, stream or REST) to score the map against: "
+                 "docs/liquidation-check.md.")] = None,
+        horizon: Annotated[float | None, typer.Option(
+            help="With --check-against: hours after the map's as-of whose events count "
+                 "(default 24, config liquidation.check_horizon_hours).")] = None,
         positions: Annotated[Path | None, typer.Option(
             help="Saved clearinghouseState responses (JSON array); needs --venue "
                  "hyperliquid and --mark.")] = None,
@@ -52,7 +56,8 @@ def register(app: typer.Typer, config_loader: Any = None) -> None:
         try:
             outcome = run_liqmap(symbol=symbol, venue=venue, day=day, bucket=bucket,
                                  json_path=json_file, chart_path=chart,
-                                 check_against=check_against, positions=positions, mark=mark,
+                                 check_against=check_against, horizon=horizon,
+                                 positions=positions, mark=mark,
                                  config=config, http_settings=getattr(loaded, "http", None),
                                  echo=typer.echo)
         except (UsageError, ConfigError) as exc:

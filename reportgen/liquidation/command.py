@@ -164,6 +164,7 @@ def run_liqmap(
     json_path: Path | None = None,
     chart_path: Path | None = None,
     check_against: Path | None = None,
+    horizon: float | None = None,
     positions: Path | None = None,
     mark: float | None = None,
     config: LiqConfig | None = None,
@@ -178,6 +179,8 @@ def run_liqmap(
     symbol = coin.upper()
     if venue not in VENUE_CHOICES:
         raise UsageError(f"--venue must be one of {', '.join(VENUE_CHOICES)}, got {venue!r}")
+    if horizon is not None and not 0 < horizon <= 24 * 30:
+        raise UsageError(f"--horizon must be hours between 0 and 720, got {horizon}")
     if chart_path is not None and chart_path.suffix.lower() not in (".svg", ".png", ".pdf"):
         raise UsageError(f"--chart must end in .svg, .png or .pdf, got {chart_path.name}")
     cfg = _config_for(config or LiqConfig(), symbol, venue, bucket)
@@ -237,7 +240,9 @@ def run_liqmap(
         except ParseError as exc:
             raise UsageError(f"--check-against {check_against}: {exc}") from None
         target = result.cex if venue != "hyperliquid" and result.cex else maps[0]
-        report = check_fn(target, events, cfg.check_level_floor)
+        report = check_fn(target, events, as_of=result.as_of,
+                          horizon_hours=horizon or cfg.check_horizon_hours, mmr=cfg.mmr,
+                          range_pct=cfg.range_pct, level_floor=cfg.check_level_floor)
         outcome.check = report.model_dump(mode="json")
         outcome.lines.append(f"Check against {Path(check_against).name}: {report.text}")
 

@@ -77,6 +77,8 @@ class LiqConfig(BaseModel):
     cascade_pcts: list[float] = Field(default_factory=lambda: [2.0, 5.0, 10.0])
     heatmap_step_minutes: int = Field(60, ge=5, le=1440)
     check_level_floor: float = Field(0.05, ge=0, lt=1)
+    # --check-against scores events of this many hours after the map's as-of
+    check_horizon_hours: float = Field(24.0, gt=0, le=720)
     hyperliquid_addresses: list[str] = Field(default_factory=list)
     leaderboard_top_n: int = Field(200, ge=0, le=5000)
     leaderboard_min_account_value: float = Field(10_000.0, ge=0)

@@ -82,12 +82,20 @@ def test_command_saved_positions(tmp_path, fixtures) -> None:
 
 
 def test_command_check_against(tmp_path, fixtures) -> None:
+    # The recorded frames are from 2026-10-09, long after the sample map's as-of: not
+    # scored. One frame an hour after the as-of (shape of the recording) is.
+    recorded = (fixtures / "bybit/ws_allLiquidation_BTCUSDT_2026-10-09.json").read_text()
+    t = int(sample.fetched_at(sample.SAMPLE_LAST).timestamp() * 1000) + 3_600_000
+    later = {"topic": "allLiquidation.BTCUSDT", "type": "snapshot", "ts": t,
+             "data": [{"T": t, "s": "BTCUSDT", "S": "Buy", "v": "0.5", "p": "98300.0"}]}
     events = tmp_path / "events.jsonl"
-    events.write_text((fixtures / "bybit/ws_allLiquidation_BTCUSDT_2026-10-09.json").read_text())
+    events.write_text(recorded.strip() + "\n" + json.dumps(later) + "\n")
     out = run_liqmap(symbol="BTC", venue="cex", day=sample.SAMPLE_LAST, check_against=events,
                      json_path=tmp_path / "c.json", echo=lambda _s: None)
     d = json.loads((tmp_path / "c.json").read_text())
-    assert d["check"]["long"]["events"] == 2
+    assert d["check"]["events_after"] == 2 and d["check"]["events_in_horizon"] == 1
+    assert d["check"]["long"]["events"] == 1 and d["check"]["long"]["lift"] > 0
+    assert d["check"]["horizon_hours"] == 24
     assert out.check is not None
 
 
