@@ -129,6 +129,7 @@ def _source_line(snap: Any) -> str:
 
 
 def _report_summary(result: Any, console: Any) -> int:
+    from rich.markup import escape
     from rich.table import Table
 
     brief = result.brief
@@ -137,11 +138,11 @@ def _report_summary(result: Any, console: Any) -> int:
     table.add_column("Section")
     table.add_column("Status")
     for section in brief.sections:
-        missing = [f.label for f in section.figures if not f.available]
+        missing = [f.label for f in section.figures if not f.available] + section.gaps
         if not section.available:
             status = f"[yellow]unavailable[/] — {section.reason}"
         elif missing:
-            status = f"[yellow]partial[/] — unavailable: {', '.join(missing)}"
+            status = f"[yellow]partial[/] — unavailable: {escape('; '.join(missing))}"
         else:
             status = "[green]ok[/]"
         table.add_row(section.title, status)
@@ -463,6 +464,7 @@ def status(days: Annotated[int, typer.Option("--days", "-n", min=1, help="How ma
         from datetime import timedelta
 
         from rich.console import Console
+        from rich.markup import escape
         from rich.table import Table
 
         from reportgen.archive import Archive
@@ -483,6 +485,9 @@ def status(days: Annotated[int, typer.Option("--days", "-n", min=1, help="How ma
                 state = "interrupted"  # no process holds the date: it died mid-run
             ok = sum(1 for v in r["sections"].values() if v == "ok")
             sections = f"{ok}/{len(r['sections'])} ok" if r["sections"] else ""
+            # what is missing, by section (e.g. "liquidation: partial: BTC: OKX dropped: …")
+            sections += "".join(f"\n{escape(k)}: {escape(str(v))}"
+                                for k, v in r["sections"].items() if v != "ok")
             channels = ", ".join(
                 f"{k}:{v.get('status', '?') if isinstance(v, dict) else v}" for k, v in r["channels"].items()
             )

@@ -53,6 +53,8 @@ class Section:
     text: list[str] = field(default_factory=list)
     data: dict[str, Any] = field(default_factory=dict)
     source: SourceRef | None = None
+    # parts missing from an available section, in words (e.g. a venue the map went without)
+    gaps: list[str] = field(default_factory=list)
 
     @property
     def available(self) -> bool:
@@ -77,7 +79,7 @@ class Brief:
 
     @property
     def unavailable(self) -> list[Section]:
-        return [s for s in self.sections if not s.available or
+        return [s for s in self.sections if not s.available or s.gaps or
                 any(not f.available for f in s.figures)]
 
     @property

@@ -26,8 +26,11 @@ SIDE_RULES = ("aggressor", "candle", "even")
 class MarketSeries:
     """One venue's bars for one symbol, aligned: OI at each bar's close, mark OHLC.
 
-    `oi` is one-sided open interest in base coin (a contract counted once); `taker_buy_share`
-    is taker-buy volume / volume, NaN where unknown (then 0.5 is used).
+    `oi` is one-sided open interest in base coin (a contract counted once), NaN for a bar
+    without a reading at its close; `oi_before` the reading at the first bar's open (so even
+    one bar has a change); `taker_buy_share` is taker-buy volume / volume, NaN where unknown
+    (then 0.5 is used); `is_mark` says which bars' prices are mark prices (the others are
+    last-price stand-ins for failed mark-price pages).
     """
 
     venue: str
@@ -39,6 +42,9 @@ class MarketSeries:
     low: np.ndarray
     close: np.ndarray
     taker_buy_share: np.ndarray
+    oi_before: float = math.nan
+    interval_ms: int | None = None
+    is_mark: np.ndarray | None = None
 
     def __len__(self) -> int:
         return int(self.ts_ms.shape[0])
@@ -111,7 +117,7 @@ def run_model(series: MarketSeries, params: ModelParams) -> VenueMap:
     beta = effective_buy_share(series, params.side_rule)
     entry = (series.high + series.low + series.close) / 3.0
     oi = series.oi.astype(float)
-    d_oi = np.diff(oi, prepend=oi[0])
+    d_oi = np.diff(oi, prepend=series.oi_before if math.isfinite(series.oi_before) else oi[0])
     d_oi[~np.isfinite(d_oi)] = 0.0  # bars without an OI reading change nothing
 
     long_px = entry[:, None] * params.long_factor[None, :]
@@ -131,7 +137,7 @@ def run_model(series: MarketSeries, params: ModelParams) -> VenueMap:
     # A drop of R contracts closes R longs and R shorts out of the whole book (including
     # positions opened before the window or on the passive side, which we do not map). The
     # taker-buy share tilts who closed: longs lose 2R(1-β), shorts 2Rβ, pro rata over OI.
-    oi_prev = np.r_[oi[0], oi[:-1]]
+    oi_prev = np.r_[series.oi_before if math.isfinite(series.oi_before) else oi[0], oi[:-1]]
     side_total = np.where(np.isfinite(oi_prev), oi_prev * entry, 0.0)
     # one side's notional can never exceed the open interest (one-sided) at the bar's price
     cap_l_list = np.where(np.isfinite(oi), oi * entry, np.inf).tolist()

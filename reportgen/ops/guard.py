@@ -51,7 +51,7 @@ class RunRecord:
         brief = result.brief
         sections: dict[str, str] = {}
         for section in brief.sections:
-            missing = [f.label for f in section.figures if not f.available]
+            missing = [f.label for f in section.figures if not f.available] + section.gaps
             if not section.available:
                 sections[section.id] = f"unavailable: {section.reason}"
             elif missing:
