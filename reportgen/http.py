@@ -182,18 +182,18 @@ class _BoundedDecoder:
         self.size = 0
 
     def feed(self, chunk: bytes) -> bytes:
-        """Decoded bytes of `chunk`; raises OverflowError once the total passes the limit."""
+        """Decoded bytes of `chunk`; at most one byte past the limit, so `exceeded` tells."""
         if self.inflater is None:
             out = chunk
         else:
             room = self.limit - self.size + 1
             out = self.inflater.decompress(chunk, room)
-            if self.inflater.unconsumed_tail:
-                out += self.inflater.decompress(self.inflater.unconsumed_tail, 1)
         self.size += len(out)
-        if self.size > self.limit:
-            raise OverflowError
         return out
+
+    @property
+    def exceeded(self) -> bool:
+        return self.size > self.limit
 
     def flush(self) -> bytes:
         if self.inflater is None:
@@ -202,8 +202,6 @@ class _BoundedDecoder:
         if not self.inflater.eof:
             raise zlib.error("compressed body ended early")
         self.size += len(out)
-        if self.size > self.limit:
-            raise OverflowError
         return out
 
 
@@ -396,7 +394,11 @@ class Http:
                 if len(raw_received) < KEPT_ON_FAILURE:
                     raw_received += chunk[: KEPT_ON_FAILURE - len(raw_received)]
                 progress.body += decoder.feed(chunk)
+                if decoder.exceeded:
+                    raise OverflowError
             progress.body += decoder.flush()
+            if decoder.exceeded:
+                raise OverflowError
         except OverflowError:
             raise _Refused(f"answer larger than the {cap / 1024 / 1024:g} MB cap for this source "
                            "(cut off; counted after decompression)", response,

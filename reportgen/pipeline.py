@@ -97,7 +97,8 @@ def _collect_previous(config: Config, day: date, archive: Archive, *, clock: Clo
     missing = tuple(name for name in COMPARE_SOURCES if name not in have)
     if missing:
         opts = CollectOptions(transport=options.transport if options else None,
-                              secrets=options.secrets if options else None, only=missing)
+                              secrets=options.secrets if options else None, only=missing,
+                              exchanges=options.exchanges if options else None)
         collect_phase(config, previous, archive, clock=clock, sample=False, options=opts)
 
 

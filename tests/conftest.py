@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ipaddress
+import socket
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -27,11 +29,49 @@ def hermetic_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.chdir(tmp_path)  # no stray ./config.yaml is picked up
 
 
+_real_connect = socket.socket.connect
+_real_connect_ex = socket.socket.connect_ex
+
+
+def _loopback_only(address: Any) -> None:
+    if isinstance(address, tuple) and address:
+        host = str(address[0])
+        try:
+            if ipaddress.ip_address(host.split("%")[0]).is_loopback:
+                return
+        except ValueError:
+            if host == "localhost":
+                return
+        raise OSError(f"test tried to reach {address!r}: only loopback connections are allowed")
+
+
+@pytest.fixture(autouse=True)
+def socket_guard(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Any connection to a non-loopback address is an error: no test reaches the internet."""
+
+    def connect(sock: socket.socket, address: Any) -> None:
+        _loopback_only(address)
+        return _real_connect(sock, address)
+
+    def connect_ex(sock: socket.socket, address: Any) -> int:
+        _loopback_only(address)
+        return _real_connect_ex(sock, address)
+
+    monkeypatch.setattr(socket.socket, "connect", connect)
+    monkeypatch.setattr(socket.socket, "connect_ex", connect_ex)
+
+
 @pytest.fixture
 def upstream() -> Iterator[Upstream]:
+    """The fake upstream; a request it has no recording for fails the test."""
     server = start_upstream()
+    # Liquidation recordings predate strict matching; they are matched on method and path
+    # until they record the exact queries the venues are asked.
+    server.lenient |= {"fapi.binance.com", "api.bybit.com", "www.okx.com"}
     yield server
     server.close()
+    if server.strict and server.unmatched:
+        pytest.fail("the fake upstream has no recording for:\n  " + "\n  ".join(server.unmatched))
 
 
 def live_config(upstream: Upstream, output: Path, **overrides: Any) -> dict[str, Any]:

@@ -16,11 +16,11 @@ def load_json(raw: RawPayload) -> Any:
         raise ParseError(f"{raw.source}: empty body from {raw.url}")
     try:
         return json.loads(raw.body)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+    except ValueError as exc:  # bad JSON, bad UTF-8, an integer of over 4,300 digits
         start = raw.body[:60].decode("utf-8", errors="replace")
         raise ParseError(
             f"{raw.source}: malformed JSON from {raw.url} ({exc.__class__.__name__} at "
-            f"byte {getattr(exc, 'pos', '?')} of {len(raw.body)}; starts {start!r})"
+            f"byte {getattr(exc, 'pos', '?')} of {len(raw.body)}: {str(exc)[:80]}; starts {start!r})"
         ) from None
 
 

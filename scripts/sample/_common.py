@@ -11,7 +11,8 @@ DATA = Path(__file__).resolve().parents[2] / "reportgen" / "sample" / "data"
 
 
 def write_source(day: date, source: str, payloads: list[dict[str, Any]]) -> None:
-    """payloads: [{"file", "url", "body" (bytes|str|json-able), "status"?, "headers"?}]."""
+    """payloads: [{"file", "url", "body" (bytes|str|json-able), "status"?, "headers"?,
+    "request"? ({"method", "json"}: the POST body this answer was recorded for)}]."""
     folder = DATA / day.isoformat() / source
     folder.mkdir(parents=True, exist_ok=True)
     for old in folder.iterdir():
@@ -24,6 +25,9 @@ def write_source(day: date, source: str, payloads: list[dict[str, Any]]) -> None
         if isinstance(body, str):
             body = body.encode("utf-8")
         (folder / p["file"]).write_bytes(body)
-        index.append({"file": p["file"], "url": p["url"], "status": p.get("status", 200),
-                      "headers": p.get("headers", {"content-type": "application/json"})})
+        entry = {"file": p["file"], "url": p["url"], "status": p.get("status", 200),
+                 "headers": p.get("headers", {"content-type": "application/json"})}
+        if "request" in p:
+            entry["request"] = p["request"]
+        index.append(entry)
     (folder / "index.json").write_text(json.dumps(index, indent=1) + "\n", encoding="utf-8")

@@ -147,8 +147,10 @@ def gas_payloads(day: date) -> list[dict]:
     ratios = [round(0.35 + ((i * 37) % 60) / 100, 6) for i in range(20)]
     rpc = "https://ethereum-rpc.publicnode.com"
     return [
-        {"file": "01-eth_gasPrice.json", "url": rpc, "body": {"jsonrpc": "2.0", "id": 1, "result": hex(price_wei)}},
-        {"file": "02-eth_feeHistory.json", "url": rpc, "body": {"jsonrpc": "2.0", "id": 2, "result": {
+        {"file": "01-eth_gasPrice.json", "url": rpc, "request": {"method": "POST", "json": {"method": "eth_gasPrice", "params": []}},
+         "body": {"jsonrpc": "2.0", "id": 1, "result": hex(price_wei)}},
+        {"file": "02-eth_feeHistory.json", "url": rpc, "request": {"method": "POST", "json": {"method": "eth_feeHistory", "params": ["0x14", "latest", [50]]}},
+         "body": {"jsonrpc": "2.0", "id": 2, "result": {
             "oldestBlock": hex(block - 19), "reward": rewards, "baseFeePerGas": fees,
             "gasUsedRatio": ratios, "baseFeePerBlobGas": ["0x1"] * 21, "blobGasUsedRatio": [0.0] * 20}}},
     ]

@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from reportgen.cli import app
 from tests.conftest import live_config, write_config
-from tests.fakeupstream import Upstream
+from tests.fakeupstream import SAMPLE_ROOT, Upstream
 
 TODAY = date(2025, 6, 20)
 DAY = date(2025, 6, 11)
@@ -69,6 +69,11 @@ def _chart(_query: str, _body: bytes) -> tuple[int, bytes]:
 @pytest.fixture
 def past_upstream(upstream: Upstream) -> Upstream:
     upstream.load_day(DAY, ["altseason", "etf_farside"])
+    # A past date ranks 100 candidates by their market cap on D; the recorded list of 50
+    # answers that request as well (CoinGecko returns fewer rows when it has fewer).
+    markets = (SAMPLE_ROOT / DAY.isoformat() / "altseason" / "00-coins_markets.json").read_bytes()
+    upstream.add("https://api.coingecko.com/api/v3/coins/markets?vs_currency=usd"
+                 "&order=market_cap_desc&per_page=100&page=1", markets)
     upstream.handle("https://api.alternative.me/fng/", _fng)
     upstream.handle("https://ethereum-rpc.publicnode.com", _rpc)
     upstream.handle("https://stablecoins.llama.fi/stablecoincharts/all", _chart)

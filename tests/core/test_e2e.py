@@ -51,8 +51,24 @@ def _texts(output: Path) -> dict[str, str]:
 def test_live_run_against_fake_upstream(upstream: Upstream, tmp_path: Path,
                                         monkeypatch: pytest.MonkeyPatch) -> None:
     upstream.load_day(DAY, MARKET_SOURCES)
+    # Every CoinGecko request must carry the Demo key (pycoingecko sends it in the query).
+    upstream.require_key("https://api.coingecko.com/", "x_cg_demo_api_key", "CG-demo-123")
+    monkeypatch.setenv("REPORTGEN_COINGECKO_DEMO_KEY", "CG-demo-123")
     code, out, output = _run(upstream, tmp_path, monkeypatch)
     assert code in (0, 3), out
+    # What was asked, not only what came back (the fixture also fails on any unrecorded one).
+    coingecko = upstream.asked("api.coingecko.com")
+    assert len(coingecko) >= 44
+    assert all(("x_cg_demo_api_key", "CG-demo-123") in r["query"] for r in coingecko)
+    charts = [dict(r["query"]) for r in coingecko if r["path"].endswith("/market_chart/range")]
+    assert charts and all({"vs_currency", "from", "to"} <= set(q) for q in charts)
+    (news,) = upstream.asked("api.theblockbeats.news")
+    assert dict(news["query"]) == {"page": "1", "size": "50", "type": "push", "lang": "en"}
+    rpc = [r["json"]["method"] for r in upstream.asked("ethereum-rpc.publicnode.com")]
+    assert {"eth_gasPrice", "eth_feeHistory"} <= set(rpc)
+    with sqlite3.connect(output / "archive.sqlite") as db:
+        urls = [u for (u,) in db.execute("SELECT url FROM payloads")]
+    assert not any("CG-demo-123" in u for u in urls)
     texts = _texts(output)
     assert "of longs between" in texts["md"] and "Hyperliquid" in texts["html"]
     for fmt, text in texts.items():
@@ -161,7 +177,7 @@ def test_altseason_reuses_archived_daily_prices(upstream: Upstream, tmp_path: Pa
                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     """Charts fetched once feed the archive's daily prices; a re-collection of the same day
     asks CoinGecko only for the market list and computes the same index."""
-    upstream.load_day(DAY, ["altseason"])
+    upstream.load_day(DAY, ["altseason", "coingecko"])
     data = live_config(upstream, tmp_path / "out")
     for name in ("feargreed", "stablecoins", "gas"):
         data["sources"][name]["enabled"] = False

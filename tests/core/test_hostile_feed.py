@@ -37,6 +37,7 @@ def outputs(upstream: Upstream, tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     for name in ("coingecko", "feargreed", "stablecoins", "gas", "altseason"):
         data["sources"][name]["enabled"] = False
     data["liquidation"] = {"enabled": False}
+    data["etf"] = {"farside_btc_url": "http://127.0.0.1:9/", "farside_eth_url": "http://127.0.0.1:9/"}
     config = write_config(tmp_path / "c.yaml", data)
     monkeypatch.setenv("REPORTGEN_NOW", "2025-06-11T23:58:00+00:00")
     result = CliRunner().invoke(app, ["--config", str(config), "run"])
