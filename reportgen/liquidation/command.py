@@ -29,6 +29,7 @@ from reportgen.liquidation.section import (
     SOURCES,
     LiquidationResult,
     build_liquidation_section,
+    data_line,
     hl_caption,
 )
 from reportgen.liquidation.summary import MapSummary, summarise
@@ -226,6 +227,8 @@ def run_liqmap(
         return outcome
     for m in maps:
         outcome.lines.append(f"{m.symbol} · {m.venue} · {m.kind} · mark {m.mark_price:,.2f}")
+        if m.kind == "estimated" and result.venues:
+            outcome.lines.append(f"  {data_line(result.venues)}")
         outcome.lines += [f"  {s}" for s in m.sentences]
 
     if check_against is not None:
@@ -250,6 +253,10 @@ def run_liqmap(
         # one map: the map's own JSON; both: the whole result ({"cex": …, "hyperliquid": …})
         chosen: Any = result if venue == "all" else maps[0]
         payload: dict[str, Any] = chosen.model_dump(mode="json")
+        if venue != "all":  # what the map rests on, as the whole result carries it
+            key = "hyperliquid" if maps[0].venue == "hyperliquid" else "cex"
+            payload["caption"] = result.captions.get(key)
+            payload["venues"] = {k: v.model_dump(mode="json") for k, v in result.venues.items()}
         if outcome.check is not None:
             payload["check"] = outcome.check
         json_path.parent.mkdir(parents=True, exist_ok=True)

@@ -248,9 +248,20 @@ def _path(raw: RawPayload) -> str:
     return urlsplit(raw.url).path
 
 
+def api_path(url: str) -> str:
+    """The venue's API path of `url` ("/api/v5/…", "/fapi/v1/…"), whatever host or prefix
+    serves it (a proxy, or the test suite's loopback upstream)."""
+    path = urlsplit(url).path
+    for marker in ("/api/v5/", "/v5/", "/fapi/", "/futures/"):
+        at = path.find(marker)
+        if at >= 0:
+            return path[at:]
+    return path
+
+
 def _problem(raw: RawPayload) -> str:
     why = raw.error or f"answered HTTP {raw.status}"
-    return f"{why} on {_path(raw)}"
+    return f"{why} on {api_path(raw.url)}"
 
 
 def parse_venue(venue: str, raws: list[RawPayload], coin: str, *,
@@ -280,7 +291,7 @@ def parse_venue(venue: str, raws: list[RawPayload], coin: str, *,
                 if isinstance(exc, ParseError):
                     raise
                 raise _fail(raw, f"{venue}: unexpected shape at {raw.url}: {exc!r}") from None
-            out.problems.append(f"unreadable answer on {path} ({str(exc)[:160]})")
+            out.problems.append(f"unreadable answer on {api_path(raw.url)} ({str(exc)[:160]})")
     if kinds["oi_now"]:
         out.oi_now = max(kinds["oi_now"])
     if not kinds["oi"] or not (kinds["mark"] or kinds["last"]):

@@ -79,13 +79,16 @@ def _ms(dt: datetime) -> int:
     return int(dt.astimezone(UTC).timestamp() * 1000)
 
 
-def _when(dt: datetime) -> str:
-    return f"{dt.day} {dt:%b %H:%M}"
+def _span(first: datetime, last: datetime) -> str:
+    """"4 Jun 23:00–11 Jun 23:00 UTC", or "15 Aug 18:00–19:00 UTC" within one day."""
+    first, last = first.astimezone(UTC), last.astimezone(UTC)
+    end = f"{last:%H:%M}" if first.date() == last.date() else f"{last.day} {last:%b %H:%M}"
+    return f"{first.day} {first:%b %H:%M}–{end} UTC"
 
 
-def _problems(problems: list[str]) -> str:
-    more = f" (+{len(problems) - 1} more)" if len(problems) > 1 else ""
-    return problems[0] + more
+def _problems(problems: list[str], shown: int = 2) -> str:
+    more = f" (+{len(problems) - shown} more)" if len(problems) > shown else ""
+    return "; ".join(problems[:shown]) + more
 
 
 def data_line(venues: dict[str, VenueStatus], cex_only: bool = True) -> str:
@@ -97,8 +100,7 @@ def data_line(venues: dict[str, VenueStatus], cex_only: bool = True) -> str:
         title = VENUE_TITLES.get(v.venue, v.venue)
         if v.status == "used" and v.first and v.last:
             bars = "bar" if v.bars == 1 else "bars"
-            text = (f"{title} {v.bars} {v.bar_minutes}-min {bars} "
-                    f"({_when(v.first)}–{_when(v.last)} UTC)")
+            text = f"{title} {v.bars} {v.bar_minutes}-min {bars} ({_span(v.first, v.last)})"
             if v.last_price_bars:
                 text += f", {v.last_price_bars} priced by last-price klines"
             if v.problems:
