@@ -187,6 +187,9 @@ def estimate(series_by_venue: dict[str, MarketSeries], symbol: str, config: LiqC
             assumptions["open_interest"]["bybit"] = ("openInterest as published (both sides "
                                                     "per Bybit's docs), as aggregators show it")
     spans = {v: span(w, interval) for v, (w, interval) in windows.items()}
+    lengths = [(sp["last_ms"] - sp["first_ms"]) / 3_600_000 for sp in spans.values()
+               if sp["first_ms"] is not None]
+    assumptions["data_hours"] = max(lengths) if lengths else 0.0
     return Estimate(total, heat, venue_maps, assumptions, coverage, spans, skipped)
 
 

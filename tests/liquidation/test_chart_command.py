@@ -121,3 +121,18 @@ def test_cli_import_is_light() -> None:
             "register(typer.Typer()); print('numpy' in sys.modules, 'matplotlib' in sys.modules)")
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert res.stdout.split() == ["False", "False"]
+
+
+def test_title_states_the_data_span_not_the_window() -> None:
+    # two bars came back for a 7-day window: the title says so (it used to say "7 d")
+    from reportgen.liquidation.chart import map_title
+    from reportgen.liquidation.summary import MapSummary
+
+    s = MapSummary(symbol="BTC", venue="Binance+Bybit", kind="estimated", mark_price=63026.3,
+                   bucket_size=100, tiers=[], buckets=[], no_liquidation_price_usd=0,
+                   beyond_range_long_usd=0, beyond_range_short_usd=0, total_long_usd=0,
+                   total_short_usd=0, clusters=[], cascade=[], sentences=[],
+                   assumptions={"window_days": 7, "data_hours": 2.0})
+    assert map_title(s).endswith("· 2 h")
+    assert map_title(s.model_copy(update={"assumptions": {"window_days": 7,
+                                                          "data_hours": 167.0}})).endswith("· 7 d")
