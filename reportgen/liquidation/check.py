@@ -1,7 +1,7 @@
 """Realised vs predicted: did forced liquidations after the map's as-of land where it pointed,
 more than they would on a naive map? Method and its limits: docs/liquidation-check.md.
 
-Event formats (LIQUIDATION_MAP.md §5): Binance `forceOrder` (`o.S` is the *order* side:
+Event formats (as documented by each venue): Binance `forceOrder` (`o.S` is the *order* side:
 SELL = a long was liquidated; `o.p` the order's price, the bankruptcy price), Bybit
 `allLiquidation` (`S` is the *position* side: Buy = a long was liquidated; `p` the
 bankruptcy price), OKX `liquidation-orders` from the websocket or the REST answer of

@@ -1,8 +1,8 @@
 """Settings of the liquidation map (nested in the main config under `liquidation`).
 
-Defaults follow /work/shared/reference/LIQUIDATION_MAP.md: 7-day window of 5-minute bars,
-tier weights 5x .25 / 10x .30 / 25x .25 / 50x .15 / 100x .05, first-bracket maintenance
-margin rates per venue (dated: brackets change), aggressor long/short split.
+Defaults: 7-day window of 5-minute bars, tier weights 5x .25 / 10x .30 / 25x .25 / 50x .15 /
+100x .05, first-bracket maintenance margin rates per venue (dated: brackets change),
+aggressor long/short split.
 """
 
 from __future__ import annotations
@@ -64,11 +64,12 @@ class LiqConfig(BaseModel):
     )
     brackets_as_of: str = "2024-10"
     okx_fee_rate: float = Field(0.0005, ge=0, lt=0.01)
-    # Bybit's `openInterest`: its docs call it the sum of both sides, and answers since 2026
-    # also carry `singleOpenInterest` = half of it. "halve" counts each contract once, like the
-    # other venues (singleOpenInterest where given); "raw" takes the figure as aggregators
-    # such as CoinGlass print it. The choice is printed with the map.
-    bybit_open_interest: Literal["halve", "raw"] = "halve"
+    # Bybit's `openInterest`. Its v5 docs page says the endpoint "Returns single side data"
+    # and, in the field's row, "the sum of both sides"; answers since 2026 carry
+    # `singleOpenInterest` (= half of `openInterest`), which is always preferred. For answers
+    # without it: "single" takes `openInterest` as published (one side, as aggregators such
+    # as CoinGlass print it); "halve" reads it as both sides. Printed with the map.
+    bybit_open_interest: Literal["single", "halve"] = "single"
     okx_contract_value: dict[str, float] = Field(
         default_factory=lambda: {"BTC": 0.01, "ETH": 0.1}
     )

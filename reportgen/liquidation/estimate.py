@@ -18,10 +18,9 @@ VENUE_TITLES = {"binance": "Binance", "bybit": "Bybit", "okx": "OKX", "hyperliqu
 OI_CONVENTIONS = {
     "binance": "sumOpenInterest, in coin, one side",
     "okx": "oiCcy (coin), one side",
-    # Bybit's docs give openInterest as the sum of both sides, and its 2026 answers carry
-    # singleOpenInterest = openInterest / 2; aggregators (CoinGlass) print the raw figure.
-    "bybit": ("openInterest counts both sides: singleOpenInterest where given, else half "
-              "(aggregators such as CoinGlass show the unhalved figure)"),
+    # see LiqConfig.bybit_open_interest
+    "bybit": ("singleOpenInterest where given, else openInterest as published (one side: "
+              "'Returns single side data', Bybit v5 docs; aggregators print the same figure)"),
 }
 
 SPLIT_WORDS = {
@@ -183,9 +182,9 @@ def estimate(series_by_venue: dict[str, MarketSeries], symbol: str, config: LiqC
     }
     if "bybit" in venue_maps:
         assumptions["bybit_open_interest"] = config.bybit_open_interest
-        if config.bybit_open_interest == "raw":
-            assumptions["open_interest"]["bybit"] = ("openInterest as published (both sides "
-                                                    "per Bybit's docs), as aggregators show it")
+        if config.bybit_open_interest == "halve":
+            assumptions["open_interest"]["bybit"] = ("singleOpenInterest where given, else "
+                                                    "half of openInterest, read as both sides")
     spans = {v: span(w, interval) for v, (w, interval) in windows.items()}
     lengths = [(sp["last_ms"] - sp["first_ms"]) / 3_600_000 for sp in spans.values()
                if sp["first_ms"] is not None]

@@ -1,6 +1,6 @@
 """OI-flow reconstruction of liquidation levels with path-dependent removal (pure, numpy).
 
-Per bar (LIQUIDATION_MAP.md §2): (1) sweep cohorts whose bucket the mark low (longs) or high
+Per bar: (1) sweep cohorts whose bucket the mark low (longs) or high
 (shorts) traded into, (2) on rising OI add new long/short cohorts at the bar's typical price
 split over leverage tiers, (3) on falling OI net the drop against this bar's sweeps and
 remove the rest from the whole book pro rata (positions opened before the window close too,

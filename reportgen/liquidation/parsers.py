@@ -141,9 +141,10 @@ def _bybit_one(raw: RawPayload, path: str, kinds: Kinds, halve: bool) -> None:
     if path.endswith("/v5/market/open-interest"):
         for row in result["list"]:
             single = row.get("singleOpenInterest")
-            oi = float(row["openInterest"])
-            if halve:
-                oi = bybit_one_sided(oi, float(single) if single is not None else None)
+            oi = bybit_one_sided(float(row["openInterest"]),
+                                 float(single) if single is not None else None)
+            if halve and single is None:
+                oi /= 2.0  # read as the sum of both sides (see LiqConfig.bybit_open_interest)
             kinds["oi"].append((int(row["timestamp"]), oi))
     elif path.endswith("/v5/market/mark-price-kline"):
         kinds["mark"] += list(result["list"])
@@ -234,6 +235,25 @@ class VenueData:
     problems: list[str] = field(default_factory=list)  # "<error> on <path>", in request order
 
 
+def _raw_coin(venue: str, raw: RawPayload) -> str:
+    """The coin a payload is about: from its request, else from its body (an answer stored
+    without its query still names its symbol: Bybit's `result.symbol`, Binance's OI rows)."""
+    asked = request_params(raw).get(_SYMBOL_PARAM[venue])
+    if asked:
+        return base_coin(asked)
+    if raw.error is not None:
+        return ""
+    try:
+        body = json.loads(raw.body)
+    except (ValueError, UnicodeDecodeError):
+        return ""
+    if isinstance(body, dict) and isinstance(body.get("result"), dict):
+        return base_coin(str(body["result"].get("symbol") or ""))
+    if isinstance(body, list) and body and isinstance(body[0], dict):
+        return base_coin(str(body[0].get("symbol") or ""))
+    return ""
+
+
 def _interval_of(raws: list[RawPayload]) -> int | None:
     """The bar length the requests asked for (a one-bar answer cannot show it)."""
     for raw in raws:
@@ -265,14 +285,13 @@ def _problem(raw: RawPayload) -> str:
 
 
 def parse_venue(venue: str, raws: list[RawPayload], coin: str, *,
-                bybit_open_interest: str = "halve",
+                bybit_open_interest: str = "single",
                 okx_ct_val: float | None = None, strict: bool = False) -> VenueData:
     """One symbol's series from one venue's payloads, each payload on its own: a failed or
     unreadable one is named in `problems` and the others still count. Price bars are the
     mark-price ones where present, else last-price ones (per bar)."""
     out = VenueData(venue, coin)
-    param = _SYMBOL_PARAM[venue]
-    mine = [r for r in raws if base_coin(request_params(r).get(param, "")) == coin]
+    mine = [r for r in raws if _raw_coin(venue, r) == coin]
     kinds: Kinds = defaultdict(list)
     for raw in mine:
         if raw.error is not None or raw.status not in (None, 200):
@@ -310,13 +329,13 @@ def parse_venue(venue: str, raws: list[RawPayload], coin: str, *,
 
 
 def parse_market_series(venue: str, raws: list[RawPayload],
-                        bybit_open_interest: str = "halve") -> dict[str, MarketSeries]:
+                        bybit_open_interest: str = "single") -> dict[str, MarketSeries]:
     """Every symbol's aligned MarketSeries found in one venue's payloads (strict: the first
-    unreadable payload raises ParseError). Bybit's two-sided open interest is halved unless
-    `bybit_open_interest` is "raw" (see LiqConfig)."""
-    param = _SYMBOL_PARAM[venue]
+    unreadable payload raises ParseError). Bybit's open interest: `singleOpenInterest` where
+    given, else `openInterest` as published, or halved with `bybit_open_interest="halve"`
+    (see LiqConfig)."""
     ok = [r for r in raws if r.error is None and r.status in (None, 200)]
-    coins = sorted({base_coin(request_params(r).get(param, "")) for r in ok})
+    coins = sorted({_raw_coin(venue, r) for r in ok})
     out: dict[str, MarketSeries] = {}
     for coin in coins:  # "" gathers payloads that do not name a symbol: only errors count
         data = parse_venue(venue, ok, coin, bybit_open_interest=bybit_open_interest, strict=True)

@@ -119,10 +119,10 @@ def cex_caption(s: MapSummary, venues: dict[str, VenueStatus] | None = None) -> 
                       for k, v in a.get("tier_weights", {}).items())
     share = s.coverage.get("share_of_open_positions")
     cov = f" Places {share * 100:.0f}\u00a0% of open positions." if share is not None else ""
-    bybit = {"halve": " Bybit's open interest counts both sides, so it is halved (aggregators "
-                      "show it unhalved).",
-             "raw": " Bybit's open interest is taken unhalved, as aggregators show it (its "
-                    "docs count both sides)."}.get(a.get("bybit_open_interest", ""), "")
+    bybit = {"single": " Bybit's open interest is taken as published, one side (its docs: "
+                       "\"Returns single side data\"), as aggregators show it.",
+             "halve": " Bybit's open interest is halved, read as both sides (aggregators show "
+                      "it unhalved)."}.get(a.get("bybit_open_interest", ""), "")
     data = f" {data_line(venues)}" if venues else ""
     return (f"Estimated, not reported: US$ notional rebuilt from open-interest changes in "
             f"{a.get('bar_minutes')}-min bars over up to {a.get('window_days')} d; leverage "

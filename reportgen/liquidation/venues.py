@@ -1,7 +1,7 @@
 """Per-venue liquidation-price formulas, maintenance brackets and contract units.
 
 All formulas are for linear (USDT/USDC-margined) perpetuals in isolated margin, as documented
-by each venue (LIQUIDATION_MAP.md §4). `side` is +1 for a long, -1 for a short. The functions
+by each venue. `side` is +1 for a long, -1 for a short. The functions
 accept floats or numpy arrays (the model evaluates every tier of every bar at once).
 """
 
@@ -141,13 +141,16 @@ def tier_weights_for(leverages: Sequence[int], weights: Sequence[float],
 
 
 # Contract units -> base coin. Binance OI is in coin; OKX `oi` in contracts of ctVal coin
-# (we prefer its `oiCcy`); Bybit's `openInterest` counts both sides (docs), so the one-sided
-# figure is `singleOpenInterest` or half of it.
+# (we prefer its `oiCcy`). Bybit: answers that carry `singleOpenInterest` (2026 docs) count
+# both sides in `openInterest`; answers without it are one-sided already ("Returns single
+# side data", Bybit v5 docs; a real 2026-08 BTCUSDT answer of 65,042 BTC sits beside
+# Binance's 111,857 BTC), so they are used as they are, never halved.
 def okx_contracts_to_coin(contracts: F, ct_val: float) -> F:
     """OKX linear swap contracts -> base coin (BTC-USDT-SWAP ct_val 0.01, ETH 0.1)."""
     return contracts * ct_val
 
 
 def bybit_one_sided(open_interest: F, single: F | None = None) -> F:
-    """Bybit open interest counted once: `singleOpenInterest` when given, else half."""
-    return single if single is not None else open_interest / 2.0
+    """Bybit open interest counted once: `singleOpenInterest` when given, else `openInterest`
+    (an answer without `singleOpenInterest` is one-sided)."""
+    return single if single is not None else open_interest

@@ -12,7 +12,8 @@ Parse, for report date D and each asset:
   zero-flow day); funds filled but Total still 0.0 → "partial" (Total withheld);
 - no row for D (weekend) or a holiday row of "-" → "non_trading", showing the last trading
   day's figures labelled with that day; a weekday with no row yet and no later rows →
-  "not_reported" likewise.
+  "not_reported" likewise, and so is a weekday whose row is the table's newest and all "-"
+  (Farside's provisional row: not yet reported, not a holiday nor a zero-flow day).
 Cumulative = sum of Farside's daily Total over every day row from the table's first row
 (fund launch, 11 Jan 2024 for BTC, 23 Jul 2024 for ETH) through the day shown; "-" counts
 as 0. Farside's own summary "Total" row is not used: it may disagree with the day rows and
@@ -170,7 +171,13 @@ def day_flows(table: FarsideTable, asset: Asset, report_date: date,
                       note=f"Farside's {asset} table ends at {_fmt(traded[-1].day)}, more than "
                            f"{STALE_AFTER_DAYS} days before {_fmt(report_date)}: stale or "
                            "truncated page, figures not shown.")
-    if last.day == report_date:  # a holiday row of "-"
+    if last.day == report_date and not later and report_date.weekday() < 5:
+        # The table's newest row all "-" (Total 0.0) is Farside's provisional row for a day
+        # no fund has reported yet; on that day it cannot be told from a holiday row.
+        why = (f"Farside's {asset} row for {_fmt(report_date)} has no figures yet (every "
+               "fund '-'): not yet reported, or a US market holiday")
+        status = "not_reported"
+    elif last.day == report_date:  # a holiday row of "-"
         why = f"{_fmt(report_date)} was a US market holiday (no ETF trading)"
         status: EtfStatus = "non_trading"
     elif not later and report_date.weekday() < 5:

@@ -137,9 +137,14 @@ def _header_roles(header: list[list[str]], ncols: int, label: str) -> list[str]:
     """Name every column: "Date", the fund tickers, "Total" (left to right)."""
     date_rows = [r for r in header if r and r[0].strip().lower() == "date"]
     if not date_rows:
+        # The live page (2026) leaves the first header cell blank: the ticker row is then
+        # the one with a blank first cell and fund tickers after it.
+        date_rows = [r for r in header if r and not r[0].strip()
+                     and any(_TICKER.match(c.strip()) for c in r[1:])]
+    if not date_rows:
         raise ParseError(
-            f"Farside {label} table: no header row starting with 'Date' "
-            f"(header rows seen: {header!r}); the page layout changed"
+            f"Farside {label} table: no header row starting with 'Date' (or blank before "
+            f"the tickers) (header rows seen: {header!r}); the page layout changed"
         )
     main = date_rows[0]
     if len(main) != ncols:

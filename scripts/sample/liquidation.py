@@ -173,9 +173,9 @@ def bybit(day: date, paths: dict, ois: dict, rng: np.random.Generator) -> list:
     for coin in ("BTC", "ETH"):
         p, sym = paths[coin], f"{coin}USDT"
         oi = ois["bybit"][coin]
-        # 2025 responses carry only `openInterest`, which counts both sides (docs); all rows
-        # fit one page of 200, so there is no next page
-        rows = [{"openInterest": _f(2 * oi[i], 8), "timestamp": str(int(p["ts"][i] + HOUR))}
+        # 2025 responses carry only `openInterest`, one-sided ("Returns single side data");
+        # all rows fit one page of 200, so there is no next page
+        rows = [{"openInterest": _f(oi[i], 8), "timestamp": str(int(p["ts"][i] + HOUR))}
                 for i in _readings_in(p, day, start, stop)[::-1]]  # newest first
         rng.integers(1e7, 9e7)  # (once drawn for a page cursor; kept so later payloads stay)
         q = urlencode({"category": "linear", "symbol": sym, "intervalTime": "1h",

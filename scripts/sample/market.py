@@ -1,7 +1,8 @@
 """Build the bundled sample's market payloads for 2025-06-05 … 2025-06-11.
 
 Constructed, not recorded (no recording of those days is at hand), in the exact shape of
-the real payloads in shared/reference/samples/: CoinGecko /global, /coins/markets and
+the real recorded payloads in tests/fixtures/market/ (provenance in
+tests/fixtures/PROVENANCE.md): CoinGecko /global, /coins/markets and
 /coins/{id}/market_chart/range; alternative.me /fng/; DefiLlama /stablecoins; Ethereum
 JSON-RPC eth_gasPrice and eth_feeHistory. The last day reproduces the figures of the public
 brief for 2025-06-11 (17,411 currencies, 1,281 exchanges, US$3,754 B −1.7 %, US$140.18 B

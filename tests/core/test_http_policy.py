@@ -187,10 +187,11 @@ def test_a_hostile_upstream_costs_one_section_and_keeps_the_first_bytes(
 
 def test_etherscan_key_is_sent_and_its_http_200_error_is_shown(
         upstream: Upstream, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Etherscan answers errors with HTTP 200 and "status":"0" (its documented example)."""
+    """Etherscan answers errors with HTTP 200 and "status":"0" (a real recorded refusal)."""
     url = ("https://api.etherscan.io/v2/api?chainid=1&module=gastracker&action=gasoracle")
     upstream.require_key(url, "apikey", "k-123")
-    upstream.add(url, (FIXTURES / "market" / "etherscan_error_rate_limit_docs_example.json").read_bytes())
+    upstream.add(url, (FIXTURES / "market" / "etherscan_notok_high_network_activity_2025-10-02.json")
+                 .read_bytes())
     data = live_config(upstream, tmp_path / "out")
     for name in ("coingecko", "feargreed", "stablecoins", "altseason"):
         data["sources"][name]["enabled"] = False
@@ -204,7 +205,7 @@ def test_etherscan_key_is_sent_and_its_http_200_error_is_shown(
     result = CliRunner().invoke(app, ["--config", str(config), "run", "--formats", "md"])
     assert result.exit_code == 3, result.output
     md = (tmp_path / "out" / "reports" / "2025-06-11" / "brief.md").read_text()
-    assert "Max rate limit reached" in md
+    assert "unusually high network activity" in md
     assert "k-123" not in md
     asked = upstream.asked("api.etherscan.io")
     assert len(asked) == 1 and ("apikey", "k-123") in asked[0]["query"]

@@ -82,9 +82,9 @@ def test_stablecoin_chart_row_of_the_day() -> None:
 
 
 def test_etherscan_gas_oracle_real_payload() -> None:
-    g = parse_gas([raw("etherscan_gasoracle_docs_example.json")])
-    assert g.gas_gwei == 22.0 and g.base_fee_gwei == pytest.approx(19.230609716)
-    assert g.block == 13053741
+    g = parse_gas([raw("etherscan_gasoracle_block15816910_2022-10.json")])
+    assert g.gas_gwei == 11.0 and g.base_fee_gwei == pytest.approx(9.849758735)
+    assert g.block == 15816910 and g.measure == "Etherscan ProposeGasPrice"
 
 
 def test_etherscan_sub_gwei_decimals() -> None:
@@ -94,30 +94,68 @@ def test_etherscan_sub_gwei_decimals() -> None:
     assert g.gas_gwei == pytest.approx(0.4968)
 
 
-def test_etherscan_error_body() -> None:
-    with pytest.raises(ParseError, match="Max rate limit reached"):
-        parse_gas([raw("etherscan_error_rate_limit_docs_example.json")])
+@pytest.mark.parametrize("name, message", [
+    # Real Etherscan refusals: HTTP 200 with "status":"0" (recorded by rotki's test suite)
+    ("etherscan_notok_high_network_activity_2025-10-02.json",
+     "NOTOK: Free API access is temporarily unavailable due to unusually high network"),
+    ("etherscan_notok_contract_not_verified_2023-09-06.json",
+     "NOTOK: Contract source code not verified"),
+])
+def test_etherscan_http_200_status_0_is_an_error(name: str, message: str) -> None:
+    payload = raw(name)
+    assert payload.status == 200
+    with pytest.raises(ParseError, match=message):
+        parse_gas([payload])
 
 
-def test_rpc_fee_history_real_payload_past_date() -> None:
-    # A past date: block lookups, then eth_feeHistory (spec test chain payload).
-    lookup = body(b'{"jsonrpc":"2.0","id":1,"result":"0x1c"}')
-    block = body(b'{"jsonrpc":"2.0","id":2,"result":{"timestamp":"0x10"}}')
-    g = parse_gas([lookup, block, raw("rpc_eth_feeHistory_execution-apis_testchain.json")])
-    assert g.base_fee_gwei == pytest.approx(1.0)  # 0x3b9aca00 wei, the newest block's
-    assert g.gas_gwei == pytest.approx(1.0 + 1e-9)  # + the 1-wei median tip
-    assert g.block == 0x1b
+def test_rpc_fee_history_spec_payload_sub_gwei_past_date() -> None:
+    # A past date: real lookups (eth_blockNumber whose answer repeats "method", a pre-London
+    # block with no baseFeePerGas), then eth_feeHistory (spec test chain: base fee 0.77 gwei).
+    lookups = [raw("rpc_eth_blockNumber_publicnode_2023-02-18.json"),
+               raw("rpc_eth_getBlockByNumber_0x13881_preLondon_publicnode_2023-02-18.json")]
+    g = parse_gas([*lookups, raw("rpc_eth_feeHistory_execution-apis_testchain.json")])
+    assert g.base_fee_gwei == pytest.approx(0.76654375)  # 0x2db08786 wei, the newest block's
+    assert g.gas_gwei == pytest.approx(0.76654375 + 1e-9)  # + the 1-wei median tip
+    assert g.block == 2
+
+
+def test_rpc_fee_history_real_mainnet_result() -> None:
+    # The dfinity test string is the result object only; the JSON-RPC envelope is ours.
+    result = (MARKET / "rpc_eth_feeHistory_result_only_mainnet_block17789948.json").read_bytes()
+    fees = body(b'{"jsonrpc":"2.0","id":3,"result":' + result + b"}")
+    # past-date shape: [lookups…, eth_feeHistory]; parse_gas reads only the last one
+    lookups = [raw("rpc_eth_blockNumber_alchemy_2023-02-18.json"),
+               raw("rpc_eth_getBlockByNumber_0x13881_preLondon_publicnode_2023-02-18.json")]
+    g = parse_gas([*lookups, fees])
+    assert g.block == 0x10F73FC + 4
+    assert g.base_fee_gwei == pytest.approx(0x716724F03 / 1e9)  # 30.44 gwei, the 5th block's
+    assert g.gas_gwei == pytest.approx(0x716724F03 / 1e9 + 0.1)  # median first-percentile tip
+
+
+def test_rpc_lookup_answers() -> None:
+    from reportgen.sources.gas import _rpc_result
+
+    assert _rpc_result(raw("rpc_eth_blockNumber_publicnode_2023-02-18.json")) == "0xfe22ab"
+    assert _rpc_result(raw("rpc_eth_blockNumber_alchemy_2023-02-18.json")) == "0xfe22ab"
+    block = _rpc_result(raw("rpc_eth_getBlockByNumber_0x13881_preLondon_publicnode_2023-02-18.json"))
+    assert "baseFeePerGas" not in block and int(block["timestamp"], 16) == 1439478586
 
 
 def test_rpc_live_gas_price() -> None:
     price = body(b'{"jsonrpc":"2.0","id":1,"result":"0x608f3d00"}')
     g = parse_gas([price, raw("rpc_eth_feeHistory_execution-apis_testchain.json")])
     assert g.gas_gwei == pytest.approx(1.62) and g.measure == "eth_gasPrice"
+    assert g.base_fee_gwei == pytest.approx(0.76654375)
 
 
 def test_rpc_error_object() -> None:
     with pytest.raises(ParseError, match="RPC error"):
         parse_gas([body(b'{"jsonrpc":"2.0","id":1,"error":{"code":-32000,"message":"x"}}')])
+
+
+def test_rpc_error_real_answer_http_200() -> None:
+    with pytest.raises(ParseError, match=r"RPC error .*missing trie node"):
+        parse_gas([raw("rpc_error_missing_trie_node_publicnode_2023-02-18.json")])
 
 
 def test_market_chart_real_payload_keeps_midnight_points() -> None:
@@ -129,10 +167,21 @@ def test_market_chart_real_payload_keeps_midnight_points() -> None:
     prices = _daily(chart, "prices")
     assert prices[date(2021, 5, 15)] == pytest.approx(49913.26314398822)
     assert len(prices) == 90
-    markets = body(b'[{"id":"bitcoin","symbol":"btc"}]',
-                   url="https://api.coingecko.com/api/v3/coins/markets?vs_currency=usd")
+    # The real /coins/markets answer of the same day (ids=bitcoin): only BTC, nothing to compare.
+    markets = raw("coins_markets_ids_bitcoin_usd_2021-05-15.json",
+                  url="https://api.coingecko.com/api/v3/coins/markets?ids=bitcoin&vs_currency=usd")
     with pytest.raises(ParseError, match="no coin left"):
         parse_altseason([markets, chart], date(2021, 5, 15), window_days=89)
+
+
+def test_market_chart_real_error_body() -> None:
+    # Real HTTP 422 body of /coins/bitcoin/market_chart without vs_currency.
+    from reportgen.sources.altseason import _daily
+
+    err = raw("error_422_missing_vs_currency.json",
+              url="https://api.coingecko.com/api/v3/coins/bitcoin/market_chart")
+    with pytest.raises(ParseError, match="lacks prices"):
+        _daily(err, "prices")
 
 
 def test_altseason_rule_on_sample_day() -> None:

@@ -81,10 +81,15 @@ def test_command_saved_positions(tmp_path, fixtures) -> None:
                              "short_by_tier": [0.0, 127471.5, 0.0, 0.0]}]
 
 
-def test_command_check_against(tmp_path, fixtures) -> None:
-    # The recorded frames are from 2026-10-09, long after the sample map's as-of: not
-    # scored. One frame an hour after the as-of (shape of the recording) is.
-    recorded = (fixtures / "bybit/ws_allLiquidation_BTCUSDT_2026-10-09.json").read_text()
+def test_command_check_against(tmp_path) -> None:
+    # Two long liquidations in Bybit's documented allLiquidation shape (constructed), stamped
+    # 2026-10-09, long after the sample map's as-of: not scored. One an hour after it is.
+    recorded = json.dumps({"topic": "allLiquidation.BTCUSDT", "type": "snapshot",
+                           "ts": 1791565601482, "data": [
+                               {"T": 1791565600992, "s": "BTCUSDT", "S": "Buy", "v": "0.006",
+                                "p": "82396.90"},
+                               {"T": 1791565601058, "s": "BTCUSDT", "S": "Buy", "v": "0.1",
+                                "p": "82390.0"}]})
     t = int(sample.fetched_at(sample.SAMPLE_LAST).timestamp() * 1000) + 3_600_000
     later = {"topic": "allLiquidation.BTCUSDT", "type": "snapshot", "ts": t,
              "data": [{"T": t, "s": "BTCUSDT", "S": "Buy", "v": "0.5", "p": "98300.0"}]}

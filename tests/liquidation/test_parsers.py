@@ -27,19 +27,22 @@ BIN = "https://fapi.binance.com"
 
 
 def test_binance_klines_and_oi_from_recordings(fixtures) -> None:
-    klines = (fixtures / "binance/fapi_v1_klines_BTCUSDT_5m_2021-03-21.json").read_text()
-    oi = (fixtures / "binance/futures_data_openInterestHist_BTCUSDT_5m_2021-03-22.json").read_text()
-    # the OI row is from the next day: shift it onto the klines' second bar close to align
-    oi_rows = json.loads(oi)
-    oi_rows.append({**oi_rows[0], "timestamp": 1616339400000, "sumOpenInterest": "34000.0"})
-    raws = [raw("liq_binance", f"{BIN}/fapi/v1/klines?symbol=BTCUSDT&interval=5m", klines),
-            raw("liq_binance", f"{BIN}/futures/data/openInterestHist?symbol=BTCUSDT",
-                json.dumps(oi_rows))]
+    # Real fapi.binance.com answers for the same two hours (tests/fixtures/PROVENANCE.md);
+    # the second bar (19:00) was still open when recorded.
+    klines = (fixtures / "binance/klines_BTCUSDT_1h_2026-08-15.json").read_text()
+    oi = (fixtures / "binance/openInterestHist_BTCUSDT_1h_2026-08-15.json").read_text()
+    raws = [raw("liq_binance", f"{BIN}/fapi/v1/klines?symbol=BTCUSDT&interval=1h", klines),
+            raw("liq_binance", f"{BIN}/futures/data/openInterestHist?symbol=BTCUSDT&period=1h",
+                oi)]
     s = parse_market_series("binance", raws)["BTC"]
-    assert s.ts_ms.tolist() == [1616338800000, 1616339100000]
-    assert s.high.tolist() == [57315.0, 57300.0]
-    assert s.taker_buy_share[0] == pytest.approx(273.108 / 496.263)
-    assert math.isnan(s.oi[0]) and s.oi[1] == 34000.0  # OI read at each bar's close
+    assert s.ts_ms.tolist() == [1786816800000, 1786820400000]
+    assert s.high.tolist() == [63083.0, 63029.7] and s.low.tolist() == [63011.6, 63026.2]
+    assert s.taker_buy_share[0] == pytest.approx(460.737 / 1116.068)
+    # OI read at each bar's own close: the 19:00 reading for the 18:00 bar; none exists yet
+    # for the open 19:00 bar (no older reading is carried forward); the 18:00 reading is the
+    # first bar's opening one
+    assert s.oi[0] == 111688.14 and math.isnan(s.oi[1])
+    assert s.oi_before == 111856.664
 
 
 def test_binance_mark_klines_preferred_for_prices() -> None:
@@ -56,22 +59,36 @@ def test_binance_mark_klines_preferred_for_prices() -> None:
     assert s.taker_buy_share[0] == pytest.approx(0.6)  # from last-price klines
 
 
-def test_bybit_docs_examples_newest_first_and_one_sided(fixtures) -> None:
-    oi = (fixtures / "bybit/market_open-interest_docs_example_2026-06.json").read_text()
-    kl = (fixtures / "bybit/market_kline_docs_example_2022-12.json").read_text()
-    # the docs' kline is BTCUSD (inverse, another date); point it at the OI's symbol to align
-    kl_body = json.loads(kl)
-    kl_body["result"]["list"] = [[str(1780963200000 - 86_400_000 * i), "1", "2", "0.5", "1.5",
-                                  "10", "1"] for i in range(3)]
+def test_bybit_real_linear_answers_newest_first_and_one_sided(fixtures) -> None:
+    # Real api.bybit.com answers (2026-08-15), newest first; no singleOpenInterest, so
+    # openInterest is already one-sided and is used as it is.
+    kl = (fixtures / "bybit/kline_BTCUSDT_60_2026-08-15.json").read_text()
+    oi = (fixtures / "bybit/open-interest_BTCUSDT_1h_2026-08-15.json").read_text()
+    base = "https://api.bybit.com/v5/market"
     s = parse_market_series("bybit", [
-        raw("liq_bybit", "https://api.bybit.com/v5/market/open-interest?symbol=BTCUSD", oi),
-        raw("liq_bybit", "https://api.bybit.com/v5/market/kline?symbol=BTCUSD",
-            json.dumps(kl_body)),
-    ])["BTCUSD"]  # inverse symbol in the docs example; linear ones are BTCUSDT -> BTC
-    assert np.all(np.diff(s.ts_ms) > 0)  # ascending although Bybit lists newest first
-    # singleOpenInterest (the one-sided count) is used, not the two-sided openInterest
-    assert s.oi[-2] == 31955346.0
+        raw("liq_bybit", f"{base}/open-interest?category=linear&symbol=BTCUSDT&intervalTime=1h",
+            oi),
+        raw("liq_bybit", f"{base}/kline?category=linear&symbol=BTCUSDT&interval=60", kl),
+    ])["BTC"]
+    assert s.ts_ms.tolist() == [1786816800000, 1786820400000]  # ascending
+    assert s.close.tolist() == [63027.8, 63032.3]
+    assert s.oi[0] == 64992.054 and math.isnan(s.oi[1])  # the 19:00 reading, not halved
+    assert s.oi_before == 65041.568
     assert np.isnan(s.taker_buy_share).all()
+
+
+def test_bybit_single_open_interest_preferred() -> None:
+    # Constructed, in the 2026 documented shape: openInterest two-sided, singleOpenInterest
+    # one side.
+    oi = {"retCode": 0, "retMsg": "OK", "result": {"symbol": "BTCUSDT", "list": [
+        {"openInterest": "200.0", "singleOpenInterest": "100", "timestamp": "300000"}]}}
+    kl = {"retCode": 0, "retMsg": "OK", "result": {"symbol": "BTCUSDT", "list": [
+        ["0", "1", "2", "0.5", "1.5", "10", "1"]]}}
+    s = parse_market_series("bybit", [
+        raw("liq_bybit", "https://api.bybit.com/v5/market/open-interest", json.dumps(oi)),
+        raw("liq_bybit", "https://api.bybit.com/v5/market/kline", json.dumps(kl)),
+    ])["BTC"]
+    assert s.oi.tolist() == [100.0]
 
 
 def test_bybit_error_body_raises() -> None:
@@ -82,10 +99,35 @@ def test_bybit_error_body_raises() -> None:
     assert info.value.raw is bad
 
 
-def test_okx_instruments_contract_values(fixtures) -> None:
-    body = (fixtures / "okx/public_instruments_instType_SWAP_2022-05-13.json").read_text()
-    ct = okx_contract_values(raw("liq_okx", "https://www.okx.com/api/v5/public/instruments", body))
-    assert ct["BTC"] == 0.01 and ct["ETH"] == 0.1
+def test_okx_instruments_contract_values() -> None:
+    # Constructed in the documented /public/instruments shape (no traceable recording kept):
+    # linear USDT swaps only; the inverse BTC-USD-SWAP (ctVal 100 USD) is not a coin amount.
+    body = {"code": "0", "msg": "", "data": [
+        {"instId": "BTC-USDT-SWAP", "ctType": "linear", "ctVal": "0.01", "ctValCcy": "BTC"},
+        {"instId": "ETH-USDT-SWAP", "ctType": "linear", "ctVal": "0.1", "ctValCcy": "ETH"},
+        {"instId": "BTC-USD-SWAP", "ctType": "inverse", "ctVal": "100", "ctValCcy": "USD"}]}
+    ct = okx_contract_values(raw("liq_okx", "https://www.okx.com/api/v5/public/instruments",
+                                 json.dumps(body)))
+    assert ct == {"BTC": 0.01, "ETH": 0.1}
+
+
+def test_okx_real_history_candles(fixtures) -> None:
+    # Real www.okx.com history-candles (2026-08-15, newest first, last column "confirm": the
+    # 19:00 bar was still open); the OI history beside it is constructed (no recording).
+    candles = (fixtures / "okx/market-history-candles_BTC-USDT-SWAP_1H_2026-08-15.json"
+               ).read_text()
+    oi = {"code": "0", "msg": "", "data": [["1786820400000", "3384273", "33842.73", "1"],
+                                           ["1786816800000", "3380000", "33800.00", "1"]]}
+    base = "https://www.okx.com/api/v5"
+    s = parse_market_series("okx", [
+        raw("liq_okx", f"{base}/market/history-candles?instId=BTC-USDT-SWAP&bar=1H", candles),
+        raw("liq_okx", f"{base}/rubik/stat/contracts/open-interest-history?instId=BTC-USDT-SWAP",
+            json.dumps(oi)),
+    ])["BTC"]
+    assert s.ts_ms.tolist() == [1786816800000, 1786820400000]
+    assert s.open.tolist() == [63045.5, 63028.0] and s.high.tolist() == [63081.5, 63032.2]
+    assert s.oi[0] == 33842.73 and math.isnan(s.oi[1])
+    assert s.oi_before == 33800.0
 
 
 def test_okx_oi_history_uses_coin_column() -> None:
@@ -154,50 +196,49 @@ def test_base_coin(sym: str, coin: str) -> None:
     assert base_coin(sym) == coin
 
 
-# Open interest of one hour, 2026-08-15 19:00 UTC, as recorded by three venues (transcribed
-# from the answers EzequielBes/invest @ ab287111 captured that day:
-# market-data/internal/exchange/{binance,bybit,okx}/testdata/open_interest.json).
-BINANCE_BTC_0815 = 111_688.14                   # /futures/data/openInterestHist sumOpenInterest
-BYBIT_BTC_0815 = "64992.05400000"               # /v5/market/open-interest openInterest
-OKX_BTC_0815_CONTRACTS = 3_384_273.06000001729  # /api/v5/public/open-interest oi, 0.01 BTC each
+# OKX's open interest of 2026-08-15 19:04 UTC (transcribed from EzequielBes/invest @
+# c9195eef : market-data/internal/exchange/okx/testdata/open_interest.json,
+# /api/v5/public/open-interest; `oi` in contracts of 0.01 BTC).
+OKX_BTC_0815_CONTRACTS = 3_384_273.06000001729
 
 
-def test_bybit_open_interest_is_halved_and_the_choice_is_printed(fixtures) -> None:
-    # Bybit's docs call openInterest "the sum of both sides" and its 2026 answers carry
-    # singleOpenInterest = ½ openInterest (the docs example, exactly 2:1 on every row) …
-    doc = json.loads((fixtures / "bybit/market_open-interest_docs_example_2026-06.json")
-                     .read_text())
-    for row in doc["result"]["list"]:
-        assert float(row["openInterest"]) / float(row["singleOpenInterest"]) == \
-            pytest.approx(2.0, abs=1e-6)
-    # … so a 2026-08-15 answer without singleOpenInterest is halved: 32 496 BTC, beside
-    # OKX's 33 843 and Binance's 111 688. Unhalved Bybit would be 1.9× OKX and 0.58×
-    # Binance, which is what aggregators print; Binance/OKX is 3.3 either way.
-    body = json.dumps({"retCode": 0, "retMsg": "OK", "result": {
-        "symbol": "BTCUSDT", "category": "linear", "nextPageCursor": "",
-        "list": [{"openInterest": BYBIT_BTC_0815, "timestamp": "1786820400000"}]}})
-    kline = json.dumps({"retCode": 0, "retMsg": "OK", "result": {
-        "symbol": "BTCUSDT", "category": "linear",
-        "list": [["1786820400000", "63027.8", "63032.3", "63027.7", "63032.3", "4.591",
-                  "289363.9178"],
-                 ["1786816800000", "63044.4", "63089.6", "63000.1", "63027.8", "385.721",
-                  "24314058.6517"]]}})  # /v5/market/kline of the same capture
-    raws = [raw("liq_bybit", "https://api.bybit.com/v5/market/open-interest?symbol=BTCUSDT",
-                body),
-            raw("liq_bybit", "https://api.bybit.com/v5/market/kline?symbol=BTCUSDT", kline)]
-    halved = parse_market_series("bybit", raws)["BTC"].oi[0]
-    unhalved = parse_market_series("bybit", raws, bybit_open_interest="raw")["BTC"].oi[0]
+def test_bybit_open_interest_choice_cross_checked(fixtures) -> None:
+    # The 2026-08-15 answers of the three venues for the same hour (the Binance and Bybit ones
+    # are fixtures; see tests/fixtures/PROVENANCE.md). Bybit's carries no
+    # singleOpenInterest: taken as published (the default) it is 64 992 BTC, 0.58× Binance
+    # and 1.92× OKX — the proportions aggregators print; halved it would be 0.29× Binance and
+    # 0.96× OKX. Binance/OKX is 3.30 either way. An answer with singleOpenInterest (2026
+    # shape: exactly half of openInterest) is read from that field under both choices.
+    base = "https://api.bybit.com/v5/market"
+    raws = [raw("liq_bybit", f"{base}/open-interest?category=linear&symbol=BTCUSDT",
+                (fixtures / "bybit/open-interest_BTCUSDT_1h_2026-08-15.json").read_text()),
+            raw("liq_bybit", f"{base}/kline?category=linear&symbol=BTCUSDT",
+                (fixtures / "bybit/kline_BTCUSDT_60_2026-08-15.json").read_text())]
+    binance = json.loads((fixtures / "binance/openInterestHist_BTCUSDT_1h_2026-08-15.json")
+                         .read_text())[-1]
+    assert binance["timestamp"] == 1786820400000
+    binance_oi = float(binance["sumOpenInterest"])
     okx = OKX_BTC_0815_CONTRACTS * 0.01
-    assert halved == pytest.approx(32_496.027)
+    published = parse_market_series("bybit", raws)["BTC"].oi[0]
+    halved = parse_market_series("bybit", raws, bybit_open_interest="halve")["BTC"].oi[0]
+    assert published == 64_992.054 and halved == pytest.approx(32_496.027)
+    assert published / binance_oi == pytest.approx(0.582, abs=0.001)
+    assert published / okx == pytest.approx(1.920, abs=0.001)
+    assert halved / binance_oi == pytest.approx(0.291, abs=0.001)
     assert halved / okx == pytest.approx(0.960, abs=0.001)
-    assert unhalved / okx == pytest.approx(1.920, abs=0.001)
-    assert BINANCE_BTC_0815 / okx == pytest.approx(3.300, abs=0.001)
-    assert halved / BINANCE_BTC_0815 == pytest.approx(0.291, abs=0.001)
+    assert binance_oi / okx == pytest.approx(3.300, abs=0.001)
+    two_sided = json.dumps({"retCode": 0, "retMsg": "OK", "result": {
+        "symbol": "BTCUSDT", "category": "linear", "nextPageCursor": "", "list": [
+            {"openInterest": "129984.108", "singleOpenInterest": "64992.054",
+             "timestamp": "1786820400000"}]}})  # constructed, in the 2026 documented shape
+    raws[0] = raw("liq_bybit", f"{base}/open-interest?category=linear&symbol=BTCUSDT", two_sided)
+    for choice in ("single", "halve"):
+        assert parse_market_series("bybit", raws, choice)["BTC"].oi[0] == 64_992.054
 
 
 @pytest.mark.parametrize(("choice", "words"), [
-    ("halve", "Bybit's open interest counts both sides, so it is halved"),
-    ("raw", "Bybit's open interest is taken unhalved"),
+    ("single", "Bybit's open interest is taken as published, one side"),
+    ("halve", "Bybit's open interest is halved, read as both sides"),
 ])
 def test_bybit_convention_in_the_caption(choice, words) -> None:
     from reportgen import sample

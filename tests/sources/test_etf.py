@@ -86,6 +86,34 @@ def test_real_capture_odd_total_row_is_flagged(fberger_table) -> None:
     assert "differs from the sum" in day.note
 
 
+@pytest.fixture(scope="module")
+def juanbarmo_table():
+    # Real Farside table markup (tests/fixtures/PROVENANCE.md): blank first header cell,
+    # issuer-logo and fee header rows, U+00A0-padded tickers, redFont negatives.
+    page = (FIXTURES / "farside_btc_table_juanbarmo10_2026-07-23.html").read_text(encoding="utf-8")
+    return parse_farside_html(page, label="BTC")
+
+
+def test_real_html_page_without_date_header_parses(juanbarmo_table) -> None:
+    t = juanbarmo_table
+    assert t.tickers == ["IBIT", "FBTC", "BITB", "ARKB", "BTCO", "EZBC", "BRRR", "HODL",
+                         "BTCW", "MSBT", "GBTC", "BTC"]
+    assert [r.day for r in t.rows][:2] == [date(2026, 7, 6), date(2026, 7, 7)]
+    assert t.rows[0].flows["GBTC"] == -44.5 and t.rows[0].total == 265.7
+    assert t.summary["Total"]["IBIT"] == 60809.0 and t.summary["Total"]["GBTC"] == -27416.0
+    assert t.summary["Maximum"]["Total"] == 1373.8 and t.summary["Minimum"]["Total"] == -1113.7
+
+
+def test_real_provisional_row_is_not_a_holiday_nor_zero_flows(juanbarmo_table) -> None:
+    # 23 Jul 2026 (a Thursday) is the table's newest row: every fund "-", Total 0.0.
+    day = day_flows(juanbarmo_table, "BTC", date(2026, 7, 23))
+    assert day.status == "not_reported"
+    assert "holiday" not in day.note.split(":")[0] and "no figures yet" in day.note
+    assert day.flow_date == date(2026, 7, 22) and day.total_musd == 69.1
+    assert day.cumulative_musd == 772.0  # 6-22 Jul 2026 only: the excerpt starts on 6 Jul
+    assert day_flows(juanbarmo_table, "BTC", date(2026, 7, 22)).status == "reported"
+
+
 def test_cumulative_uses_rows_up_to_date_only(fberger_table) -> None:
     day = day_flows(fberger_table, "BTC", date(2024, 1, 17))
     assert day.cumulative_musd == round(655.3 + 203.0 - 52.7 + 453.8, 1)
