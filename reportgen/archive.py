@@ -4,17 +4,28 @@ day's parsed snapshot per source, so any day can be re-rendered without the netw
 Writes are transactional (WAL journal), so a run killed mid-way leaves either the whole
 write or none of it. Raw payloads are append-only: a failed fetch's body is kept too, for
 diagnosis. Snapshots are one row per (report date, source), replaced when re-collected.
+
+The file is private (0600, created so and tightened when found looser): raw payloads are
+what upstreams said, and an error page may echo a request with its key. Secrets are also
+blanked to "***" in everything stored — payload URL, headers, body and error, snapshot
+reasons and data, run records — wherever they appear: the values of the environment's
+REPORTGEN_*_KEY / _PASSWORD / _TOKEN / _SECRET variables, plus any handed to `protect`
+(the collect phase passes the secrets it gives the sources).
 """
 
 from __future__ import annotations
 
 import json
+import logging
+import os
+import re
 import sqlite3
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote, quote_plus
 
 from reportgen.errors import ArchiveError
 from reportgen.models import RawPayload, SourceSnapshot
@@ -79,16 +90,52 @@ CREATE TABLE IF NOT EXISTS deliveries (
 """
 
 
+log = logging.getLogger(__name__)
+
+REDACTED = "***"
+# Shorter values would match ordinary text (and corrupt payloads on the way in).
+MIN_SECRET_LEN = 8
+_SECRET_ENV = re.compile(r"^REPORTGEN_\w+_(KEY|PASSWORD|TOKEN|SECRET)$")
+
+
 def _now() -> str:
     return datetime.now(UTC).isoformat()
+
+
+def secrets_in_env(env: dict[str, str] | None = None) -> set[str]:
+    """The values of the environment's REPORTGEN_*_KEY/_PASSWORD/_TOKEN/_SECRET variables."""
+    env = dict(os.environ) if env is None else env
+    return {value for name, value in env.items() if _SECRET_ENV.match(name) and value}
+
+
+def _private(path: Path) -> None:
+    """Create `path` 0600, or tighten it (and its WAL files) when it is readable by others."""
+    try:
+        os.close(os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600))
+        return
+    except FileExistsError:
+        pass
+    except OSError:
+        return  # sqlite3 will say what is wrong with the path
+    for file in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        try:
+            if file.stat().st_mode & 0o077:
+                file.chmod(0o600)
+                log.info("made %s private (0600): it holds raw upstream payloads", file)
+        except OSError:
+            continue
 
 
 class Archive:
     """A handle on the archive file. Use as a context manager or call close()."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, secrets: Iterable[str] = ()) -> None:
         self.path = path
+        self._secrets: list[str] = []
+        self.protect(secrets_in_env())
+        self.protect(secrets)
         path.parent.mkdir(parents=True, exist_ok=True)
+        _private(path)
         try:
             self.db = sqlite3.connect(path, timeout=30)
             self.db.execute("PRAGMA journal_mode=WAL")
@@ -107,6 +154,39 @@ class Archive:
     def close(self) -> None:
         self.db.close()
 
+    # -- secrets ----------------------------------------------------------------------------
+
+    def protect(self, secrets: Iterable[str | None]) -> None:
+        """Blank these values (and their URL-encoded forms) in everything stored from now on."""
+        values = set(self._secrets)
+        for secret in secrets:
+            if secret and len(secret) >= MIN_SECRET_LEN:
+                values |= {secret, quote(secret, safe=""), quote_plus(secret)}
+        self._secrets = sorted(values, key=len, reverse=True)  # longest first
+
+    def redact(self, text: str) -> str:
+        for secret in self._secrets:
+            text = text.replace(secret, REDACTED)
+        return text
+
+    def _redact_bytes(self, data: bytes) -> bytes:
+        for secret in self._secrets:
+            data = data.replace(secret.encode("utf-8"), REDACTED.encode())
+        return data
+
+    def _redact_json(self, value: Any, **dumps: Any) -> str:
+        """`value` as JSON with secrets blanked in its strings (the JSON stays valid)."""
+        def clean(item: Any) -> Any:
+            if isinstance(item, str):
+                return self.redact(item)
+            if isinstance(item, dict):
+                return {clean(k): clean(v) for k, v in item.items()}
+            if isinstance(item, list | tuple):
+                return [clean(v) for v in item]
+            return item
+
+        return json.dumps(clean(value) if self._secrets else value, **dumps)
+
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
         """All writes inside commit together or not at all."""
@@ -122,8 +202,10 @@ class Archive:
                 " fetched_at, error, sample) VALUES (?,?,?,?,?,?,?,?,?)",
                 [
                     (
-                        day.isoformat(), r.source, r.url, r.status, json.dumps(r.headers),
-                        r.body, r.fetched_at.isoformat(), r.error, int(sample),
+                        day.isoformat(), r.source, self.redact(r.url), r.status,
+                        json.dumps({k: self.redact(v) for k, v in r.headers.items()}),
+                        self._redact_bytes(r.body), r.fetched_at.isoformat(),
+                        None if r.error is None else self.redact(r.error), int(sample),
                     )
                     for r in raws
                 ],
@@ -167,7 +249,8 @@ class Archive:
                     snapshot.report_date.isoformat(), snapshot.source, int(snapshot.ok),
                     snapshot.method,
                     snapshot.fetched_at.isoformat() if snapshot.fetched_at else None,
-                    snapshot.reason, json.dumps(snapshot.data, sort_keys=True, default=str),
+                    None if snapshot.reason is None else self.redact(snapshot.reason),
+                    self._redact_json(snapshot.data, sort_keys=True, default=str),
                     int(sample), _now(),
                 ),
             )
@@ -250,7 +333,7 @@ class Archive:
         with self.transaction() as db:
             db.execute(
                 "UPDATE runs SET finished_at=?, status=?, sections=?, channels=? WHERE id=?",
-                (_now(), status, json.dumps(sections), json.dumps(channels), run_id),
+                (_now(), status, self._redact_json(sections), self._redact_json(channels), run_id),
             )
 
     def runs(self, since: date | None = None) -> list[dict[str, Any]]:

@@ -9,6 +9,7 @@ Heavy modules (matplotlib, WeasyPrint, pycoingecko) are imported inside the comm
 from __future__ import annotations
 
 import logging
+import sqlite3
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -88,6 +89,32 @@ def load(log_level: int | None = None) -> Config:
     return config
 
 
+def load_output(log_level: int | None = None) -> Config:
+    """`load`, then make sure the output folder can be written (else exit 2, naming it)."""
+    from reportgen.writer import check_output
+
+    config = load(log_level)
+    check_output(config.output)
+    return config
+
+
+def _os_error_line(exc: OSError | sqlite3.Error) -> str:
+    """One line for an operating-system or SQLite failure that escaped the library."""
+    import errno
+
+    text = str(exc)
+    if isinstance(exc, sqlite3.Error):
+        full = "full" in text
+        text = f"the archive: {text}"
+    else:
+        full = exc.errno in (errno.ENOSPC, errno.EDQUOT)
+        text = f"{exc.strerror or type(exc).__name__}: {exc.filename}" if exc.filename else text
+    if full:
+        return (f"{text}: the disk is full; free some space and run again (every file written "
+                "is whole and the archive is consistent; the interrupted date is redone)")
+    return text
+
+
 def parse_date(text: str | None) -> date | None:
     if text is None:
         return None
@@ -117,6 +144,9 @@ def guarded(body: Callable[[], int]) -> None:
         fail(str(exc), EXIT_USAGE)
     except ReportgenError as exc:
         fail(str(exc), EXIT_FAILURE)
+    except (OSError, sqlite3.Error) as exc:  # a full disk, a file gone: one line, not a traceback
+        logging.getLogger("reportgen").debug("failed", exc_info=True)
+        fail(_os_error_line(exc), EXIT_FAILURE)
     raise typer.Exit(code)
 
 
@@ -132,6 +162,7 @@ def _report_summary(result: Any, console: Any) -> int:
     from rich.markup import escape
     from rich.table import Table
 
+    # Reasons and labels carry upstream text: always escaped, never read as rich markup.
     brief = result.brief
     table = Table(title=f"Brief for {brief.day}{' (sample data)' if brief.sample else ''}",
                   show_header=True)
@@ -140,15 +171,15 @@ def _report_summary(result: Any, console: Any) -> int:
     for section in brief.sections:
         missing = [f.label for f in section.figures if not f.available] + section.gaps
         if not section.available:
-            status = f"[yellow]unavailable[/] — {section.reason}"
+            status = f"[yellow]unavailable[/] — {escape(section.reason or '')}"
         elif missing:
             status = f"[yellow]partial[/] — unavailable: {escape('; '.join(missing))}"
         else:
             status = "[green]ok[/]"
-        table.add_row(section.title, status)
+        table.add_row(escape(section.title), status)
     console.print(table)
     for path in result.files:
-        console.print(f"wrote {path}")
+        console.print(f"wrote {escape(str(path))}")
     timing = ", ".join(f"{k} {v:.2f}s" for k, v in result.seconds.items())
     console.print(f"{len(result.files)} files · {len(brief.unavailable)} sections with gaps · {timing}")
     return EXIT_OK if brief.complete else EXIT_PARTIAL
@@ -169,7 +200,7 @@ def run(
         from reportgen.pipeline import run as run_pipeline
 
         console = Console(stderr=True)
-        config = load()
+        config = load_output()
         day, fmts = parse_date(date_), parse_formats(formats)
         with console.status("collecting…") as status:
             result = run_pipeline(
@@ -192,6 +223,7 @@ def collect(date_: DateOption = None, sample: SampleOption = False,
     """Fetch and archive the raw payloads for one date (no rendering)."""
     def body() -> int:
         from rich.console import Console
+        from rich.markup import escape
 
         from reportgen import sample as sample_data
         from reportgen.archive import Archive
@@ -200,7 +232,7 @@ def collect(date_: DateOption = None, sample: SampleOption = False,
         from reportgen.pipeline import check_date, collect_phase
 
         console = Console(stderr=True)
-        config = load()
+        config = load_output()
         clock = default_clock()
         day = parse_date(date_) or (sample_data.SAMPLE_LAST if sample else today_in(config.timezone, clock))
         check_date(day, config, clock, sample=sample)
@@ -209,7 +241,7 @@ def collect(date_: DateOption = None, sample: SampleOption = False,
                                   options=CollectOptions(force=force))
         for snap in snaps.values():
             console.print(_source_line(snap))
-        console.print(f"archived in {config.archive_path}")
+        console.print(f"archived in {escape(str(config.archive_path))}")
         return EXIT_OK if all(s.ok for s in snaps.values()) else EXIT_PARTIAL
 
     guarded(body)
@@ -226,7 +258,7 @@ def render(date_: DateOption = None, formats: FormatsOption = None) -> None:
         from reportgen.errors import UsageError
         from reportgen.pipeline import render_day
 
-        config = load()
+        config = load_output()
         day = parse_date(date_) or today_in(config.timezone, default_clock())
         with Archive(config.archive_path) as archive:
             if not archive.snapshots(day):
@@ -252,7 +284,8 @@ def _published_summary(published: dict[str, Any], console: Any) -> bool:
         for warning in record.get("warnings", []):
             console.print(f"[yellow]warning:[/] {escape(warning)}")
         console.print(escape(record["summary"]))
-        for addr, why in {**record.get("refused", {}), **record.get("failed", {})}.items():
+        for addr, why in {**record.get("refused", {}), **record.get("failed", {}),
+                          **record.get("unknown", {})}.items():
             console.print(f"  {escape(addr)}: {escape(why)}")
         ok = ok and record["ok"]
     return ok
@@ -261,10 +294,17 @@ def _published_summary(published: dict[str, Any], console: Any) -> bool:
 def _send_lines(report: Any) -> str:
     lines = [report.summary()]
     lines += [f"  refused: {addr}: {why}" for addr, why in report.refused.items()]
+    lines += [f"  unknown: {addr}: {why}; check whether it arrived, then send again with "
+              "--force if not" for addr, why in report.unknown.items()]
     lines += [f"  failed: {addr}: {why}" for addr, why in report.failed.items()]
-    if report.skipped and not report.sent and not report.refused and not report.failed:
-        lines.append(f"  nothing sent: {report.day} was already delivered to every recipient "
-                     "(use --force to send again)")
+    lines += [f"  {line}" for line in report.skipped_lines()]
+    if report.skipped and not (report.sent or report.refused or report.failed or report.unknown):
+        if all(outcome == "sent" for outcome in report.skipped.values()):
+            lines.append(f"  nothing sent: {report.day} was already delivered to every recipient "
+                         "(use --force to send again)")
+        else:
+            lines.append(f"  nothing sent: every recipient of {report.day} was already handled "
+                         "(see above; use --force to send again)")
     return "\n".join(lines)
 
 
@@ -289,7 +329,7 @@ def send(
         from reportgen.publish import send_day
 
         console = Console(stderr=True)
-        config = load()
+        config = load_output()
         day = parse_date(date_) or (sample_data.SAMPLE_LAST if sample else
                                     today_in(config.timezone, default_clock()))
         report = send_day(config, day, sample=sample, to=to or None, dry_run=dry_run, force=force)
@@ -312,7 +352,7 @@ def publish() -> None:
         from reportgen.publish import build_site
 
         console = Console(stderr=True)
-        result = build_site(load())
+        result = build_site(load_output())
         for warning in result.warnings:
             console.print(f"[yellow]warning:[/] {escape(warning)}")
         console.print(escape(result.summary()))
@@ -368,6 +408,9 @@ def schedule(
                 typer.echo(f"{fire.isoformat()}  ({schedule_zone(config)}) → report "
                            f"{report_day(config, fire)}")
             return EXIT_OK
+        from reportgen.writer import check_output
+
+        check_output(config.output)
         serve(config, DailyJob(config, clock=clock, sample=sample, formats=parse_formats(formats)))
         return EXIT_OK
 
@@ -387,22 +430,30 @@ def backfill(
     """Produce every date in a range, in parallel; dates already done are skipped."""
     def body() -> int:
         from rich.console import Console
+        from rich.markup import escape
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
         from rich.table import Table
 
         from reportgen.ops.backfill import backfill as run_backfill
 
         console = Console(stderr=True)
-        config = load(log_level=logging.WARNING)
+        config = load_output(log_level=logging.WARNING)
         first, last = parse_date(from_), parse_date(to)
         assert first is not None and last is not None
+        days = (last - first).days + 1
+
+        def started(n: int) -> None:
+            console.print(f"backfill {first} … {last}: {n} of {days} dates to produce "
+                          f"({days - n} already done), {min(jobs, n) if n else 0} processes")
+            bar.update(task, total=n)
+
         with Progress(TextColumn("backfill"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                       TextColumn("{task.description}"), console=console, transient=True) as bar:
             task = bar.add_task("", total=None)
             results = run_backfill(
                 config, first, last, jobs=jobs, force=force, sample=sample,
                 formats=parse_formats(formats), send=send,
-                on_start=lambda n: bar.update(task, total=n),
+                on_start=started,
                 on_result=lambda r: None if r.status == "skipped" else
                 bar.update(task, advance=1, description=f"{r.day} {r.status}"),
             )
@@ -413,7 +464,7 @@ def backfill(
                   "failed": "red"}
         for r in results:
             table.add_row(str(r.day), f"[{colour.get(r.status, 'white')}]{r.status}[/]",
-                          f"{r.seconds:.2f}" if r.seconds else "", r.detail)
+                          f"{r.seconds:.2f}" if r.seconds else "", escape(r.detail))
         console.print(table)
         if any(r.status in ("failed", "busy") for r in results):
             return EXIT_FAILURE
@@ -475,7 +526,7 @@ def status(days: Annotated[int, typer.Option("--days", "-n", min=1, help="How ma
         since = today_in(config.timezone, default_clock()) - timedelta(days=days)
         with Archive(config.archive_path) as archive:
             runs = archive.runs(since)
-        table = Table(title=f"Runs started since {since} ({config.archive_path})")
+        table = Table(title=escape(f"Runs started since {since} ({config.archive_path})"))
         for column in ("Date", "Started", "Ended", "Status", "Sections", "Channels"):
             table.add_column(column)
         for r in runs:
@@ -492,7 +543,7 @@ def status(days: Annotated[int, typer.Option("--days", "-n", min=1, help="How ma
                 f"{k}:{v.get('status', '?') if isinstance(v, dict) else v}" for k, v in r["channels"].items()
             )
             table.add_row(str(day), r["started_at"][:19], (r["finished_at"] or "")[:19],
-                          state + (" (sample)" if r["sample"] else ""), sections, channels)
+                          state + (" (sample)" if r["sample"] else ""), sections, escape(channels))
         Console().print(table)
         return EXIT_OK
 

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date
@@ -125,6 +127,9 @@ async def collect_day(
     """Collect every enabled source for `day`, concurrently. Returns snapshots by source."""
     sources = [s for s in all_sources(config) if s.enabled()[0]
                and (options.only is None or s.name in options.only)]
+    # Whatever a source was given as a secret is blanked in what the archive stores.
+    archive.protect([*(options.secrets or {}).values(),
+                     *(os.environ.get(name) for s in sources for name in s.secret_names())])
     async with Http(config.http, clock=options.clock or SystemClock(),
                     transport=options.transport) as http:
         ctx = FetchContext(report_date=day, today=today, config=config, http=http,
@@ -133,6 +138,8 @@ async def collect_day(
         async def run(source: Source) -> SourceSnapshot:
             try:
                 snapshot = await _collect_one(source, ctx, archive, options)
+            except sqlite3.Error:
+                raise  # the archive itself failed (a full disk?): every source is stuck
             except Exception as exc:  # a bug in one source must not cost the others
                 log.exception("%s: unexpected error while collecting %s", source.name, day)
                 snapshot = SourceSnapshot.unavailable(

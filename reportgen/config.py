@@ -12,9 +12,11 @@ An unknown key, a wrong type or a bad value raises ConfigError naming the key, e
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from email.utils import getaddresses, parseaddr
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
@@ -45,10 +47,50 @@ SMTP_ENV = {
 }
 
 
+def _url_problem(value: str) -> str | None:
+    """Why `value` is not an absolute http(s) URL (None when it is)."""
+    if any(ord(c) <= 32 or ord(c) == 127 for c in value):
+        return "URL must not contain spaces or control characters"
+    parts = urlsplit(value)
+    if parts.scheme.lower() not in ("http", "https") or not value.lower().startswith(("http://", "https://")):
+        return "URL must start with http:// or https://"
+    if not parts.netloc:
+        return "URL must name a host (http://host/…)"
+    return None
+
+
 def _check_url(value: str) -> str:
-    if not value.startswith(("http://", "https://")):
-        raise ValueError("URL must start with http:// or https://")
+    problem = _url_problem(value)
+    if problem:
+        raise ValueError(problem)
     return value
+
+
+def _url_keys(model: BaseModel, path: tuple[str | int, ...] = ()) -> Iterator[tuple[str, str]]:
+    """(dotted key, problem) for every key named `url` or `*_url`, in any section (those that
+    sections declare elsewhere too: liquidation, etf, news feeds), whose value is not http(s)."""
+    for name, value in model:
+        where = (*path, name)
+        items = list(enumerate(value)) if isinstance(value, list | tuple) else [(None, value)]
+        for index, item in items:
+            at = where if index is None else (*where, index)
+            if isinstance(item, BaseModel):
+                yield from _url_keys(item, at)
+            elif isinstance(item, str) and (name == "url" or name.endswith("_url")):
+                problem = _url_problem(item)
+                if problem:
+                    yield ".".join(str(part) for part in at), problem
+
+
+def address_problem(address: str) -> str | None:
+    """Why `address` cannot be one recipient's email address (None when it can)."""
+    if any(ord(c) < 32 or ord(c) == 127 for c in address):
+        return "contains a control character (a line break?): give one plain address"
+    if len(getaddresses([address])) != 1:
+        return "holds several addresses: give each its own entry (or --to)"
+    if "@" not in parseaddr(address)[1]:
+        return "is not an email address"
+    return None
 
 
 class Strict(BaseModel):
@@ -139,6 +181,11 @@ class ReportSettings(Strict):
         None, description="link to the original/public page of the brief, shown in the footer"
     )
 
+    @field_validator("original_url")
+    @classmethod
+    def _original_url(cls, value: str | None) -> str | None:
+        return None if value is None else _check_url(value)
+
     @field_validator("formats")
     @classmethod
     def _formats_not_empty(cls, value: list[str]) -> list[str]:
@@ -172,6 +219,15 @@ class EmailSettings(Strict):
     def _unsub_url(cls, value: str | None) -> str | None:
         return None if value is None else _check_url(value)
 
+    @field_validator("from_addr", "to", "bcc", "list_unsubscribe_mailto")
+    @classmethod
+    def _addresses(cls, value: str | list[str] | None) -> str | list[str] | None:
+        for address in [value] if isinstance(value, str) else value or []:
+            problem = address_problem(address)
+            if problem:
+                raise ValueError(f"{address!r} {problem}")
+        return value
+
 
 class SiteSettings(Strict):
     """The static site (reportgen.publish.site), built under output/site."""
@@ -180,6 +236,10 @@ class SiteSettings(Strict):
     url: str | None = Field(None, description="public base URL, for the feed, sitemap and OpenGraph")
     title: str = "Daily Crypto Research Brief"
     feed_entries: int = Field(30, ge=1, le=1000)
+    extra_files: Path | None = Field(
+        None, description="folder copied into every build (CNAME, robots.txt, _headers …)")
+    lock_wait_s: float = Field(600, ge=0, le=86400,
+                               description="wait this long for another publish to finish")
 
     @field_validator("url")
     @classmethod
@@ -257,6 +317,15 @@ class Config(Strict):
             raise ValueError(f"unknown time zone {value!r} (use an IANA name like Europe/London)") from None
         return value
 
+    @field_validator("output")
+    @classmethod
+    def _not_the_root(cls, value: Path) -> Path:
+        resolved = value.resolve()
+        if resolved == Path(resolved.anchor):
+            raise ValueError(f"{value} is the filesystem root: choose a folder of its own, "
+                             "e.g. ./output")
+        return value
+
     @property
     def archive_path(self) -> Path:
         return self.output / "archive.sqlite"
@@ -281,9 +350,37 @@ def _format_errors(origin: str, exc: ValidationError) -> str:
 def config_from_mapping(data: Mapping[str, Any], origin: str = "config") -> Config:
     """Validate a mapping (parsed YAML) into a Config, or raise ConfigError naming the key."""
     try:
-        return Config.model_validate(dict(data))
+        config = Config.model_validate(dict(data))
     except ValidationError as exc:
         raise ConfigError(_format_errors(origin, exc)) from None
+    bad_urls = [f"{origin}: {key}: {problem}" for key, problem in _url_keys(config)]
+    if bad_urls:
+        raise ConfigError("\n".join(bad_urls))
+    return config
+
+
+class _DuplicateKey(yaml.YAMLError):
+    pass
+
+
+class _StrictLoader(yaml.SafeLoader):
+    """yaml.SafeLoader that refuses a key given twice in one mapping (PyYAML keeps the last
+    silently, so a second `output:` further down would quietly win)."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: dict[Any, int] = {}
+        for key_node, _ in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                continue  # `<<: *defaults` may be overridden by the keys beside it
+            key = self.construct_object(key_node, deep=True)
+            try:
+                first = seen.setdefault(key, key_node.start_mark.line)
+            except TypeError:
+                continue  # an unhashable key: SafeLoader reports it
+            if first != key_node.start_mark.line:
+                raise _DuplicateKey(f"key {key!r} is given twice (lines {first + 1} and "
+                                    f"{key_node.start_mark.line + 1}): keep one")
+        return super().construct_mapping(node, deep=deep)
 
 
 def load_config(
@@ -312,7 +409,9 @@ def load_config(
         except OSError as exc:
             raise ConfigError(f"cannot read config file {path}: {exc.strerror}") from None
         try:
-            loaded = yaml.safe_load(text)
+            loaded = yaml.load(text, Loader=_StrictLoader)  # a SafeLoader subclass
+        except _DuplicateKey as exc:
+            raise ConfigError(f"{path}: {exc}") from None
         except yaml.YAMLError as exc:
             raise ConfigError(f"{path}: not valid YAML: {exc}") from None
         if loaded is None:

@@ -55,9 +55,27 @@ def report_dir(day: date) -> str:
     return f"reports/{day.isoformat()}"
 
 
+# The earliest report date any source can answer for: CoinGecko's market history (the
+# oldest of them) starts on 28 April 2013. Before it a brief would be empty, and a date near
+# year 1 cannot even have a previous day.
+EARLIEST_DAY = date(2013, 4, 28)
+
+
+def too_early(day: date, option: str = "--date") -> str | None:
+    """Why `day` cannot have a brief because no source reaches back that far (None if it can)."""
+    if day >= EARLIEST_DAY:
+        return None
+    return (f"{option} {day} is before {EARLIEST_DAY}, the earliest date any source can answer "
+            "for (CoinGecko's market history starts there): choose a later date")
+
+
 def check_date(day: date, config: Config, clock: Clock, *, sample: bool) -> None:
-    """Refuse dates that cannot have a report: the future, or outside the sample."""
+    """Refuse dates that cannot have a report: the future, before any source's history, or
+    outside the sample."""
     today = today_in(config.timezone, clock)
+    early = too_early(day)
+    if early:
+        raise UsageError(early)
     if sample and not sample_data.has_day(day):
         raise UsageError(
             f"--date {day}: the bundled sample covers {sample_data.SAMPLE_FIRST} to "

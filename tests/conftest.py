@@ -101,6 +101,25 @@ def live_config(upstream: Upstream, output: Path, **overrides: Any) -> dict[str,
     return config
 
 
+MARKET_SOURCES = ("coingecko", "feargreed", "stablecoins", "gas", "altseason")
+CLOSED_PORT = "http://127.0.0.1:9/"  # nothing listens there: the request fails at once
+
+
+def only_sources(config: dict[str, Any], *names: str) -> dict[str, Any]:
+    """`config` (from live_config) with every source but `names` switched off, or, for those
+    that cannot be (ETF, news), pointed at a closed port so they fail fast without asking
+    the fake upstream."""
+    for name in MARKET_SOURCES:
+        config["sources"][name]["enabled"] = name in names
+    if "liquidation" not in names:
+        config["liquidation"] = {"enabled": False}
+    if "etf_farside" not in names:
+        config["etf"] = {"farside_btc_url": CLOSED_PORT, "farside_eth_url": CLOSED_PORT}
+    if "news" not in names:
+        config["news"] = {"feeds": [{"name": "none", "url": CLOSED_PORT}]}
+    return config
+
+
 def write_config(path: Path, data: dict[str, Any]) -> Path:
     path.write_text(yaml.safe_dump(data), encoding="utf-8")
     return path

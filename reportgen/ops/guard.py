@@ -4,8 +4,9 @@
 
 1. takes the date lock (output/locks/<date>.lock), so a second scheduler or a manual run of
    the same date waits or refuses instead of producing (and sending) it twice;
-2. removes temporary files a killed run left in the report folder (the OutputWriter writes
-   `.brief.html.XXXX.tmp` then renames; a SIGKILL between the two leaves the temp file);
+2. removes temporary files a killed run left in the report folder and below it (charts/):
+   the OutputWriter writes `.brief.html.XXXX.tmp` then renames; a SIGKILL between the two
+   leaves the temp file;
 3. records the run in the archive's `runs` table: started, then finished with a status per
    section and per channel, or "failed" with the error. A run killed outright stays
    "running" with no end time; `reportgen status` shows it as interrupted.
@@ -82,15 +83,17 @@ class RunRecord:
 
 
 def sweep_temp_files(folder: Path) -> list[Path]:
-    """Delete the OutputWriter's leftover temp files (`.<name>.<random>.tmp`) in `folder`.
+    """Delete the OutputWriter's leftover temp files (`.<name>.<random>.tmp`) in `folder` and
+    below it (charts/ too).
 
     Only safe while holding the folder's date lock: then nobody else is writing there."""
     if not folder.is_dir():
         return []
     removed = []
-    for path in folder.glob(".*.tmp"):
-        path.unlink(missing_ok=True)
-        removed.append(path)
+    for path in folder.rglob(".*.tmp"):
+        if path.is_file() or path.is_symlink():
+            path.unlink(missing_ok=True)
+            removed.append(path)
     if removed:
         log.info("removed %d temp files left by an interrupted run in %s", len(removed), folder)
     return removed

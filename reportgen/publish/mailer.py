@@ -9,14 +9,21 @@ Outcomes recorded per (date, recipient):
 
     sent      the server accepted the message                        → skipped next time
     refused   permanent refusal (5xx), e.g. unknown mailbox           → skipped next time
+    unknown   the whole message went out, then the reply was lost     → skipped next time
+              (connection dropped or timed out after DATA): the server
+              may have accepted it, so it is never resent blindly
     failed    transient trouble (4xx, connection) after every retry   → retried next time
 
+Only what happens before the end of the message is retried: once the message's final "."
+is sent, a lost reply is "unknown", not "failed". Authentication is tried once, with one
+mechanism: a 535 (bad credentials) stops the whole send at once with the fix named.
 `force=True` sends again to everyone. The SMTP password is never logged or recorded.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 import smtplib
 import ssl
 from collections.abc import Callable, Iterable
@@ -24,6 +31,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from email.message import EmailMessage
 from email.utils import parseaddr
+from functools import partial
 from typing import Any
 
 from tenacity import (
@@ -35,12 +43,12 @@ from tenacity import (
 )
 
 from reportgen.archive import Archive
-from reportgen.config import EmailSettings
-from reportgen.errors import ConfigError, DeliveryError
+from reportgen.config import EmailSettings, address_problem
+from reportgen.errors import ConfigError, DeliveryError, UsageError
 
 log = logging.getLogger(__name__)
 
-DONE = ("sent", "refused")  # outcomes that end a recipient's delivery for that date
+DONE = ("sent", "refused", "unknown")  # outcomes that end a recipient's delivery for that date
 
 
 @dataclass(frozen=True)
@@ -88,11 +96,57 @@ def connect(settings: SmtpSettings) -> smtplib.SMTP:
             smtp.starttls(context=context)
             smtp.ehlo()
         if settings.user and settings.password:
-            smtp.login(settings.user, settings.password)
+            _login(smtp, settings)
     except BaseException:
         smtp.close()
         raise
     return smtp
+
+
+_AUTH_MECHANISMS = ("CRAM-MD5", "PLAIN", "LOGIN")  # smtplib's order of preference
+
+
+def _login(smtp: smtplib.SMTP, settings: SmtpSettings) -> None:
+    """Authenticate with the first mechanism both sides know. Unlike smtplib.login, a 535
+    (credentials refused) is final: trying the next mechanism only repeats the refusal, and
+    some relays stop answering after one, which used to surface as a time-out."""
+    offered = smtp.esmtp_features.get("auth", "").upper().split() if smtp.has_extn("auth") else []
+    mechanisms = [m for m in _AUTH_MECHANISMS if m in offered]
+    if not mechanisms:
+        raise DeliveryError(
+            f"SMTP server {settings.host}:{settings.port} offers no authentication we can use "
+            f"(AUTH {' '.join(offered) or 'not offered'}; many servers offer it only after "
+            "STARTTLS): check email.smtp_tls, or unset REPORTGEN_SMTP_USER/REPORTGEN_SMTP_PASSWORD"
+        )
+    smtp.user, smtp.password = settings.user or "", settings.password or ""
+    for mechanism in mechanisms:
+        method = getattr(smtp, "auth_" + mechanism.lower().replace("-", "_"))
+        try:
+            smtp.auth(mechanism, method)
+            return
+        except smtplib.SMTPAuthenticationError as exc:
+            if exc.smtp_code == 535 or mechanism == mechanisms[-1]:
+                raise
+            # e.g. 504: this mechanism is not supported after all; try the next one.
+
+
+def _data(conn: smtplib.SMTP, msg: bytes) -> tuple[int, bytes]:
+    """smtplib.SMTP.data, except that a reply lost after the whole message went out raises
+    Unclear: the server may have taken the message, so sending it again could deliver it
+    twice. (Installed on each connection; sendmail/send_message call self.data.)"""
+    conn.putcmd("data")
+    code, reply = conn.getreply()
+    if code != 354:
+        raise smtplib.SMTPDataError(code, reply)
+    body = re.sub(rb"(?m)^\.", b"..", msg)  # dot-stuffing, as smtplib does
+    if body[-2:] != b"\r\n":
+        body += b"\r\n"
+    conn.send(body + b".\r\n")
+    try:
+        return conn.getreply()
+    except (smtplib.SMTPServerDisconnected, OSError) as exc:
+        raise Unclear(f"the connection was lost after the whole message was sent ({exc}); "
+                      "it may or may not have been delivered") from exc
 
 
 class DeliveryLog:
@@ -107,13 +161,22 @@ class DeliveryLog:
         ).fetchall()
         return {row[0]: row[1] for row in rows}
 
+    def details(self, day: date) -> dict[str, str]:
+        """recipient → what the server said (or what went wrong), where it was recorded."""
+        rows = self.archive.db.execute(
+            "SELECT recipient, detail FROM deliveries WHERE report_date=? AND detail IS NOT NULL",
+            (day.isoformat(),),
+        ).fetchall()
+        return {row[0]: row[1] for row in rows}
+
     def record(self, day: date, recipient: str, message_id: str, outcome: str,
                detail: str | None = None) -> None:
         with self.archive.transaction() as db:
             db.execute(
                 "INSERT OR REPLACE INTO deliveries (report_date, recipient, message_id, outcome,"
                 " detail, updated_at) VALUES (?,?,?,?,?,?)",
-                (day.isoformat(), recipient, message_id, outcome, detail,
+                (day.isoformat(), recipient, message_id, outcome,
+                 None if detail is None else self.archive.redact(detail),
                  datetime.now(UTC).isoformat()),
             )
 
@@ -132,31 +195,47 @@ class SendReport:
     sent: list[str] = field(default_factory=list)
     refused: dict[str, str] = field(default_factory=dict)
     failed: dict[str, str] = field(default_factory=dict)
+    unknown: dict[str, str] = field(default_factory=dict)  # sent, reply lost: maybe delivered
     skipped: dict[str, str] = field(default_factory=dict)  # recipient → earlier outcome
+    skipped_detail: dict[str, str] = field(default_factory=dict)  # … and what was said then
     dry_run_files: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
-        return not self.refused and not self.failed
+        return not self.refused and not self.failed and not self.unknown
 
     def as_record(self) -> dict[str, Any]:
         """JSON-able outcome, for the run record (archive `runs.channels`)."""
         return {"ok": self.ok, "summary": self.summary(), "sent": self.sent, "refused": self.refused,
-                "failed": self.failed, "skipped": sorted(self.skipped)}
+                "failed": self.failed, "unknown": self.unknown, "skipped": sorted(self.skipped)}
 
     def summary(self) -> str:
         parts = [f"{len(self.sent)} sent"]
         if self.refused:
             parts.append(f"{len(self.refused)} refused")
+        if self.unknown:
+            parts.append(f"{len(self.unknown)} unknown (connection lost after the message was "
+                         "sent: not resent without --force)")
         if self.failed:
             parts.append(f"{len(self.failed)} failed (will retry next time)")
         if self.skipped:
             parts.append(f"{len(self.skipped)} already done earlier (use --force to send again)")
         return f"{self.day}: " + ", ".join(parts)
 
+    def skipped_lines(self) -> list[str]:
+        """One line per recipient skipped for an outcome other than "sent"."""
+        words = {"refused": "refused earlier", "unknown": "outcome unknown since an earlier send"}
+        return [f"{words.get(outcome, outcome)}: {address}"
+                + (f": {self.skipped_detail[address]}" if address in self.skipped_detail else "")
+                for address, outcome in self.skipped.items() if outcome != "sent"]
+
 
 class _Transient(Exception):
     """A failure worth retrying: 4xx replies, dropped or refused connections."""
+
+
+class Unclear(Exception):
+    """The whole message was sent but no reply came: delivered or not, nobody knows."""
 
 
 def _is_permanent(code: int) -> bool:
@@ -207,8 +286,12 @@ class Mailer:
         try:
             if self._conn is None:
                 self._conn = self.factory(self.smtp_settings)
+                self._conn.data = partial(_data, self._conn)  # type: ignore[method-assign]
             refused = self._conn.send_message(msg, from_addr=parseaddr(sender)[1],
                                               to_addrs=[parseaddr(recipient)[1]])
+        except Unclear:
+            self._drop()
+            raise
         except smtplib.SMTPRecipientsRefused as exc:
             code, detail = _recipient_error(exc, recipient)
             if _is_permanent(code):
@@ -233,7 +316,8 @@ class Mailer:
 
     def send(self, msg: EmailMessage, sender: str, recipient: str) -> None:
         """Deliver `msg` to `recipient`; raises SMTPRecipientsRefused (permanent),
-        SMTPResponseException (5xx) or DeliveryError (transient, retries exhausted)."""
+        SMTPResponseException (5xx), Unclear (reply lost after the message was sent: never
+        retried) or DeliveryError (transient, retries exhausted)."""
         retrying = Retrying(
             retry=retry_if_exception(lambda e: isinstance(e, _Transient)),
             stop=stop_after_attempt(self.attempts),
@@ -264,9 +348,12 @@ def deliver(
     recording each outcome as soon as it is known."""
     report = SendReport(day=day)
     earlier = {} if force else log_.outcomes(day)
+    details = {} if force else log_.details(day)
     for address, visible in recipients:
         if earlier.get(address) in DONE:
             report.skipped[address] = earlier[address]
+            if address in details:
+                report.skipped_detail[address] = details[address]
             continue
         msg = make_message(address, visible)
         message_id = str(msg["Message-ID"])
@@ -287,6 +374,11 @@ def deliver(
             report.refused[address] = detail
             log_.record(day, address, message_id, "refused", detail)
             continue
+        except Unclear as exc:
+            report.unknown[address] = str(exc)
+            log_.record(day, address, message_id, "unknown", str(exc))
+            log.warning("%s: %s; recorded as unknown, not resent without --force", address, exc)
+            continue
         except DeliveryError as exc:
             report.failed[address] = str(exc)
             log_.record(day, address, message_id, "failed", str(exc))
@@ -303,7 +395,11 @@ def recipients_from(settings: EmailSettings, override: list[str] | None = None) 
     ]
     seen: dict[str, bool] = {}
     for address, visible in pairs:
-        if "@" not in parseaddr(address)[1]:
-            raise ConfigError(f"email recipient {address!r} is not an email address")
+        problem = address_problem(address)
+        if problem:
+            where = "--to" if override else "email.to/email.bcc:"
+            error = UsageError if override else ConfigError
+            raise error(f"{where} {address!r} {problem}")
         seen.setdefault(address, visible)
     return list(seen.items())
+

@@ -65,6 +65,7 @@ def send_day(config: Config, day: date, *, sample: bool = False, to: list[str] |
     from reportgen.render import render_brief
 
     clock = clock or default_clock()
+    recipients = recipients_from(config.email, to)  # a bad --to fails before any work
     brief = brief or _brief_for(config, day, sample=sample, clock=clock)
     site_url = config.site.url
     if site_url and not brief.archive_url:
@@ -73,7 +74,6 @@ def send_day(config: Config, day: date, *, sample: bool = False, to: list[str] |
     if config.email.attach_pdf and not (folder / "brief.pdf").is_file():
         render_brief(brief, OutputWriter(config.output), report_dir(day), ["pdf"])
     content = compose(brief, folder, config.email, web_url=permalink(config, day))
-    recipients = recipients_from(config.email, to)
     now = clock.now()
 
     def make(address: str, visible: bool) -> EmailMessage:

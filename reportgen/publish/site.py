@@ -10,6 +10,13 @@ incrementally.
 
 Atomic: the build happens in a sibling temporary folder; only a complete build is swapped
 in, so readers never see half a site and a failed build leaves the previous one in place.
+One build at a time: output/locks/publish.lock makes a second publisher (cron overlapping a
+manual run) wait, then build with everything there by then.
+Never deletes what it did not make: each build's manifest lists its files; a live site
+holding anything else (a hand-made CNAME, a real folder where the symlink should be) is
+refused with the reason. Files the host needs in every build (CNAME, robots.txt, _headers)
+go in the folder named by `site.extra_files`. Only regular files are published: symlinks
+and hidden files (a killed run's `.x.tmp`) under output/reports are skipped.
 Incremental: a day's files are keyed by a hash of its report files, its neighbours and the
 site templates; an unchanged day is hard-linked from the previous build instead of redone.
 Links between pages are page-relative and name index.html (works from file:// and any
@@ -25,6 +32,7 @@ import logging
 import os
 import re
 import shutil
+import stat
 import tempfile
 import time
 import uuid
@@ -37,8 +45,10 @@ from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree as ET
 
+from filelock import FileLock, Timeout
+
 from reportgen.config import Config
-from reportgen.errors import DeliveryError
+from reportgen.errors import ConfigError, DeliveryError, LockError, UsageError
 from reportgen.render.environment import environment, templates_dir
 from reportgen.writer import OutputWriter
 
@@ -128,29 +138,57 @@ def _meta(page: str, pattern: str) -> str | None:
     return html.unescape(match.group(1)).strip() if match else None
 
 
-def read_days(reports: Path) -> list[DayEntry]:
-    """Every reports/YYYY-MM-DD/ folder holding a brief.html, oldest first."""
+def _regular(path: Path) -> bool:
+    """A regular file, not a symlink: publish copies only what render wrote, never what a
+    link points at (a link under output/reports could name any file on the machine)."""
+    return path.is_file() and not path.is_symlink()
+
+
+def _read(path: Path) -> bytes:
+    """The bytes of regular file `path`; refuses a symlink even if one appeared since."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    with os.fdopen(fd, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+            raise DeliveryError(f"{path} is not a regular file")
+        return handle.read()
+
+
+def read_days(reports: Path, warnings: list[str] | None = None) -> list[DayEntry]:
+    """Every reports/YYYY-MM-DD/ folder holding a brief.html, oldest first.
+
+    Symlinks (a day folder, a brief, a chart) are skipped with a warning, and so are hidden
+    files (a killed run's `.name.XXXX.tmp`)."""
+    warnings = [] if warnings is None else warnings
     entries = []
     for folder in sorted(reports.glob("????-??-??")):
         try:
             day = date.fromisoformat(folder.name)
         except ValueError:
             continue
-        page_path = folder / "brief.html"
-        if not page_path.is_file():
+        links = [p for p in (folder, folder / "brief.html", folder / "brief.pdf", folder / "brief.md",
+                             folder / "charts") if p.is_symlink()]
+        if folder.is_dir() and not folder.is_symlink() and (folder / "charts").is_dir():
+            links += [p for p in (folder / "charts").iterdir() if p.is_symlink()]
+        for link in links:
+            warnings.append(f"skipped {link}: a symlink (publish copies only regular files)")
+        if folder.is_symlink():
             continue
-        page = page_path.read_text(encoding="utf-8")
+        page_path = folder / "brief.html"
+        if not _regular(page_path):
+            continue
+        page = _read(page_path).decode("utf-8")
         md_path = folder / "brief.md"
-        md = md_path.read_text(encoding="utf-8") if md_path.is_file() else ""
+        md = _read(md_path).decode("utf-8") if _regular(md_path) else ""
         title = _meta(page, r"<title>(.*?)</title>") or f"Crypto brief {day}"
         charts_dir = folder / "charts"
         entries.append(DayEntry(
             day=day, source=folder, title=title,
             description=_meta(page, r'<meta name="description" content="([^"]*)"') or title,
             headline=headline_from_markdown(md), sample="(sample data)" in title,
-            pdf=(folder / "brief.pdf").is_file(), md=bool(md),
-            charts=sorted(p.name for p in charts_dir.iterdir() if p.is_file())
-            if charts_dir.is_dir() else [],
+            pdf=_regular(folder / "brief.pdf"), md=bool(md),
+            charts=sorted(p.name for p in charts_dir.iterdir()
+                          if _regular(p) and not p.name.startswith("."))
+            if charts_dir.is_dir() and not charts_dir.is_symlink() else [],
         ))
     return entries
 
@@ -162,11 +200,11 @@ def _day_key(entry: DayEntry, prev: DayEntry | None, nxt: DayEntry | None, confi
     for part in (SITE_VERSION, templates_hash, config.site.url or "", config.site.title,
                  prev.day.isoformat() if prev else "", nxt.day.isoformat() if nxt else ""):
         digest.update(part.encode() + b"\0")
-    for path in sorted(p for p in entry.source.rglob("*") if p.is_file() and not p.name.startswith(".")):
+    for path in sorted(p for p in entry.source.rglob("*") if _regular(p) and not p.name.startswith(".")):
         if path.suffix == ".eml":
             continue  # dry-run emails are not part of the site
         digest.update(str(path.relative_to(entry.source)).encode() + b"\0")
-        digest.update(hashlib.sha256(path.read_bytes()).digest())
+        digest.update(hashlib.sha256(_read(path)).digest())
     return digest.hexdigest()
 
 
@@ -194,7 +232,7 @@ def _page_meta(config: Config, *, title: str, description: str, path: str,
 def brief_page(entry: DayEntry, prev: DayEntry | None, nxt: DayEntry | None, config: Config) -> str:
     """reports/D/brief.html adjusted for the site: head tags, a nav bar, and the "Report
     history" line linked to the index."""
-    page = (entry.source / "brief.html").read_text(encoding="utf-8")
+    page = _read(entry.source / "brief.html").decode("utf-8")
     env = environment()
     meta = _page_meta(config, title=entry.title, description=entry.headline or entry.description,
                       path=entry.path, image=entry.image, image_alt=f"Liquidation map, {entry.day}",
@@ -300,7 +338,7 @@ def _link_or_copy(source: Path, target: Path) -> None:
 
 
 def _readable(root: Path) -> None:
-    """mkdtemp/mkstemp make private files; a site is for a web server to read."""
+    """mkdtemp makes a private folder; a site is for a web server to read."""
     root.chmod(0o755)
     for folder, dirs, files in os.walk(root):
         for name in dirs:
@@ -309,59 +347,178 @@ def _readable(root: Path) -> None:
             (Path(folder) / name).chmod(0o644)
 
 
-def _previous_build(link: Path) -> tuple[Path | None, dict[str, Any]]:
-    if not link.is_symlink():
-        return None, {}
-    target = link.resolve()
+# What every build makes besides the days' files (the manifest of an older build may not
+# list them).
+_FIXED = ("index.html", "favicon.svg", "assets/site.css", "assets/print.css", ".nojekyll",
+          "feed.xml", "sitemap.xml", MANIFEST)
+_BUILD_NAME = re.compile(r"^\.site-[a-z0-9_]{8}$")  # tempfile.mkdtemp(prefix=".site-")
+
+
+def _read_manifest(folder: Path) -> dict[str, Any] | None:
     try:
-        return target, json.loads((target / MANIFEST).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return target, {}
+        manifest = json.loads(_read(folder / MANIFEST))
+    except (OSError, ValueError, DeliveryError):
+        return None
+    return manifest if isinstance(manifest, dict) else None
 
 
-def _swap(link: Path, build: Path) -> None:
-    """Point `link` at `build` in one step (rename of a symlink over the old one)."""
-    if link.exists() and not link.is_symlink():
-        # A plain folder from an older layout: move it aside once (not atomic, one time only).
-        link.rename(link.with_name(f".site-legacy-{int(time.time())}"))
+def _made_by_publish(manifest: dict[str, Any]) -> set[str]:
+    """Every file (site-relative) a build with this manifest made."""
+    if isinstance(manifest.get("files"), list):
+        return {*manifest["files"], MANIFEST}
+    days = manifest.get("days", {})
+    return {*_FIXED, *(f for d in days.values() if isinstance(d, dict) for f in d.get("files", []))}
+
+
+def _foreign_files(folder: Path, manifest: dict[str, Any] | None) -> list[str]:
+    """Files (and symlinks) in `folder` that no publish made: all of them without a manifest."""
+    made = _made_by_publish(manifest) if manifest is not None else set()
+    foreign = []
+    for top, dirs, files in os.walk(folder):
+        for name in [*files, *(d for d in dirs if (Path(top) / d).is_symlink())]:
+            relative = (Path(top) / name).relative_to(folder).as_posix()
+            if relative not in made or (Path(top) / name).is_symlink():
+                foreign.append(relative)
+    return sorted(foreign)
+
+
+def _refusal(link: Path, what: str, foreign: list[str], config: Config) -> UsageError:
+    shown = ", ".join(foreign[:5]) + (f" and {len(foreign) - 5} more" if len(foreign) > 5 else "")
+    extra = (f"the site.extra_files folder ({config.site.extra_files})" if config.site.extra_files
+             else "a folder named by site.extra_files in the config")
+    return UsageError(
+        f"{link} {what} files that `reportgen publish` did not make ({shown}); publish never "
+        f"deletes those: move them to {extra}, which is copied into every build, then publish again"
+    )
+
+
+def _live_build(link: Path, config: Config) -> tuple[Path | None, dict[str, Any], bool]:
+    """The build `link` shows now, its manifest, and whether it is a real folder (an older
+    layout) rather than our symlink. Refuses (UsageError) when publish did not make it all."""
+    if link.is_symlink():
+        target = os.readlink(link)
+        build = link.resolve()
+        if "/" in target or not _BUILD_NAME.match(target) or not build.is_dir():
+            raise UsageError(
+                f"{link} is a symlink to {target}, not to a build made by `reportgen publish`: "
+                "remove the link (publish makes its own), or point the web server at it instead"
+            )
+        manifest = _read_manifest(build)
+        foreign = _foreign_files(build, manifest or {})
+        if foreign:
+            raise _refusal(link, "holds", foreign, config)
+        return build, manifest or {}, False
+    if not link.exists():
+        return None, {}, False
+    if not link.is_dir():
+        raise UsageError(f"{link} is a file, not a site made by `reportgen publish`: move it away")
+    manifest = _read_manifest(link)
+    foreign = _foreign_files(link, manifest)
+    if manifest is None or foreign:
+        raise _refusal(link, "is a real folder (publish makes a symlink to a build) holding",
+                       foreign or ["everything in it"], config)
+    return link, manifest, True
+
+
+def _swap(link: Path, build: Path, *, legacy: bool) -> Path | None:
+    """Point `link` at `build` in one step (rename of a symlink over the old one). A real
+    folder of an older layout (checked to hold only what publish made) is moved aside first;
+    its new name is returned, for removal."""
+    aside = None
+    if legacy:
+        aside = link.with_name(f".site-migrated-{os.getpid()}")
+        link.rename(aside)
     tmp_link = link.with_name(f".site-link-{os.getpid()}")
     tmp_link.unlink(missing_ok=True)
     tmp_link.symlink_to(build.name, target_is_directory=True)
     os.replace(tmp_link, link)
+    return aside
 
 
-def _remove_old_builds(output: Path, keep: set[Path]) -> None:
-    # The previous build is kept: a reader may be in the middle of it.
+def _remove_old_builds(output: Path, keep: set[Path], result: SiteResult) -> None:
+    """Remove earlier builds (named as mkdtemp names them) that hold only what publish made.
+    The previous build is kept: a reader may be in the middle of it."""
+    for stale in output.glob(".site-link-*"):  # a publisher killed mid-swap (we hold the lock)
+        if stale.is_symlink():
+            stale.unlink()
     for folder in output.glob(".site-*"):
-        if folder.is_dir() and not folder.is_symlink() and folder.resolve() not in keep:
-            shutil.rmtree(folder, ignore_errors=True)
+        if (not _BUILD_NAME.match(folder.name) or folder.is_symlink() or not folder.is_dir()
+                or folder.resolve() in keep):
+            continue
+        manifest = _read_manifest(folder)
+        # No manifest: a build killed before it finished; everything in it is ours.
+        foreign = _foreign_files(folder, manifest) if manifest is not None else []
+        if foreign:
+            result.warnings.append(f"kept the old build {folder}: it holds files publish did not "
+                                   f"make ({', '.join(foreign[:3])})")
+            continue
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _lock(output: Path, wait: float) -> FileLock:
+    """output/locks/publish.lock: one site build at a time per output folder."""
+    folder = output / "locks"
+    folder.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(folder / "publish.lock")
+    try:
+        lock.acquire(timeout=wait)
+    except Timeout:
+        raise LockError(f"another `reportgen publish` (or run) has held {folder / 'publish.lock'} "
+                        f"for {wait:g} s (site.lock_wait_s); try again when it has finished") from None
+    return lock
 
 
 def build_site(config: Config) -> SiteResult:
-    """Build output/site from every rendered report in output/reports; see the module doc."""
+    """Build output/site from every rendered report in output/reports; see the module doc.
+
+    One build at a time per output folder: a second publisher waits for the first (up to
+    site.lock_wait_s), then builds with whatever is there by then."""
     started = time.perf_counter()
     output = config.output.resolve()
     output.mkdir(parents=True, exist_ok=True)
-    entries = read_days(output / "reports")
+    lock = _lock(output, config.site.lock_wait_s)
+    try:
+        return _build_locked(config, output, started)
+    finally:
+        lock.release()
+
+
+def _extra_folder(config: Config) -> Path | None:
+    folder = config.site.extra_files
+    if folder is None:
+        return None
+    if not folder.is_dir():
+        raise ConfigError(f"site.extra_files: {folder} is not a folder (it holds files copied into "
+                          "every build, such as CNAME or robots.txt)")
+    return folder
+
+
+def _build_locked(config: Config, output: Path, started: float) -> SiteResult:
+    extra = _extra_folder(config)
+    link = output / "site"
+    previous, manifest, legacy = _live_build(link, config)
+    warnings: list[str] = []
+    entries = read_days(output / "reports", warnings)
     if not entries:
         raise DeliveryError(f"no rendered briefs in {output / 'reports'}: run `reportgen run` first")
-    link = output / "site"
-    previous, manifest = _previous_build(link)
     build = Path(tempfile.mkdtemp(prefix=".site-", dir=output))
-    result = SiteResult(path=link, build_dir=build, days=[e.day for e in entries])
+    result = SiteResult(path=link, build_dir=build, days=[e.day for e in entries], warnings=warnings)
     if not config.site.url:
         result.warnings.append(
             "site.url is not set (config site.url or REPORTGEN_SITE_URL): feed.xml, sitemap.xml, "
             "canonical and OpenGraph URLs are left out"
         )
     try:
-        _build_into(build, entries, config, previous, manifest, result)
+        _build_into(build, entries, config, None if legacy else previous, manifest, result, extra)
         _readable(build)
-        _swap(link, build)
+        aside = _swap(link, build, legacy=legacy)
     except BaseException:
         shutil.rmtree(build, ignore_errors=True)
         raise
-    _remove_old_builds(output, keep={build.resolve(), *([previous] if previous else [])})
+    if aside is not None:
+        shutil.rmtree(aside, ignore_errors=True)  # checked above: only what publish made
+    _remove_old_builds(output, {build.resolve(), *([previous] if previous and not legacy else [])},
+                       result)
     result.seconds = time.perf_counter() - started
     for warning in result.warnings:
         log.warning(warning)
@@ -369,8 +526,27 @@ def build_site(config: Config) -> SiteResult:
     return result
 
 
+def _copy_extra_files(folder: Path, writer: OutputWriter, made: set[str], result: SiteResult) -> list[str]:
+    """site.extra_files → the build root, regular files only, never over a file publish makes."""
+    copied = []
+    for top, dirs, files in os.walk(folder):
+        for name in sorted([*files, *(d for d in dirs if (Path(top) / d).is_symlink())]):
+            path = Path(top) / name
+            relative = path.relative_to(folder).as_posix()
+            if not _regular(path):
+                result.warnings.append(f"skipped {path}: site.extra_files copies regular files only")
+                continue
+            if relative in made:
+                raise ConfigError(f"site.extra_files: {path} has the name of a file publish makes "
+                                  f"({relative}); rename or remove it")
+            writer.write_bytes(relative, _read(path))
+            copied.append(relative)
+    result.written.extend(copied)
+    return copied
+
+
 def _build_into(build: Path, entries: list[DayEntry], config: Config, previous: Path | None,
-                manifest: dict[str, Any], result: SiteResult) -> None:
+                manifest: dict[str, Any], result: SiteResult, extra: Path | None = None) -> None:
     writer = OutputWriter(build)
     old_days = manifest.get("days", {}) if manifest.get("version") == SITE_VERSION else {}
     templates_hash = _templates_hash()
@@ -380,7 +556,7 @@ def _build_into(build: Path, entries: list[DayEntry], config: Config, previous: 
         nxt = entries[i + 1] if i + 1 < len(entries) else None
         key = _day_key(entry, prev, nxt, config, templates_hash)
         old = old_days.get(entry.day.isoformat())
-        if previous and old and old["key"] == key and all((previous / f).is_file() for f in old["files"]):
+        if previous and old and old["key"] == key and all(_regular(previous / f) for f in old["files"]):
             for name in old["files"]:
                 _link_or_copy(previous / name, writer.path(name))
             result.reused.extend(old["files"])
@@ -389,11 +565,11 @@ def _build_into(build: Path, entries: list[DayEntry], config: Config, previous: 
         files = [entry.path]
         writer.write_text(entry.path, brief_page(entry, prev, nxt, config))
         for name in ("brief.pdf", "brief.md"):
-            if (entry.source / name).is_file():
-                writer.write_bytes(entry.dir + name, (entry.source / name).read_bytes())
+            if _regular(entry.source / name):
+                writer.write_bytes(entry.dir + name, _read(entry.source / name))
                 files.append(entry.dir + name)
         for chart in entry.charts:
-            writer.write_bytes(f"{entry.dir}charts/{chart}", (entry.source / "charts" / chart).read_bytes())
+            writer.write_bytes(f"{entry.dir}charts/{chart}", _read(entry.source / "charts" / chart))
             files.append(f"{entry.dir}charts/{chart}")
         result.written.extend(files)
         days[entry.day.isoformat()] = {"key": key, "files": files}
@@ -413,7 +589,12 @@ def _build_into(build: Path, entries: list[DayEntry], config: Config, previous: 
     for name, data in fixed.items():
         writer.write_bytes(name, data)
         result.written.append(name)
-    writer.write_text(MANIFEST, json.dumps({"version": SITE_VERSION, "days": days}, indent=1))
+    written = {*fixed, *(f for d in days.values() for f in d["files"])}
+    copied = _copy_extra_files(extra, writer, written | set(_FIXED), result) if extra else []
+    # Every file of the build is listed: the next publish refuses to delete anything else.
+    writer.write_text(MANIFEST, json.dumps({
+        "version": SITE_VERSION, "days": days, "files": sorted(written | set(copied)),
+    }, indent=1))
 
 
 # -- preview -------------------------------------------------------------------------------
