@@ -379,7 +379,7 @@ def serve(
 def _register_plugins() -> None:
     from reportgen.liquidation.cli import register
 
-    register(app, config_loader=lambda: load().liquidation)
+    register(app, config_loader=load)
 
 
 _register_plugins()
@@ -535,6 +535,9 @@ def status(days: Annotated[int, typer.Option("--days", "-n", min=1, help="How ma
                 state = "interrupted"  # no process holds the date: it died mid-run
             ok = sum(1 for v in r["sections"].values() if v == "ok")
             sections = f"{ok}/{len(r['sections'])} ok" if r["sections"] else ""
+            # what is missing, by section (e.g. "liquidation: partial: BTC: OKX dropped: …")
+            sections += "".join(f"\n{escape(k)}: {escape(str(v))}"
+                                for k, v in r["sections"].items() if v != "ok")
             channels = ", ".join(
                 f"{k}:{v.get('status', '?') if isinstance(v, dict) else v}" for k, v in r["channels"].items()
             )

@@ -137,7 +137,29 @@ def liquidation_section(day: date, snap: SourceSnapshot | None, refs: _Refs) -> 
                        reason=f"unavailable for {day}: no symbol configured", source=ref)
     text = ["The CEX map is a model estimate in US$ notional (not a unitless intensity); the "
             "Hyperliquid map sums the venue's own liquidation prices for the accounts covered."]
-    return Section(id="liquidation", title=title, data={"maps": maps}, text=text, source=ref)
+    gaps = [gap for symbol, result in snap.data.get("symbols", {}).items()
+            for gap in _venue_gaps(symbol, result.get("venues", {}))]
+    return Section(id="liquidation", title=title, data={"maps": maps}, text=text, source=ref,
+                   gaps=gaps)
+
+
+_VENUE_TITLES = {"binance": "Binance", "bybit": "Bybit", "okx": "OKX",
+                 "hyperliquid": "Hyperliquid"}
+
+
+def _venue_gaps(symbol: str, venues: dict[str, Any]) -> list[str]:
+    """"BTC: OKX dropped: answered HTTP 503 … on /api/v5/…" for each venue that was left
+    out, or used with a stand-in, in one symbol's map (see LiquidationResult.gaps)."""
+    out = []
+    for name, v in venues.items():
+        title = _VENUE_TITLES.get(name, name)
+        if v.get("status") != "used":
+            out.append(f"{symbol}: {title} {v.get('status')}: {v.get('reason')}")
+        elif v.get("problems"):
+            more = len(v["problems"]) - 1
+            out.append(f"{symbol}: {title} partial: {v['problems'][0]}"
+                       + (f" (+{more} more)" if more else ""))
+    return out
 
 
 def extra_sections(config: Config) -> dict[str, tuple[str, Builder]]:

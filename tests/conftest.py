@@ -65,9 +65,6 @@ def socket_guard(monkeypatch: pytest.MonkeyPatch) -> None:
 def upstream() -> Iterator[Upstream]:
     """The fake upstream; a request it has no recording for fails the test."""
     server = start_upstream()
-    # Liquidation recordings predate strict matching; they are matched on method and path
-    # until they record the exact queries the venues are asked.
-    server.lenient |= {"fapi.binance.com", "api.bybit.com", "www.okx.com"}
     yield server
     server.close()
     if server.strict and server.unmatched:

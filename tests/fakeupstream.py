@@ -21,7 +21,9 @@ Faults, per host: "timeout" (sleep past the client's timeout), "429" (always), "
 (429 with Retry-After: 1, then normal), "500", "truncated" (body cut in half), "malformed"
 (a JSON body that does not parse), "delay" (answer after `delay_s`), "trickle" (one byte a
 second), "endless" (a body that never ends), "gzip-bomb" (gzip that inflates to `bomb_mb` MB),
-"corrupt-gzip", "redirect-private" (a redirect to 169.254.169.254).
+"corrupt-gzip", "redirect-private" (a redirect to 169.254.169.254). `path_faults` injects one
+per request instead, keyed by an original URL: its path and the query parameters it names
+(`https://fapi.binance.com/futures/data/openInterestHist?symbol=ETHUSDT` fails ETH only).
 """
 
 from __future__ import annotations
@@ -84,6 +86,7 @@ class Upstream:
     server: ThreadingHTTPServer
     routes: dict[str, list[Route]] = field(default_factory=dict)
     faults: dict[str, str] = field(default_factory=dict)
+    path_faults: dict[str, str] = field(default_factory=dict)  # original URL → fault
     delay_s: float = 0.0
     hang_s: float = 5.0
     requests: list[tuple[str, str]] = field(default_factory=list)
@@ -218,13 +221,18 @@ def start_upstream() -> Upstream:
             upstream.requests.append((self.command, self.path))
             upstream.log.append({"method": self.command, "host": host, "path": path,
                                  "query": query, "json": body, "headers": headers})
-            fault = upstream.faults.get(host)
+            fault, fired = upstream.faults.get(host), host
+            for original, path_fault in upstream.path_faults.items():
+                parts = urlsplit(original)
+                if path == f"/{parts.netloc}{parts.path}" and \
+                        Counter(parse_qsl(parts.query)) <= Counter(query):
+                    fault, fired = path_fault, original  # a "-once" fault fires once per key
             if upstream.delay_s:
                 time.sleep(upstream.delay_s)
             if fault == "timeout":
                 time.sleep(upstream.hang_s)
-            if fault == "429" or (fault == "429-once" and host not in upstream._fired):
-                upstream._fired.add(host)
+            if fault == "429" or (fault == "429-once" and fired not in upstream._fired):
+                upstream._fired.add(fired)
                 return self._send(429, b'{"status":{"error_code":429,"error_message":"rate limited"}}',
                                   {"retry-after": "1", "content-type": "application/json"})
             if fault == "500":

@@ -81,8 +81,12 @@ def map_title(s: MapSummary) -> str:
     parts = [pair, "Hyperliquid" if s.venue == "hyperliquid" else s.venue,
              "estimated" if s.kind == "estimated" else "reported positions",
              f"as of {_when(s.as_of)}"]
-    if s.assumptions and s.assumptions.get("window_days"):
-        parts.append(f"{s.assumptions['window_days']} d")
+    a = s.assumptions or {}
+    hours = a.get("data_hours")
+    if hours is not None:  # the data the map rests on, not the window asked for
+        parts.append(f"{hours / 24:.0f} d" if hours >= 23.5 else f"{hours:.0f} h")
+    elif a.get("window_days"):
+        parts.append(f"{a['window_days']} d")
     return " · ".join(parts)
 
 
@@ -182,9 +186,12 @@ def render_map(s: MapSummary, path: Path, caption: str = "", zoom_pct: float = 0
         ax2.legend(h2, l2, loc="upper right", frameon=True, framealpha=0.9)
         ax.set_title(map_title(s), loc="left", fontweight="bold")
         if caption:
-            fig.text(0.01, 0.0, "\n".join(textwrap.wrap(caption, 150)), ha="left", va="bottom",
-                     fontsize=8.5, color="#555555")
-            fig.get_layout_engine().set(rect=(0, 0.07, 1, 0.93))
+            lines = textwrap.wrap(caption, 150)
+            fig.text(0.01, 0.0, "\n".join(lines), ha="left", va="bottom", fontsize=8.5,
+                     color="#555555")
+            # room for the caption's lines (8.5 pt ≈ 2.4 % of the figure's height each)
+            bottom = 0.015 + 0.024 * len(lines)
+            fig.get_layout_engine().set(rect=(0, bottom, 1, 1 - bottom))
         return _save(fig, path)
 
 

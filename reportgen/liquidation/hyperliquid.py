@@ -35,6 +35,16 @@ class PositionArrays:
         return int(self.side.shape[0])
 
 
+def coin_name(names: Iterable[str], coin: str) -> str | None:
+    """The venue's own spelling of `coin`: Hyperliquid names are case-sensitive ("kPEPE",
+    "kBONK"), users type them any way. An exact match wins, else a unique case-insensitive one."""
+    names = list(dict.fromkeys(names))
+    if coin in names:
+        return coin
+    folded = [n for n in names if n.casefold() == coin.casefold()]
+    return folded[0] if len(folded) == 1 else None
+
+
 def arrays_from_positions(positions: Iterable[HlPosition], coin: str) -> PositionArrays:
     """Columns of the positions of `coin` (flat positions, szi = 0, are skipped)."""
     rows = [(p.szi, p.position_value, np.nan if p.liquidation_px is None else p.liquidation_px,
@@ -43,7 +53,8 @@ def arrays_from_positions(positions: Iterable[HlPosition], coin: str) -> Positio
 
 
 def arrays_from_states(states: Iterable[Mapping[str, Any]], coin: str) -> PositionArrays:
-    """Columns straight from decoded clearinghouseState bodies (fast path for many accounts)."""
+    """Columns straight from decoded clearinghouseState bodies (fast path for many accounts).
+    `coin` is the venue's exact name (see `coin_name`)."""
     rows = []
     for state in states:
         for item in state.get("assetPositions", ()):

@@ -4,9 +4,12 @@ Per bar: (1) sweep cohorts whose bucket the mark low (longs) or high
 (shorts) traded into, (2) on rising OI add new long/short cohorts at the bar's typical price
 split over leverage tiers, (3) on falling OI net the drop against this bar's sweeps and
 remove the rest from the whole book pro rata (positions opened before the window close too,
-so mapped cohorts lose only their share). Cohorts live in a (bucket × tier) array per side
-with a lazy per-side scale factor, so pro-rata removal and decay are O(1) and a sweep is one
-slice; the per-bar loop touches numpy only when something happens.
+so mapped cohorts lose only their share), (4) cap each side at the venue's open interest: a
+contract is one long and one short, so the longs (or shorts) the map holds can never exceed
+OI × price — without the cap, sustained one-sided taker flow piles one side up past it.
+Cohorts live in a (bucket × tier) array per side with a lazy per-side scale factor, so
+pro-rata removal, the cap and decay are O(1) and a sweep is one slice; the per-bar loop
+touches numpy only when something happens.
 """
 
 from __future__ import annotations
@@ -23,8 +26,11 @@ SIDE_RULES = ("aggressor", "candle", "even")
 class MarketSeries:
     """One venue's bars for one symbol, aligned: OI at each bar's close, mark OHLC.
 
-    `oi` is one-sided open interest in base coin (a contract counted once); `taker_buy_share`
-    is taker-buy volume / volume, NaN where unknown (then 0.5 is used).
+    `oi` is one-sided open interest in base coin (a contract counted once), NaN for a bar
+    without a reading at its close; `oi_before` the reading at the first bar's open (so even
+    one bar has a change); `taker_buy_share` is taker-buy volume / volume, NaN where unknown
+    (then 0.5 is used); `is_mark` says which bars' prices are mark prices (the others are
+    last-price stand-ins for failed mark-price pages).
     """
 
     venue: str
@@ -36,6 +42,9 @@ class MarketSeries:
     low: np.ndarray
     close: np.ndarray
     taker_buy_share: np.ndarray
+    oi_before: float = math.nan
+    interval_ms: int | None = None
+    is_mark: np.ndarray | None = None
 
     def __len__(self) -> int:
         return int(self.ts_ms.shape[0])
@@ -73,6 +82,8 @@ class VenueMap:
     opened_usd: float            # notional mapped over the window (both sides)
     swept_long_usd: np.ndarray   # per bar: notional the model saw liquidated
     swept_short_usd: np.ndarray
+    capped_long_usd: float = 0.0   # removed by the open-interest cap over the window
+    capped_short_usd: float = 0.0
     # heatmap: live notional per bucket at bar closes on the snapshot grid
     snapshot_ms: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     snapshots: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))  # (n_snap, n_buckets)
@@ -106,7 +117,7 @@ def run_model(series: MarketSeries, params: ModelParams) -> VenueMap:
     beta = effective_buy_share(series, params.side_rule)
     entry = (series.high + series.low + series.close) / 3.0
     oi = series.oi.astype(float)
-    d_oi = np.diff(oi, prepend=oi[0])
+    d_oi = np.diff(oi, prepend=series.oi_before if math.isfinite(series.oi_before) else oi[0])
     d_oi[~np.isfinite(d_oi)] = 0.0  # bars without an OI reading change nothing
 
     long_px = entry[:, None] * params.long_factor[None, :]
@@ -126,8 +137,10 @@ def run_model(series: MarketSeries, params: ModelParams) -> VenueMap:
     # A drop of R contracts closes R longs and R shorts out of the whole book (including
     # positions opened before the window or on the passive side, which we do not map). The
     # taker-buy share tilts who closed: longs lose 2R(1-β), shorts 2Rβ, pro rata over OI.
-    oi_prev = np.r_[oi[0], oi[:-1]]
+    oi_prev = np.r_[series.oi_before if math.isfinite(series.oi_before) else oi[0], oi[:-1]]
     side_total = np.where(np.isfinite(oi_prev), oi_prev * entry, 0.0)
+    # one side's notional can never exceed the open interest (one-sided) at the bar's price
+    cap_l_list = np.where(np.isfinite(oi), oi * entry, np.inf).tolist()
 
     decay = 1.0
     if params.decay_half_life_bars:
@@ -154,6 +167,7 @@ def run_model(series: MarketSeries, params: ModelParams) -> VenueMap:
     lo_s = n_b                 # shorts live only in rows >= lo_s
     swept_l = np.zeros(n)
     swept_s = np.zeros(n)
+    capped_l = capped_s = 0.0
     close_ms = series.ts_ms + params.interval_ms
     snap_l = ((close_ms % params.snapshot_ms) == 0).tolist()
     snap_l[-1] = True
@@ -202,6 +216,15 @@ def run_model(series: MarketSeries, params: ModelParams) -> VenueMap:
                     f = max(0.0, 1.0 - 2.0 * rest * b / max(tot_s, whole))
                     s_s *= f
                     tot_s *= f
+        cap = cap_l_list[t]
+        if tot_l > cap:
+            capped_l += tot_l - cap
+            s_l *= cap / tot_l
+            tot_l = cap
+        if tot_s > cap:
+            capped_s += tot_s - cap
+            s_s *= cap / tot_s
+            tot_s = cap
         if decay != 1.0:
             s_l *= decay
             s_s *= decay
@@ -233,6 +256,7 @@ def run_model(series: MarketSeries, params: ModelParams) -> VenueMap:
         oi_usd=float(last_oi[-1]) * mark if last_oi.size else math.nan,
         opened_usd=float(opened.sum()),
         swept_long_usd=swept_l, swept_short_usd=swept_s,
+        capped_long_usd=capped_l, capped_short_usd=capped_s,
         snapshot_ms=np.array(snap_ts, dtype=np.int64),
         snapshots=np.vstack(snap_rows) if snap_rows else np.zeros((0, n_b)),
     )

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import math
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -111,44 +111,69 @@ def _oi(pairs: list[tuple[int, float]]) -> OiRows:
 
 # ---------------------------------------------------------------- per venue
 
+INTERVAL_WORDS = {"5m": 300_000, "15m": 900_000, "30m": 1_800_000, "1h": 3_600_000,
+                  "1H": 3_600_000, "5": 300_000, "15": 900_000, "30": 1_800_000,
+                  "60": 3_600_000, "5min": 300_000, "15min": 900_000, "30min": 1_800_000}
+# Where a payload's symbol sits in its request, per venue.
+_SYMBOL_PARAM = {"binance": "symbol", "bybit": "symbol", "okx": "instId"}
 
-def _binance(raws: list[RawPayload], kinds: dict[tuple[str, str], list[Any]]) -> None:
-    for raw in raws:
-        path = urlsplit(raw.url).path
-        body = load_json(raw)
-        if isinstance(body, dict) and "code" in body and "msg" in body:
-            raise _fail(raw, f"binance: error {body['code']}: {body['msg']}")
-        if path.endswith("/futures/data/openInterestHist"):
-            for row in body:
-                coin = base_coin(row["symbol"])
-                kinds[("oi", coin)].append((int(row["timestamp"]), float(row["sumOpenInterest"])))
-        elif path.endswith(("/fapi/v1/klines", "/fapi/v1/markPriceKlines")):
-            sym = request_params(raw).get("symbol")
-            if not sym:
-                raise _fail(raw, f"binance: {raw.url} does not name its symbol")
-            kind = "mark" if path.endswith("markPriceKlines") else "last"
-            kinds[(kind, base_coin(sym))].extend(body)
+Kinds = dict[str, list[Any]]
 
 
-def _bybit(raws: list[RawPayload], kinds: dict[tuple[str, str], list[Any]]) -> None:
-    for raw in raws:
-        path = urlsplit(raw.url).path
-        body = load_json(raw)
-        if not isinstance(body, dict) or body.get("retCode") != 0:
-            msg = body.get("retMsg") if isinstance(body, dict) else "not an object"
-            raise _fail(raw, f"bybit: {raw.url} answered {msg!r}")
-        result = body["result"]
-        coin = base_coin(result.get("symbol") or request_params(raw).get("symbol", ""))
-        if path.endswith("/v5/market/open-interest"):
-            for row in result["list"]:
-                single = row.get("singleOpenInterest")
-                oi = bybit_one_sided(float(row["openInterest"]),
-                                     float(single) if single is not None else None)
-                kinds[("oi", coin)].append((int(row["timestamp"]), oi))
-        elif path.endswith("/v5/market/mark-price-kline"):
-            kinds[("mark", coin)].extend(result["list"])
-        elif path.endswith("/v5/market/kline"):
-            kinds[("last", coin)].extend(result["list"])
+def _binance_one(raw: RawPayload, path: str, kinds: Kinds) -> None:
+    body = load_json(raw)
+    if isinstance(body, dict) and "code" in body and "msg" in body:
+        raise _fail(raw, f"binance: error {body['code']}: {body['msg']}")
+    if path.endswith("/futures/data/openInterestHist"):
+        kinds["oi"] += [(int(row["timestamp"]), float(row["sumOpenInterest"])) for row in body]
+    elif path.endswith("/fapi/v1/markPriceKlines"):
+        kinds["mark"] += list(body)
+    elif path.endswith("/fapi/v1/klines"):
+        kinds["last"] += list(body)
+
+
+def _bybit_one(raw: RawPayload, path: str, kinds: Kinds, halve: bool) -> None:
+    body = load_json(raw)
+    if not isinstance(body, dict) or body.get("retCode") != 0:
+        msg = body.get("retMsg") if isinstance(body, dict) else "not an object"
+        raise _fail(raw, f"bybit: {raw.url} answered {msg!r}")
+    result = body["result"]
+    if path.endswith("/v5/market/open-interest"):
+        for row in result["list"]:
+            single = row.get("singleOpenInterest")
+            oi = bybit_one_sided(float(row["openInterest"]),
+                                 float(single) if single is not None else None)
+            if halve and single is None:
+                oi /= 2.0  # read as the sum of both sides (see LiqConfig.bybit_open_interest)
+            kinds["oi"].append((int(row["timestamp"]), oi))
+    elif path.endswith("/v5/market/mark-price-kline"):
+        kinds["mark"] += list(result["list"])
+    elif path.endswith("/v5/market/kline"):
+        kinds["last"] += list(result["list"])
+
+
+def _okx_one(raw: RawPayload, path: str, kinds: Kinds, ct_val: float | None) -> None:
+    body = load_json(raw)
+    if not isinstance(body, dict) or str(body.get("code")) != "0":
+        msg = body.get("msg") if isinstance(body, dict) else "not an object"
+        raise _fail(raw, f"okx: {raw.url} answered {msg!r}")
+    if path.endswith("/rubik/stat/contracts/open-interest-history"):
+        # rows [ts, oi (contracts), oiCcy (coin), oiUsd]; oiCcy is already in coin
+        kinds["oi"] += [(int(row[0]), float(row[2])) for row in body["data"]]
+    elif path.endswith("/public/open-interest"):
+        # the current open interest: oiCcy (coin) when given, else contracts × ctVal
+        for row in body["data"]:
+            coins = row.get("oiCcy")
+            if coins is None:
+                if ct_val is None:
+                    raise _fail(raw, f"okx: {raw.url} gives contracts and no contract value "
+                                     "is configured (okx_contract_value)")
+                coins = float(row["oi"]) * ct_val
+            kinds["oi_now"].append((int(row["ts"]), float(coins)))
+    elif "mark-price-candles" in path:
+        kinds["mark"] += list(body["data"])
+    elif path.endswith(("/market/candles", "/market/history-candles")):
+        kinds["last"] += list(body["data"])
 
 
 def okx_contract_values(raw: RawPayload) -> dict[str, float]:
@@ -161,47 +186,35 @@ def okx_contract_values(raw: RawPayload) -> dict[str, float]:
     return out
 
 
-def _okx(raws: list[RawPayload], kinds: dict[tuple[str, str], list[Any]]) -> None:
-    for raw in raws:
-        path = urlsplit(raw.url).path
-        body = load_json(raw)
-        if not isinstance(body, dict) or str(body.get("code")) != "0":
-            msg = body.get("msg") if isinstance(body, dict) else "not an object"
-            raise _fail(raw, f"okx: {raw.url} answered {msg!r}")
-        if path.endswith("/public/instruments"):
-            continue
-        inst = request_params(raw).get("instId")
-        if not inst:
-            raise _fail(raw, f"okx: {raw.url} does not name its instId")
-        coin = base_coin(inst)
-        if path.endswith("/rubik/stat/contracts/open-interest-history"):
-            # rows [ts, oi (contracts), oiCcy (coin), oiUsd]; oiCcy is already in coin
-            for row in body["data"]:
-                kinds[("oi", coin)].append((int(row[0]), float(row[2])))
-        elif "mark-price-candles" in path:
-            kinds[("mark", coin)].extend(body["data"])
-        elif path.endswith(("/market/candles", "/market/history-candles")):
-            kinds[("last", coin)].extend(body["data"])
-
-
 def align(venue: str, coin: str, oi: OiRows, bars: Bars, buy: Bars | None,
-          interval_ms: int | None = None) -> MarketSeries:
-    """Pair each bar with the OI reading at its close (the last reading at or before it)."""
+          interval_ms: int | None = None, is_mark: np.ndarray | None = None) -> MarketSeries:
+    """Pair each bar with the OI reading taken at its close: the last reading in
+    (open, close]. A bar without one gets NaN (unknown), never an older reading carried
+    forward; the reading at the first bar's open is kept as `oi_before`."""
     if len(bars.ts) == 0:
         raise _fail(None, f"{venue} {coin}: no price bars")
     if interval_ms is None:
         interval_ms = int(np.median(np.diff(bars.ts))) if len(bars.ts) > 1 else 300_000
-    close_ts = bars.ts + interval_ms
-    idx = np.searchsorted(oi.ts, close_ts, side="right") - 1
-    oi_at = np.where(idx >= 0, oi.oi[np.clip(idx, 0, None)], np.nan) if len(oi.ts) else \
-        np.full(len(bars.ts), np.nan)
+
+    def reading_at(t: np.ndarray) -> np.ndarray:
+        if not len(oi.ts):
+            return np.full(len(t), np.nan)
+        idx = np.searchsorted(oi.ts, t, side="right") - 1
+        found = oi.oi[np.clip(idx, 0, None)]
+        fresh = (idx >= 0) & (oi.ts[np.clip(idx, 0, None)] > t - interval_ms)
+        return np.where(fresh, found, np.nan)
+
     share = bars.buy_share
     if buy is not None and len(buy.ts):
         j = np.searchsorted(buy.ts, bars.ts)
         j = np.clip(j, 0, len(buy.ts) - 1)
         share = np.where(buy.ts[j] == bars.ts, buy.buy_share[j], np.nan)
-    return MarketSeries(venue=venue, symbol=coin, ts_ms=bars.ts, oi=oi_at, open=bars.open,
-                        high=bars.high, low=bars.low, close=bars.close, taker_buy_share=share)
+    return MarketSeries(venue=venue, symbol=coin, ts_ms=bars.ts,
+                        oi=reading_at(bars.ts + interval_ms), open=bars.open, high=bars.high,
+                        low=bars.low, close=bars.close, taker_buy_share=share,
+                        oi_before=float(reading_at(bars.ts[:1])[0]),
+                        interval_ms=interval_ms,
+                        is_mark=is_mark if is_mark is not None else np.ones(len(bars.ts), bool))
 
 
 _VENUE_COLS: dict[str, tuple[int | None, int | None]] = {
@@ -211,25 +224,123 @@ _VENUE_COLS: dict[str, tuple[int | None, int | None]] = {
 }
 
 
-def parse_market_series(venue: str, raws: list[RawPayload]) -> dict[str, MarketSeries]:
-    """Every symbol's aligned MarketSeries found in one venue's payloads."""
-    kinds: dict[tuple[str, str], list[Any]] = defaultdict(list)
-    ok = [r for r in raws if r.error is None and r.status in (None, 200)]
-    {"binance": _binance, "bybit": _bybit, "okx": _okx}[venue](ok, kinds)
-    coins = sorted({c for (_, c) in kinds})
+@dataclass
+class VenueData:
+    """What one venue's payloads give for one symbol, and what went wrong on the way."""
+
+    venue: str
+    coin: str
+    series: MarketSeries | None = None
+    oi_now: tuple[int, float] | None = None   # (ms, coins): current OI without its history
+    problems: list[str] = field(default_factory=list)  # "<error> on <path>", in request order
+
+
+def _raw_coin(venue: str, raw: RawPayload) -> str:
+    """The coin a payload is about: from its request, else from its body (an answer stored
+    without its query still names its symbol: Bybit's `result.symbol`, Binance's OI rows)."""
+    asked = request_params(raw).get(_SYMBOL_PARAM[venue])
+    if asked:
+        return base_coin(asked)
+    if raw.error is not None:
+        return ""
+    try:
+        body = json.loads(raw.body)
+    except (ValueError, UnicodeDecodeError):
+        return ""
+    if isinstance(body, dict) and isinstance(body.get("result"), dict):
+        return base_coin(str(body["result"].get("symbol") or ""))
+    if isinstance(body, list) and body and isinstance(body[0], dict):
+        return base_coin(str(body[0].get("symbol") or ""))
+    return ""
+
+
+def _interval_of(raws: list[RawPayload]) -> int | None:
+    """The bar length the requests asked for (a one-bar answer cannot show it)."""
+    for raw in raws:
+        params = request_params(raw)
+        for key in ("interval", "period", "bar", "intervalTime"):
+            if params.get(key) in INTERVAL_WORDS:
+                return INTERVAL_WORDS[params[key]]
+    return None
+
+
+def _path(raw: RawPayload) -> str:
+    return urlsplit(raw.url).path
+
+
+def api_path(url: str) -> str:
+    """The venue's API path of `url` ("/api/v5/…", "/fapi/v1/…"), whatever host or prefix
+    serves it (a proxy, or the test suite's loopback upstream)."""
+    path = urlsplit(url).path
+    for marker in ("/api/v5/", "/v5/", "/fapi/", "/futures/"):
+        at = path.find(marker)
+        if at >= 0:
+            return path[at:]
+    return path
+
+
+def _problem(raw: RawPayload) -> str:
+    why = raw.error or f"answered HTTP {raw.status}"
+    return f"{why} on {api_path(raw.url)}"
+
+
+def parse_venue(venue: str, raws: list[RawPayload], coin: str, *,
+                bybit_open_interest: str = "single",
+                okx_ct_val: float | None = None, strict: bool = False) -> VenueData:
+    """One symbol's series from one venue's payloads, each payload on its own: a failed or
+    unreadable one is named in `problems` and the others still count. Price bars are the
+    mark-price ones where present, else last-price ones (per bar)."""
+    out = VenueData(venue, coin)
+    mine = [r for r in raws if _raw_coin(venue, r) == coin]
+    kinds: Kinds = defaultdict(list)
+    for raw in mine:
+        if raw.error is not None or raw.status not in (None, 200):
+            out.problems.append(_problem(raw))
+            continue
+        path = _path(raw)
+        try:
+            if venue == "binance":
+                _binance_one(raw, path, kinds)
+            elif venue == "bybit":
+                _bybit_one(raw, path, kinds, bybit_open_interest == "halve")
+            else:
+                _okx_one(raw, path, kinds, okx_ct_val)
+        except (ParseError, KeyError, TypeError, ValueError, IndexError) as exc:
+            if strict:
+                if isinstance(exc, ParseError):
+                    raise
+                raise _fail(raw, f"{venue}: unexpected shape at {raw.url}: {exc!r}") from None
+            out.problems.append(f"unreadable answer on {api_path(raw.url)} ({str(exc)[:160]})")
+    if kinds["oi_now"]:
+        out.oi_now = max(kinds["oi_now"])
+    if not kinds["oi"] or not (kinds["mark"] or kinds["last"]):
+        return out  # a coin with OI but no bars (or the reverse) cannot be modelled
     buy_col, vol_col = _VENUE_COLS[venue]
+    last = _bars(kinds["last"], buy_col, vol_col) if kinds["last"] else None
+    # crossing tests use the mark price (a last-price wick may not liquidate); bars only the
+    # last-price klines gave (a failed mark-price page) fill in
+    rows = {int(r[0]): (r, False) for r in kinds["last"]}
+    rows.update({int(r[0]): (r, True) for r in kinds["mark"]})
+    ordered = [rows[k] for k in sorted(rows)]
+    price = _bars([r for r, _ in ordered], None, None)
+    is_mark = np.array([m for _, m in ordered], dtype=bool)
+    out.series = align(venue, coin, _oi(kinds["oi"]), price, last, _interval_of(mine), is_mark)
+    return out
+
+
+def parse_market_series(venue: str, raws: list[RawPayload],
+                        bybit_open_interest: str = "single") -> dict[str, MarketSeries]:
+    """Every symbol's aligned MarketSeries found in one venue's payloads (strict: the first
+    unreadable payload raises ParseError). Bybit's open interest: `singleOpenInterest` where
+    given, else `openInterest` as published, or halved with `bybit_open_interest="halve"`
+    (see LiqConfig)."""
+    ok = [r for r in raws if r.error is None and r.status in (None, 200)]
+    coins = sorted({_raw_coin(venue, r) for r in ok})
     out: dict[str, MarketSeries] = {}
-    for coin in coins:
-        last = kinds.get(("last", coin))
-        mark = kinds.get(("mark", coin))
-        oi_rows = kinds.get(("oi", coin))
-        if not oi_rows or not (last or mark):
-            continue  # a coin with OI but no bars (or the reverse) cannot be modelled
-        last_bars = _bars(last, buy_col, vol_col) if last else None
-        # crossing tests use the mark price (a last-price wick may not liquidate)
-        price = _bars(mark, None, None) if mark else last_bars
-        assert price is not None
-        out[coin] = align(venue, coin, _oi(oi_rows), price, last_bars)
+    for coin in coins:  # "" gathers payloads that do not name a symbol: only errors count
+        data = parse_venue(venue, ok, coin, bybit_open_interest=bybit_open_interest, strict=True)
+        if data.series is not None and coin:
+            out[coin] = data.series
     return out
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Literal
 
 from pydantic import BaseModel, Field
 
@@ -10,8 +11,8 @@ from reportgen.errors import ParseError
 from reportgen.liquidation.buckets import clip_to_range
 from reportgen.liquidation.config import LiqConfig
 from reportgen.liquidation.estimate import VENUE_TITLES, estimate
-from reportgen.liquidation.hyperliquid import aggregate, arrays_from_positions
-from reportgen.liquidation.parsers import parse_hyperliquid, parse_market_series
+from reportgen.liquidation.hyperliquid import aggregate, arrays_from_positions, coin_name
+from reportgen.liquidation.parsers import parse_hyperliquid, parse_venue, request_params
 from reportgen.liquidation.summary import MapSummary, fmt_usd, summarise
 from reportgen.models import RawPayload
 
@@ -29,6 +30,25 @@ class Heatmap(BaseModel):
     price: list[float]
 
 
+class VenueStatus(BaseModel):
+    """What one venue gave for one symbol: the span of data the map used, or why none.
+
+    `status`: "used" (modelled), "open interest only" (current OI, no history: counted in the
+    coverage, not mapped) or "dropped". `problems` are the failed or unreadable requests
+    ("<error> on <path>"), also when the venue was still used (a fallback stood in)."""
+
+    venue: str
+    status: Literal["used", "open interest only", "dropped"]
+    reason: str | None = None
+    bars: int = 0
+    bar_minutes: int | None = None
+    first: datetime | None = None
+    last: datetime | None = None
+    last_price_bars: int = 0
+    accounts: int | None = None
+    problems: list[str] = []
+
+
 class LiquidationResult(BaseModel):
     """Everything the brief shows about one symbol's liquidation levels."""
 
@@ -40,74 +60,151 @@ class LiquidationResult(BaseModel):
     heatmap: Heatmap | None = Field(default=None, exclude=True)
     unavailable: dict[str, str] = {}
     captions: dict[str, str] = {}
+    venues: dict[str, VenueStatus] = {}
+
+    def gaps(self) -> list[str]:
+        """One line per venue that was dropped or stood in for: for the caption's readers
+        and for `reportgen status`."""
+        out = []
+        for v in self.venues.values():
+            title = VENUE_TITLES.get(v.venue, v.venue)
+            if v.status != "used":
+                out.append(f"{self.symbol}: {title} {v.status}: {v.reason}")
+            elif v.problems:
+                out.append(f"{self.symbol}: {title} partial: {_problems(v.problems)}")
+        return out
 
 
 def _ms(dt: datetime) -> int:
     return int(dt.astimezone(UTC).timestamp() * 1000)
 
 
-def cex_caption(s: MapSummary) -> str:
-    """The assumptions line printed under the estimated map."""
+def _span(first: datetime, last: datetime) -> str:
+    """"4 Jun 23:00–11 Jun 23:00 UTC", or "15 Aug 18:00–19:00 UTC" within one day."""
+    first, last = first.astimezone(UTC), last.astimezone(UTC)
+    end = f"{last:%H:%M}" if first.date() == last.date() else f"{last.day} {last:%b %H:%M}"
+    return f"{first.day} {first:%b %H:%M}–{end} UTC"
+
+
+def _problems(problems: list[str], shown: int = 2) -> str:
+    more = f" (+{len(problems) - shown} more)" if len(problems) > shown else ""
+    return "; ".join(problems[:shown]) + more
+
+
+def data_line(venues: dict[str, VenueStatus], cex_only: bool = True) -> str:
+    """"Data: Binance 168 60-min bars (4 Jun 23:00–11 Jun 23:00 UTC); OKX dropped: …"."""
+    parts = []
+    for v in venues.values():
+        if cex_only and v.venue == "hyperliquid":
+            continue
+        title = VENUE_TITLES.get(v.venue, v.venue)
+        if v.status == "used" and v.first and v.last:
+            bars = "bar" if v.bars == 1 else "bars"
+            text = f"{title} {v.bars} {v.bar_minutes}-min {bars} ({_span(v.first, v.last)})"
+            if v.last_price_bars:
+                text += f", {v.last_price_bars} priced by last-price klines"
+            if v.problems:
+                text += f" [{_problems(v.problems)}]"
+        else:
+            text = f"{title} {v.status}: {v.reason}"
+        parts.append(text)
+    return "Data: " + "; ".join(parts) + "." if parts else ""
+
+
+def cex_caption(s: MapSummary, venues: dict[str, VenueStatus] | None = None) -> str:
+    """The assumptions line printed under the estimated map, with the data it rests on."""
     a = s.assumptions or {}
     # no-break spaces keep "10x 30 %" together when the caption wraps under the chart
     tiers = ", ".join(f"{k}\u00a0{v * 100:.0f}\u00a0%"
                       for k, v in a.get("tier_weights", {}).items())
     share = s.coverage.get("share_of_open_positions")
     cov = f" Places {share * 100:.0f}\u00a0% of open positions." if share is not None else ""
-    return (f"Estimated, not reported: US$ notional rebuilt from open-interest changes over "
-            f"{a.get('window_days')} d of {a.get('bar_minutes')}-min bars; leverage tiers "
-            f"{tiers}; long/short split: {a.get('long_short_split')}; first-bracket "
+    bybit = {"single": " Bybit's open interest is taken as published, one side (its docs: "
+                       "\"Returns single side data\"), as aggregators show it.",
+             "halve": " Bybit's open interest is halved, read as both sides (aggregators show "
+                      "it unhalved)."}.get(a.get("bybit_open_interest", ""), "")
+    data = f" {data_line(venues)}" if venues else ""
+    return (f"Estimated, not reported: US$ notional rebuilt from open-interest changes in "
+            f"{a.get('bar_minutes')}-min bars over up to {a.get('window_days')} d; leverage "
+            f"tiers {tiers}; long/short split: {a.get('long_short_split')}; first-bracket "
             f"maintenance margin ({a.get('brackets_as_of')}); levels removed once the mark "
-            f"trades through them.{cov}")
+            f"trades through them; each side capped at the venue's open interest.{bybit}"
+            f"{cov}{data}")
 
 
-def hl_caption(s: MapSummary) -> str:
+def hl_caption(s: MapSummary, status: VenueStatus | None = None) -> str:
     """The coverage line printed under the Hyperliquid map."""
     c = s.coverage
     cov = ""
     if "coverage_long" in c:
         cov = (f", {c['coverage_long'] * 100:.0f} % of long and {c['coverage_short'] * 100:.0f} %"
                " of short open interest")
+    gaps = ""
+    if status is not None and status.problems:
+        gaps = " " + "; ".join(status.problems) + "."
     return (f"Reported by the venue: each position's own liquidation price, "
             f"{c.get('accounts', 0)} accounts{cov}. {fmt_usd(s.no_liquidation_price_usd)} "
-            "in positions without a liquidation price is not plotted.")
+            f"in positions without a liquidation price is not plotted.{gaps}")
 
 
 def build_liquidation_section(raws_by_source: dict[str, list[RawPayload]], symbol: str,
                               config: LiqConfig, as_of: datetime) -> LiquidationResult:
-    """Both maps of `symbol` as of `as_of` from the `liq_*` sources' payloads.
+    """Both maps of `symbol` as of `as_of` from the `liq_*` sources' payloads (failed ones
+    included: they name what is missing).
 
-    A venue whose payloads are missing or malformed is named in `unavailable`; the other
-    venues still make the map.
+    Each (venue, symbol) stands alone: a venue whose payloads are missing, failed or
+    malformed is named in `unavailable` and `venues`; the other venues still make the map.
     """
-    symbol = symbol.upper()
+    coin = symbol.strip()          # Hyperliquid spells some coins in mixed case (kPEPE)
+    symbol = coin.upper()
     result = LiquidationResult(symbol=symbol, as_of=as_of)
     series = {}
+    oi_only: dict[str, float] = {}
     for venue in config.venues:
         raws = raws_by_source.get(SOURCES[venue], [])
-        if not raws:
-            result.unavailable[venue] = "no payloads"
+        data = parse_venue(venue, raws, symbol, bybit_open_interest=config.bybit_open_interest,
+                           okx_ct_val=config.okx_contract_value.get(symbol))
+        if data.series is not None:
+            series[venue] = data.series
+            result.venues[venue] = VenueStatus(venue=venue, status="used",
+                                               problems=data.problems)
             continue
-        try:
-            found = parse_market_series(venue, raws)
-        except (ParseError, KeyError, TypeError, ValueError, IndexError) as exc:
-            result.unavailable[venue] = f"unreadable payload: {exc}"
-            continue
-        if symbol in found:
-            series[venue] = found[symbol]
+        why = _problems(data.problems) if data.problems else (
+            "no payloads" if not raws else f"no {symbol} open interest and price bars")
+        if data.oi_now is not None:
+            oi_only[venue] = data.oi_now[1]
+            result.venues[venue] = VenueStatus(
+                venue=venue, status="open interest only", problems=data.problems,
+                reason=f"no open-interest history ({why}); current open interest counted "
+                       "in the coverage")
         else:
-            result.unavailable[venue] = f"no {symbol} open interest and bars"
+            result.venues[venue] = VenueStatus(venue=venue, status="dropped", reason=why,
+                                               problems=data.problems)
+        result.unavailable[venue] = why
     if series:
         try:
-            est = estimate(series, symbol, config, _ms(as_of))
+            est = estimate(series, symbol, config, _ms(as_of), oi_only)
         except ValueError as exc:
             result.unavailable["cex"] = str(exc)
+            for venue in series:
+                result.venues[venue] = result.venues[venue].model_copy(
+                    update={"status": "dropped", "reason": str(exc)})
         else:
+            for venue, why in est.skipped.items():
+                result.venues[venue] = result.venues[venue].model_copy(
+                    update={"status": "dropped", "reason": why})
+                result.unavailable[venue] = why
+            for venue, sp in est.spans.items():
+                result.venues[venue] = result.venues[venue].model_copy(update={
+                    "bars": sp["bars"], "bar_minutes": sp["bar_minutes"],
+                    "first": datetime.fromtimestamp(sp["first_ms"] / 1000, UTC),
+                    "last": datetime.fromtimestamp(sp["last_ms"] / 1000, UTC),
+                    "last_price_bars": sp.get("last_price_bars", 0)})
             clipped = clip_to_range(est.map, config.range_pct)
             result.cex = summarise(clipped, as_of=as_of, cluster_buckets=config.cluster_buckets,
                                    cascade_pcts=config.cascade_pcts,
                                    assumptions=est.assumptions, coverage=est.coverage)
-            result.captions["cex"] = cex_caption(result.cex)
+            result.captions["cex"] = cex_caption(result.cex, result.venues)
             h = est.heatmap
             result.heatmap = Heatmap(
                 times=[datetime.fromtimestamp(t / 1000, UTC) for t in h.times_ms.tolist()],
@@ -115,32 +212,58 @@ def build_liquidation_section(raws_by_source: dict[str, list[RawPayload]], symbo
                 values=h.values.round(2).tolist(), price=h.price.tolist(),
             )
     if config.hyperliquid:
-        _hyperliquid(result, raws_by_source.get(SOURCES["hyperliquid"], []), symbol, config,
+        _hyperliquid(result, raws_by_source.get(SOURCES["hyperliquid"], []), coin, config,
                      as_of)
     return result
 
 
 def _hyperliquid(result: LiquidationResult, raws: list[RawPayload], symbol: str,
                  config: LiqConfig, as_of: datetime) -> None:
+    problems = _hl_problems(raws)
+
+    def drop(why: str) -> None:
+        result.unavailable["hyperliquid"] = why
+        result.venues["hyperliquid"] = VenueStatus(venue="hyperliquid", status="dropped",
+                                                   reason=why, problems=problems)
+
     if not raws:
-        result.unavailable["hyperliquid"] = "no payloads"
-        return
+        return drop("no payloads")
     try:
         data = parse_hyperliquid(raws)
     except ParseError as exc:
-        result.unavailable["hyperliquid"] = f"unreadable payload: {exc}"
-        return
-    ctx = data.assets.get(symbol)
-    if ctx is None:
-        result.unavailable["hyperliquid"] = f"no {symbol} mark price in metaAndAssetCtxs"
-        return
+        return drop(f"unreadable payload: {exc}")
+    name = coin_name(data.assets, symbol)
+    if name is None:
+        return drop(_problems(problems) if not data.assets and problems
+                    else f"no {symbol} mark price in metaAndAssetCtxs")
+    ctx = data.assets[name]
     size = config.bucket_for(symbol, ctx.mark_px)
-    m = aggregate(arrays_from_positions(data.positions, symbol), symbol, ctx.mark_px, size,
+    m = aggregate(arrays_from_positions(data.positions, name), name, ctx.mark_px, size,
                   config.range_pct, open_interest=ctx.open_interest, accounts=data.accounts)
+    status = VenueStatus(venue="hyperliquid", status="used", accounts=data.accounts,
+                         problems=problems)
+    result.venues["hyperliquid"] = status
     result.hyperliquid = summarise(m, as_of=as_of, cluster_buckets=config.cluster_buckets,
                                    cascade_pcts=config.cascade_pcts, coverage=m.extra)
-    result.captions["hyperliquid"] = hl_caption(result.hyperliquid)
+    result.captions["hyperliquid"] = hl_caption(result.hyperliquid, status)
 
 
-__all__ = ["SOURCES", "VENUE_TITLES", "Heatmap", "LiquidationResult",
+def _hl_problems(raws: list[RawPayload]) -> list[str]:
+    """What failed among Hyperliquid's requests, in words."""
+    def why(r: RawPayload) -> str:
+        return r.error or f"answered HTTP {r.status}"
+
+    failed = [r for r in raws if r.error is not None or r.status not in (None, 200)]
+    kinds = {id(r): request_params(r).get("type", "leaderboard") for r in raws}
+    out = [f"metaAndAssetCtxs: {why(r)}" for r in failed if kinds[id(r)] == "metaAndAssetCtxs"]
+    out += [f"leaderboard: {why(r)} (configured accounts only)"
+            for r in failed if kinds[id(r)] == "leaderboard"]
+    accounts = [r for r in raws if kinds[id(r)] == "clearinghouseState"]
+    lost = [r for r in failed if kinds[id(r)] == "clearinghouseState"]
+    if lost:
+        out.append(f"{len(lost)} of {len(accounts)} accounts did not answer ({why(lost[0])})")
+    return out
+
+
+__all__ = ["SOURCES", "VENUE_TITLES", "Heatmap", "LiquidationResult", "VenueStatus",
            "build_liquidation_section"]

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from pydantic import BaseModel
 
@@ -20,7 +20,31 @@ from reportgen.errors import FetchError, ParseError
 from reportgen.models import RawPayload
 from reportgen.sources.base import FetchContext, ParseContext, Source
 
+if TYPE_CHECKING:
+    from reportgen.liquidation.config import LiqConfig
+
 VENUE_SOURCES = ("liq_binance", "liq_bybit", "liq_okx", "liq_hyperliquid")
+
+
+def not_asked(settings: LiqConfig, limits: dict[str, str], now: datetime) -> list[RawPayload]:
+    """A payload per venue (and symbol) left out because its history does not reach the
+    window, so the archive and the map's caption say why it is missing."""
+    from reportgen.liquidation.parsers import venue_symbol
+
+    first = {"binance": (settings.binance_url, "/futures/data/openInterestHist", "symbol"),
+             "bybit": (settings.bybit_url, "/v5/market/open-interest", "symbol"),
+             "okx": (settings.okx_url, "/api/v5/rubik/stat/contracts/open-interest-history",
+                     "instId")}
+    out = []
+    for venue, why in limits.items():
+        if venue == "hyperliquid":
+            urls = [f"{settings.hyperliquid_url}/info#type=metaAndAssetCtxs"]
+        else:
+            base, path, key = first[venue]
+            urls = [f"{base}{path}?{key}={venue_symbol(venue, coin)}" for coin in settings.symbols]
+        out += [RawPayload(source=f"liq_{venue}", url=url, status=None, body=b"",
+                           fetched_at=now, error=f"not asked: {why}") for url in urls]
+    return out
 
 
 class LiquidationMaps(BaseModel):
@@ -48,17 +72,25 @@ class LiquidationSource(Source):
 
     async def fetch(self, ctx: FetchContext) -> list[RawPayload]:
         from reportgen.liquidation.fetch import fetch_all
+        from reportgen.liquidation.history import window_limits, without
 
         settings = ctx.config.liquidation
-        if ctx.is_past:
-            # Hyperliquid publishes current positions only: never use them for a past date.
-            settings = settings.model_copy(update={"hyperliquid": False})
         end = day_end(ctx.report_date, ctx.config.timezone)
-        found = await fetch_all(ctx.http, settings, end)
+        now = ctx.http.clock.now()
+        limits = window_limits(settings, end, now)
+        if ctx.is_past and settings.hyperliquid:
+            # Hyperliquid publishes current positions only: never use them for a past date.
+            limits["hyperliquid"] = ("Hyperliquid publishes current positions only: a past "
+                                     "day's positions come only from a run archived that day")
+        found = await fetch_all(ctx.http, without(settings, limits), end)
         raws = [raw for payloads in found.values() for raw in payloads]
-        if not any(key in found for key in VENUE_SOURCES):
+        raws += not_asked(settings, limits, now)
+        if not any(raw.error is None for raw in raws):
+            reasons = {}
+            for raw in raws:  # the first failure of each venue says why
+                reasons.setdefault(raw.source, raw.error)
             err = FetchError("no venue answered: " + "; ".join(
-                f"{key.removesuffix('_error')}: {p[0].error}" for key, p in found.items() if p))
+                f"{source.removeprefix('liq_')}: {why}" for source, why in reasons.items()))
             err.raw = raws[0] if raws else None
             err.raws = raws  # every venue's failed exchange, for the archive
             raise err
@@ -68,7 +100,7 @@ class LiquidationSource(Source):
         from reportgen.liquidation.section import build_liquidation_section
 
         as_of = day_end(ctx.report_date, ctx.zone)
-        grouped = group_by_source([r for r in raws if r.error is None])
+        grouped = group_by_source(raws)  # failed ones too: they say what is missing
         maps = {}
         problems: list[str] = []
         for symbol in self.config.liquidation.symbols:

@@ -4,10 +4,12 @@
 
 For each sample day 2025-06-05 … 2025-06-11 it writes, under
 reportgen/sample/data/<day>/{liq_binance,liq_bybit,liq_okx,liq_hyperliquid}/, constructed
-payloads in the exact shape of the real recorded ones (tests/fixtures/liquidation/): a 7-day
-window of **1-hour** bars ending at the day's 23:00 UTC close (5-minute bars for seven days
-would be ~30 MB over the week), open-interest history, mark-price klines, and Hyperliquid
-metaAndAssetCtxs + leaderboard + clearinghouseState of 48 accounts. One seeded price path runs
+payloads in the exact shape of the real recorded ones (tests/fixtures/liquidation/), each
+recorded against the exact request the live fetch makes for that day with `interval: 1h`,
+`lookback_days: 7` (5-minute bars for seven days would be ~30 MB over the week): open-interest
+history, klines and mark-price klines of the window ending at the day's end, as the venue
+had them at the 23:55 UTC fetch, and Hyperliquid metaAndAssetCtxs + leaderboard +
+clearinghouseState of 48 accounts. One seeded price path runs
 through the daily closes below (BTC 2025-06-11 ≈ $108,600, ETH ≈ $2,770), so consecutive days
 agree where their windows overlap.
 """
@@ -96,23 +98,56 @@ def _window(p: dict[str, np.ndarray], day: date) -> np.ndarray:
     return np.flatnonzero((p["ts"] + HOUR <= end) & (p["ts"] >= end - 7 * 86_400_000))
 
 
+# What the live fetch asks for a sample day (config `interval: 1h`, `lookback_days: 7`, the
+# window ending at the report day's end, 00:00 UTC next day), written out here so the
+# recordings are data, not derived from the code under test. Each answer holds what the
+# venue had at the fetch, 23:55 UTC: bars closed by then (the last opens 22:00) and
+# open-interest readings up to 23:00.
+def _asked(day: date) -> tuple[int, int]:
+    """(start, stop) of the window in ms: [end − 7 d − 1 h, end)."""
+    stop = int(datetime(day.year, day.month, day.day, tzinfo=UTC).timestamp() * 1000) \
+        + 86_400_000
+    return stop - 7 * 86_400_000 - HOUR, stop
+
+
+def _known(p: dict[str, np.ndarray], day: date) -> tuple[np.ndarray, np.ndarray]:
+    """Indexes of the bars closed, and of the OI readings taken (at bar closes), by the fetch."""
+    fetched = int(datetime(day.year, day.month, day.day, 23, 55, tzinfo=UTC).timestamp() * 1000)
+    closed = np.flatnonzero(p["ts"] + HOUR <= fetched)
+    return closed, closed  # a bar's close is also when its OI reading is taken
+
+
+def _bars_in(p: dict[str, np.ndarray], day: date, lo: int, hi: int) -> np.ndarray:
+    """Bars (ascending) known at the fetch with lo <= open time <= hi."""
+    closed, _ = _known(p, day)
+    return closed[(p["ts"][closed] >= lo) & (p["ts"][closed] <= hi)]
+
+
+def _readings_in(p: dict[str, np.ndarray], day: date, lo: int, hi: int) -> np.ndarray:
+    """OI readings (ascending; reading i is taken at bar i's close) with lo <= time <= hi."""
+    _, taken = _known(p, day)
+    at = p["ts"][taken] + HOUR
+    return taken[(at >= lo) & (at <= hi)]
+
+
 def binance(day: date, paths: dict, ois: dict, rng: np.random.Generator) -> list:
     out = []
     base = "https://fapi.binance.com"
+    start, stop = _asked(day)
     for coin in ("BTC", "ETH"):
         p, sym = paths[coin], f"{coin}USDT"
-        idx = _window(p, day)
         dec = 2
         oi = ois["binance"][coin]
-        q = urlencode({"symbol": sym, "period": "1h", "limit": 500,
-                       "endTime": int(p["ts"][idx[-1]] + HOUR)})
+        q = urlencode({"symbol": sym, "period": "1h", "limit": 500, "startTime": start,
+                       "endTime": stop})
         rows = [{"symbol": sym, "sumOpenInterest": _f(oi[i], 8),
                  "sumOpenInterestValue": _f(oi[i] * p["close"][i], 8),
-                 "timestamp": int(p["ts"][i] + HOUR)} for i in idx]
+                 "timestamp": int(p["ts"][i] + HOUR)} for i in _readings_in(p, day, start, stop)]
         out.append((f"openInterestHist_{sym}.json", f"{base}/futures/data/openInterestHist?{q}",
                     rows))
-        q = urlencode({"symbol": sym, "interval": "1h", "limit": 1500,
-                       "startTime": int(p["ts"][idx[0]])})
+        q = urlencode({"symbol": sym, "interval": "1h", "limit": 1500, "startTime": start,
+                       "endTime": stop - 1})
+        idx = _bars_in(p, day, start, stop - 1)
         krows = []
         for i in idx:
             last = [p[k][i] * (1 + rng.normal(0, 0.0002)) for k in ("open", "high", "low", "close")]
@@ -133,24 +168,27 @@ def binance(day: date, paths: dict, ois: dict, rng: np.random.Generator) -> list
 def bybit(day: date, paths: dict, ois: dict, rng: np.random.Generator) -> list:
     out = []
     base = "https://api.bybit.com"
+    start, stop = _asked(day)
     stamp = int(datetime(day.year, day.month, day.day, 23, 55, tzinfo=UTC).timestamp() * 1000)
     for coin in ("BTC", "ETH"):
         p, sym = paths[coin], f"{coin}USDT"
-        idx = _window(p, day)[::-1]  # Bybit lists newest first
         oi = ois["bybit"][coin]
-        # 2025 responses carry only `openInterest`, one-sided ("Returns single side data")
+        # 2025 responses carry only `openInterest`, one-sided ("Returns single side data");
+        # all rows fit one page of 200, so there is no next page
         rows = [{"openInterest": _f(oi[i], 8), "timestamp": str(int(p["ts"][i] + HOUR))}
-                for i in idx]
-        q = urlencode({"category": "linear", "symbol": sym, "intervalTime": "1h", "limit": 200})
+                for i in _readings_in(p, day, start, stop)[::-1]]  # newest first
+        rng.integers(1e7, 9e7)  # (once drawn for a page cursor; kept so later payloads stay)
+        q = urlencode({"category": "linear", "symbol": sym, "intervalTime": "1h",
+                       "startTime": start, "endTime": stop, "limit": 200})
         out.append((f"open-interest_{sym}.json", f"{base}/v5/market/open-interest?{q}",
                     {"retCode": 0, "retMsg": "OK",
                      "result": {"symbol": sym, "category": "linear", "list": rows,
-                                "nextPageCursor": f"lastid%3D{int(rng.integers(1e7, 9e7))}"
-                                                  f"%26lasttime%3D{int(p['ts'][idx[-1]] // 1000)}"},
+                                "nextPageCursor": ""},
                      "retExtInfo": {}, "time": stamp}))
-        q = urlencode({"category": "linear", "symbol": sym, "interval": "60", "limit": 1000})
+        q = urlencode({"category": "linear", "symbol": sym, "interval": "60", "start": start,
+                       "end": stop - 1, "limit": 1000})
         mrows = [[str(int(p["ts"][i])), *(_f(p[k][i], 2) for k in ("open", "high", "low", "close"))]
-                 for i in idx]
+                 for i in _bars_in(p, day, start, stop - 1)[::-1]]
         out.append((f"mark-price-kline_{sym}.json", f"{base}/v5/market/mark-price-kline?{q}",
                     {"retCode": 0, "retMsg": "OK",
                      "result": {"symbol": sym, "category": "linear", "list": mrows},
@@ -161,23 +199,25 @@ def bybit(day: date, paths: dict, ois: dict, rng: np.random.Generator) -> list:
 def okx(day: date, paths: dict, ois: dict, rng: np.random.Generator) -> list:
     out = []
     base = "https://www.okx.com"
+    start, stop = _asked(day)
+    ends = list(range(stop, start, -100 * HOUR))  # 100 rows a page, newest first
     for coin in ("BTC", "ETH"):
         p, inst = paths[coin], f"{coin}-USDT-SWAP"
-        idx = _window(p, day)[::-1]  # newest first, 100 rows per page
         oi = ois["okx"][coin]
-        for page, chunk in enumerate((idx[:100], idx[100:])):
-            end = int(p["ts"][chunk[0]] + HOUR)
+        for page, end in enumerate(ends):
             q = urlencode({"instId": inst, "period": "1H", "end": end, "limit": 100})
+            taken = _readings_in(p, day, 0, end)[::-1][:100]  # readings up to `end`
             rows = [[str(int(p["ts"][i] + HOUR)), _f(oi[i] / OKX_CT_VAL[coin], 2),
-                     _f(oi[i], 4), _f(oi[i] * p["close"][i], 4)] for i in chunk]
+                     _f(oi[i], 4), _f(oi[i] * p["close"][i], 4)] for i in taken]
             out.append((f"open-interest-history_{inst}_{page}.json",
                         f"{base}/api/v5/rubik/stat/contracts/open-interest-history?{q}",
                         {"code": "0", "data": rows, "msg": ""}))
-            q = urlencode({"instId": inst, "bar": "1H", "after": int(p["ts"][chunk[0]] + 1),
-                           "limit": 100})
+        for page, end in enumerate(ends):
+            q = urlencode({"instId": inst, "bar": "1H", "after": end, "limit": 100})
+            bars = _bars_in(p, day, 0, end - 1)[::-1][:100]  # candles opened before `after`
             crow = [[str(int(p["ts"][i])), *(_f(p[k][i], 1) for k in
                                              ("open", "high", "low", "close")), "1"]
-                    for i in chunk]
+                    for i in bars]
             out.append((f"history-mark-price-candles_{inst}_{page}.json",
                         f"{base}/api/v5/market/history-mark-price-candles?{q}",
                         {"code": "0", "msg": "", "data": crow}))

@@ -82,17 +82,25 @@ def test_command_saved_positions(tmp_path, fixtures) -> None:
 
 
 def test_command_check_against(tmp_path) -> None:
+    # Two long liquidations in Bybit's documented allLiquidation shape (constructed), stamped
+    # 2026-10-09, long after the sample map's as-of: not scored. One an hour after it is.
+    recorded = json.dumps({"topic": "allLiquidation.BTCUSDT", "type": "snapshot",
+                           "ts": 1791565601482, "data": [
+                               {"T": 1791565600992, "s": "BTCUSDT", "S": "Buy", "v": "0.006",
+                                "p": "82396.90"},
+                               {"T": 1791565601058, "s": "BTCUSDT", "S": "Buy", "v": "0.1",
+                                "p": "82390.0"}]})
+    t = int(sample.fetched_at(sample.SAMPLE_LAST).timestamp() * 1000) + 3_600_000
+    later = {"topic": "allLiquidation.BTCUSDT", "type": "snapshot", "ts": t,
+             "data": [{"T": t, "s": "BTCUSDT", "S": "Buy", "v": "0.5", "p": "98300.0"}]}
     events = tmp_path / "events.jsonl"
-    # two long liquidations in Bybit's documented allLiquidation shape (constructed)
-    events.write_text(json.dumps({"topic": "allLiquidation.BTCUSDT", "type": "snapshot", "ts": 2,
-                                  "data": [{"T": 1, "s": "BTCUSDT", "S": "Buy", "v": "0.006",
-                                            "p": "82396.90"},
-                                           {"T": 2, "s": "BTCUSDT", "S": "Buy", "v": "0.1",
-                                            "p": "82390.0"}]}))
+    events.write_text(recorded.strip() + "\n" + json.dumps(later) + "\n")
     out = run_liqmap(symbol="BTC", venue="cex", day=sample.SAMPLE_LAST, check_against=events,
                      json_path=tmp_path / "c.json", echo=lambda _s: None)
     d = json.loads((tmp_path / "c.json").read_text())
-    assert d["check"]["long"]["events"] == 2
+    assert d["check"]["events_after"] == 2 and d["check"]["events_in_horizon"] == 1
+    assert d["check"]["long"]["events"] == 1 and d["check"]["long"]["lift"] > 0
+    assert d["check"]["horizon_hours"] == 24
     assert out.check is not None
 
 
@@ -113,16 +121,23 @@ def test_command_usage_errors(kwargs, message, tmp_path) -> None:
         run_liqmap(symbol="BTC", echo=lambda _s: None, **kwargs)
 
 
-def test_past_day_outside_sample_is_a_usage_error() -> None:
-    from datetime import date
-
-    with pytest.raises(UsageError, match="in the past"):
-        run_liqmap(symbol="BTC", venue="cex", day=date(2024, 1, 1), echo=lambda _s: None,
-                   now=datetime(2025, 7, 1, tzinfo=UTC))
-
-
 def test_cli_import_is_light() -> None:
     code = ("import sys, typer; from reportgen.liquidation.cli import register; "
             "register(typer.Typer()); print('numpy' in sys.modules, 'matplotlib' in sys.modules)")
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert res.stdout.split() == ["False", "False"]
+
+
+def test_title_states_the_data_span_not_the_window() -> None:
+    # two bars came back for a 7-day window: the title says so (it used to say "7 d")
+    from reportgen.liquidation.chart import map_title
+    from reportgen.liquidation.summary import MapSummary
+
+    s = MapSummary(symbol="BTC", venue="Binance+Bybit", kind="estimated", mark_price=63026.3,
+                   bucket_size=100, tiers=[], buckets=[], no_liquidation_price_usd=0,
+                   beyond_range_long_usd=0, beyond_range_short_usd=0, total_long_usd=0,
+                   total_short_usd=0, clusters=[], cascade=[], sentences=[],
+                   assumptions={"window_days": 7, "data_hours": 2.0})
+    assert map_title(s).endswith("· 2 h")
+    assert map_title(s.model_copy(update={"assumptions": {"window_days": 7,
+                                                          "data_hours": 167.0}})).endswith("· 7 d")

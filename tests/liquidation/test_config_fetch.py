@@ -102,3 +102,27 @@ async def test_fetch_all_cex_pages_carry_queries() -> None:
                                       "/v5/market/mark-price-kline",
                                       "/api/v5/rubik/stat/contracts/open-interest-history",
                                       "/api/v5/market/history-mark-price-candles"}
+
+
+async def test_bybit_cursor_goes_back_exactly_as_given() -> None:
+    """Bybit's nextPageCursor is already percent-encoded; it used to go back as %253D."""
+    from reportgen.liquidation.fetch import fetch_bybit_symbol
+
+    asked: list[bytes] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/v5/market/open-interest":
+            asked.append(request.url.query)
+            first = b"cursor=" not in request.url.query
+            rows = [{"openInterest": "100", "timestamp": str(1749682800000 - len(asked) * 3_600_000)}]
+            return httpx.Response(200, json={"retCode": 0, "retMsg": "OK", "result": {
+                "symbol": "BTCUSDT", "category": "linear", "list": rows,
+                "nextPageCursor": "lastid%3D1672738826962%26lastTime%3D1672738800" if first else ""}})
+        return httpx.Response(200, json={"retCode": 0, "retMsg": "OK", "result": {"list": []}})
+
+    config = LiqConfig(bybit_url="http://y.test", hyperliquid=False, symbols=["BTC"],
+                       lookback_days=1, interval="1h")
+    async with Http(HttpSettings(), transport=httpx.MockTransport(handler)) as http:
+        await fetch_bybit_symbol(http, config, "BTC", datetime(2025, 6, 11, 23, 55, tzinfo=UTC))
+    assert len(asked) == 2
+    assert b"cursor=lastid%3D1672738826962%26lastTime%3D1672738800" in asked[1]

@@ -113,3 +113,26 @@ def test_missing_oi_readings_change_nothing() -> None:
                 (1000, 1000, 1000, 1000, 10)])
     m = run_model(s, PARAMS)
     assert m.live_usd == 0
+
+
+def test_one_side_never_holds_more_than_the_open_interest() -> None:
+    # Sustained taker selling (β = 0.2) while OI wanders up and down around 10 000 BTC at a
+    # flat price: every rise maps 80 % to shorts, every fall takes only 2·R·β of them back.
+    # Before the cap the shorts reached 1.34× the open interest (impossible: each short has a
+    # long on the other side, so one side is at most OI).
+    from reportgen.liquidation.config import LiqConfig
+    from reportgen.liquidation.estimate import params_for
+
+    rng = np.random.default_rng(1)
+    n = 2016  # 7 days of 5-minute bars
+    price = np.full(n, 100_000.0)
+    oi = 10_000 + np.cumsum(rng.normal(0, 30, n))
+    s = MarketSeries("binance", "BTC", np.arange(n, dtype=np.int64) * 300_000, oi, price,
+                     price * 1.0003, price * 0.9997, price, np.full(n, 0.2))
+    m = run_model(s, params_for("binance", "BTC", LiqConfig(), 100.0, 300_000))
+    side_cap = oi[-1] * 100_000.0
+    assert m.short_usd.sum() <= side_cap * (1 + 1e-9)
+    assert m.short_usd.sum() > 0.9 * side_cap        # the cap binds here …
+    assert m.capped_short_usd > 0
+    assert m.long_usd.sum() < 0.2 * side_cap        # … and the other side is untouched
+    assert m.capped_long_usd == 0

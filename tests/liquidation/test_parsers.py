@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 
 import numpy as np
 import pytest
@@ -37,8 +38,11 @@ def test_binance_klines_and_oi_from_recordings(fixtures) -> None:
     assert s.ts_ms.tolist() == [1786816800000, 1786820400000]
     assert s.high.tolist() == [63083.0, 63029.7] and s.low.tolist() == [63011.6, 63026.2]
     assert s.taker_buy_share[0] == pytest.approx(460.737 / 1116.068)
-    # OI read at each bar's close: the 19:00 reading for both (none later exists)
-    assert s.oi.tolist() == [111688.14, 111688.14]
+    # OI read at each bar's own close: the 19:00 reading for the 18:00 bar; none exists yet
+    # for the open 19:00 bar (no older reading is carried forward); the 18:00 reading is the
+    # first bar's opening one
+    assert s.oi[0] == 111688.14 and math.isnan(s.oi[1])
+    assert s.oi_before == 111856.664
 
 
 def test_binance_mark_klines_preferred_for_prices() -> None:
@@ -68,7 +72,8 @@ def test_bybit_real_linear_answers_newest_first_and_one_sided(fixtures) -> None:
     ])["BTC"]
     assert s.ts_ms.tolist() == [1786816800000, 1786820400000]  # ascending
     assert s.close.tolist() == [63027.8, 63032.3]
-    assert s.oi.tolist() == [64992.054, 64992.054]  # the 19:00 reading, not halved
+    assert s.oi[0] == 64992.054 and math.isnan(s.oi[1])  # the 19:00 reading, not halved
+    assert s.oi_before == 65041.568
     assert np.isnan(s.taker_buy_share).all()
 
 
@@ -121,7 +126,8 @@ def test_okx_real_history_candles(fixtures) -> None:
     ])["BTC"]
     assert s.ts_ms.tolist() == [1786816800000, 1786820400000]
     assert s.open.tolist() == [63045.5, 63028.0] and s.high.tolist() == [63081.5, 63032.2]
-    assert s.oi.tolist() == [33842.73, 33842.73]
+    assert s.oi[0] == 33842.73 and math.isnan(s.oi[1])
+    assert s.oi_before == 33800.0
 
 
 def test_okx_oi_history_uses_coin_column() -> None:
@@ -188,3 +194,61 @@ def test_parse_hyperliquid_by_shape_and_fragment(fixtures) -> None:
                                            ("BTC", "BTC"), ("1000PEPEUSDT", "1000PEPE")])
 def test_base_coin(sym: str, coin: str) -> None:
     assert base_coin(sym) == coin
+
+
+# OKX's open interest of 2026-08-15 19:04 UTC (transcribed from EzequielBes/invest @
+# c9195eef : market-data/internal/exchange/okx/testdata/open_interest.json,
+# /api/v5/public/open-interest; `oi` in contracts of 0.01 BTC).
+OKX_BTC_0815_CONTRACTS = 3_384_273.06000001729
+
+
+def test_bybit_open_interest_choice_cross_checked(fixtures) -> None:
+    # The 2026-08-15 answers of the three venues for the same hour (the Binance and Bybit ones
+    # are fixtures; see tests/fixtures/PROVENANCE.md). Bybit's carries no
+    # singleOpenInterest: taken as published (the default) it is 64 992 BTC, 0.58× Binance
+    # and 1.92× OKX — the proportions aggregators print; halved it would be 0.29× Binance and
+    # 0.96× OKX. Binance/OKX is 3.30 either way. An answer with singleOpenInterest (2026
+    # shape: exactly half of openInterest) is read from that field under both choices.
+    base = "https://api.bybit.com/v5/market"
+    raws = [raw("liq_bybit", f"{base}/open-interest?category=linear&symbol=BTCUSDT",
+                (fixtures / "bybit/open-interest_BTCUSDT_1h_2026-08-15.json").read_text()),
+            raw("liq_bybit", f"{base}/kline?category=linear&symbol=BTCUSDT",
+                (fixtures / "bybit/kline_BTCUSDT_60_2026-08-15.json").read_text())]
+    binance = json.loads((fixtures / "binance/openInterestHist_BTCUSDT_1h_2026-08-15.json")
+                         .read_text())[-1]
+    assert binance["timestamp"] == 1786820400000
+    binance_oi = float(binance["sumOpenInterest"])
+    okx = OKX_BTC_0815_CONTRACTS * 0.01
+    published = parse_market_series("bybit", raws)["BTC"].oi[0]
+    halved = parse_market_series("bybit", raws, bybit_open_interest="halve")["BTC"].oi[0]
+    assert published == 64_992.054 and halved == pytest.approx(32_496.027)
+    assert published / binance_oi == pytest.approx(0.582, abs=0.001)
+    assert published / okx == pytest.approx(1.920, abs=0.001)
+    assert halved / binance_oi == pytest.approx(0.291, abs=0.001)
+    assert halved / okx == pytest.approx(0.960, abs=0.001)
+    assert binance_oi / okx == pytest.approx(3.300, abs=0.001)
+    two_sided = json.dumps({"retCode": 0, "retMsg": "OK", "result": {
+        "symbol": "BTCUSDT", "category": "linear", "nextPageCursor": "", "list": [
+            {"openInterest": "129984.108", "singleOpenInterest": "64992.054",
+             "timestamp": "1786820400000"}]}})  # constructed, in the 2026 documented shape
+    raws[0] = raw("liq_bybit", f"{base}/open-interest?category=linear&symbol=BTCUSDT", two_sided)
+    for choice in ("single", "halve"):
+        assert parse_market_series("bybit", raws, choice)["BTC"].oi[0] == 64_992.054
+
+
+@pytest.mark.parametrize(("choice", "words"), [
+    ("single", "Bybit's open interest is taken as published, one side"),
+    ("halve", "Bybit's open interest is halved, read as both sides"),
+])
+def test_bybit_convention_in_the_caption(choice, words) -> None:
+    from reportgen import sample
+    from reportgen.liquidation.config import LiqConfig
+    from reportgen.liquidation.section import SOURCES, build_liquidation_section
+
+    day = sample.SAMPLE_LAST
+    raws = {src: sample.load_raws(src, day) for src in SOURCES.values()}
+    result = build_liquidation_section(raws, "BTC", LiqConfig(bybit_open_interest=choice),
+                                       sample.fetched_at(day))
+    assert words in result.captions["cex"]
+    assert "capped at the venue's open interest" in result.captions["cex"]
+    assert result.cex.assumptions["bybit_open_interest"] == choice
