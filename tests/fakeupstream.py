@@ -99,8 +99,6 @@ class Upstream:
     # path → fn(query, body) -> (status, body) | None: asked only when no recording answers;
     # None leaves the request unmatched
     fallbacks: dict[str, Any] = field(default_factory=dict)
-    # hosts still matched on method and path only (recordings being brought up to date)
-    lenient: set[str] = field(default_factory=set)
     _fired: set[str] = field(default_factory=set)
     bomb_mb: int = 64  # what the "gzip-bomb" fault inflates to
     _bomb: bytes = b""
@@ -254,8 +252,6 @@ def start_upstream() -> Upstream:
             routes = upstream.routes.get(path.rstrip("/") or "/", [])
             asked = Counter(query)
             route = next((r for r in routes if r.answers(self.command, asked, body)), None)
-            if route is None and host in upstream.lenient:
-                route = next((r for r in routes if r.method == self.command), None)
             fallback = upstream.fallbacks.get(path.rstrip("/"))
             if route is None and fallback is not None:
                 answered = fallback(split.query, body_in)
