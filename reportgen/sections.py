@@ -11,6 +11,7 @@ from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
 
+from reportgen import numbers
 from reportgen.brief.build import SECTION_TITLES, _direction, _reason, _Refs
 from reportgen.brief.model import Section
 from reportgen.config import Config
@@ -20,7 +21,7 @@ Builder = Callable[[date, SourceSnapshot | None, _Refs], Section]
 
 
 def _fmt_day(day: date) -> str:
-    return f"{day:%a} {day.day} {day:%b %Y}"
+    return numbers.day(day)
 
 
 def etf_section(day: date, snap: SourceSnapshot | None, refs: _Refs) -> Section:
@@ -43,7 +44,7 @@ def etf_section(day: date, snap: SourceSnapshot | None, refs: _Refs) -> Section:
             tables.append({"asset": asset, "label": day.isoformat(),
                            "reason": f"unavailable for {day}: {flows.get('note') or status}"})
             continue
-        label = _fmt_day(flow_day) + ("" if flow_day == day else " (last trading day)")
+        label = _fmt_day(flow_day) + ("" if flow_day == day else f" ({flow_day:%A}, last trading day)")
         rows = [{"fund": f["ticker"], "flow": f["flow_musd"], "direction": _direction(f["flow_musd"])}
                 for f in flows["funds"]]
         total = flows.get("total_musd")
@@ -121,7 +122,7 @@ def liquidation_section(day: date, snap: SourceSnapshot | None, refs: _Refs) -> 
                 "chart": f"charts/liqmap_{sym}_{kind}.svg",
                 "png": f"charts/liqmap_{sym}_{kind}.png",
                 "alt": (f"{symbol} liquidation map ({venue}): US$ notional of longs below and "
-                        f"shorts above the mark price {summary.get('mark_price')}"),
+                        f"shorts above the mark price {numbers.price(summary.get('mark_price'))}"),
                 "caption": captions.get(kind), "lines": summary.get("sentences", []),
                 "reason": None,
             })

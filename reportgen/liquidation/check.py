@@ -256,7 +256,7 @@ def check_against(summary: MapSummary, events: Iterable[LiqEvent], *,
 
 
 def _pct(x: float | None) -> str:
-    return "—" if x is None else f"{x * 100:.1f} %"
+    return "—" if x is None else f"{x * 100:.1f}%"
 
 
 def _words(r: CheckReport) -> str:

@@ -7,6 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from reportgen import numbers
 from reportgen.errors import ParseError
 from reportgen.liquidation.buckets import clip_to_range
 from reportgen.liquidation.config import LiqConfig
@@ -80,10 +81,8 @@ def _ms(dt: datetime) -> int:
 
 
 def _span(first: datetime, last: datetime) -> str:
-    """"4 Jun 23:00–11 Jun 23:00 UTC", or "15 Aug 18:00–19:00 UTC" within one day."""
-    first, last = first.astimezone(UTC), last.astimezone(UTC)
-    end = f"{last:%H:%M}" if first.date() == last.date() else f"{last.day} {last:%b %H:%M}"
-    return f"{first.day} {first:%b %H:%M}–{end} UTC"
+    """"2025-06-04 23:00 – 2025-06-11 23:00 UTC", or "2025-08-15 18:00 – 19:00 UTC"."""
+    return numbers.span(first, last)
 
 
 def _problems(problems: list[str], shown: int = 2) -> str:
@@ -114,11 +113,12 @@ def data_line(venues: dict[str, VenueStatus], cex_only: bool = True) -> str:
 def cex_caption(s: MapSummary, venues: dict[str, VenueStatus] | None = None) -> str:
     """The assumptions line printed under the estimated map, with the data it rests on."""
     a = s.assumptions or {}
-    # no-break spaces keep "10x 30 %" together when the caption wraps under the chart
-    tiers = ", ".join(f"{k}\u00a0{v * 100:.0f}\u00a0%"
+    # a no-break space keeps "10x 30%" together when the caption wraps under the chart
+    tiers = ", ".join(f"{k}\u00a0{numbers.percent(v * 100, 0)}"
                       for k, v in a.get("tier_weights", {}).items())
     share = s.coverage.get("share_of_open_positions")
-    cov = f" Places {share * 100:.0f}\u00a0% of open positions." if share is not None else ""
+    cov = (f" Places {numbers.percent(share * 100, 0)} of open positions."
+           if share is not None else "")
     bybit = {"single": " Bybit's open interest is taken as published, one side (its docs: "
                        "\"Returns single side data\"), as aggregators show it.",
              "halve": " Bybit's open interest is halved, read as both sides (aggregators show "
@@ -137,8 +137,8 @@ def hl_caption(s: MapSummary, status: VenueStatus | None = None) -> str:
     c = s.coverage
     cov = ""
     if "coverage_long" in c:
-        cov = (f", {c['coverage_long'] * 100:.0f} % of long and {c['coverage_short'] * 100:.0f} %"
-               " of short open interest")
+        cov = (f", {numbers.percent(c['coverage_long'] * 100, 0)} of long and "
+               f"{numbers.percent(c['coverage_short'] * 100, 0)} of short open interest")
     gaps = ""
     if status is not None and status.problems:
         gaps = " " + "; ".join(status.problems) + "."

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 from pydantic import BaseModel
 
+from reportgen import numbers
 from reportgen.liquidation.buckets import LiqMap, bucket_index
 
 
@@ -93,13 +94,9 @@ class MapSummary(BaseModel):
 
 
 def fmt_usd(x: float) -> str:
-    """US$1.2 B / US$350 M / US$12 k / US$512."""
-    a = abs(x)
-    for div, unit in ((1e9, " B"), (1e6, " M"), (1e3, " k")):
-        if a >= div:
-            v = x / div
-            return f"US${v:,.1f}{unit}" if abs(v) < 100 else f"US${v:,.0f}{unit}"
-    return f"US${x:,.0f}"
+    """US$1.2 B / US$350 M / US$12.0 K / US$512: the brief's number style
+    (`reportgen.numbers.usd`)."""
+    return numbers.usd(x)
 
 
 def price_decimals(size: float) -> int:
@@ -109,7 +106,7 @@ def price_decimals(size: float) -> int:
 
 def fmt_price(p: float, size: float) -> str:
     """$101,500 for BTC, $2,505 for ETH, $0.0975 for small coins."""
-    return f"${p:,.{price_decimals(size)}f}"
+    return numbers.price(p, price_decimals(size))
 
 
 def cumulative(m: LiqMap) -> tuple[np.ndarray, np.ndarray]:
@@ -168,7 +165,7 @@ def cascade(m: LiqMap, pcts: list[float]) -> list[CascadeRow]:
                 lo, hi = max(km, 0), min(kt, m.n - 1)
                 usd = float(m.short_usd[lo:hi + 1].sum()) if hi >= lo else 0.0
                 verb, word = "rises", "shorts"
-            text = (f"If {m.symbol} {verb} {pct:g} % (to {fmt_price(price, m.bucket_size)}): "
+            text = (f"If {m.symbol} {verb} {numbers.percent(pct)} (to {fmt_price(price, m.bucket_size)}): "
                     f"{fmt_usd(usd)} of {word}")
             out.append(CascadeRow(side=side, move_pct=pct, price=price, usd=usd, text=text))
     return out

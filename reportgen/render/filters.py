@@ -1,39 +1,30 @@
-"""Every formatting rule of the brief, in one place, used by all templates.
-
-Numbers follow the public brief's style: "US$3,754 B", "US$140.18 B", "61%", "9.4%",
-"1.62 gwei", changes as signed percentages with ▲/▼ markers ("▼ −1.70%").
+"""The templates' filters: every one formats through `reportgen.numbers`, the brief's one
+number style (see its table), so HTML, PDF, Markdown, email and charts agree.
 """
 
 from __future__ import annotations
 
 import math
+import re
 from datetime import date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
+from reportgen import numbers
 from reportgen.brief.model import Figure
+from reportgen.numbers import MINUS
 
-MINUS = "\u2212"  # a real minus sign, not a hyphen
+__all__ = ["MINUS"]
 ARROWS = {"up": "▲", "down": "▼", "flat": "■"}
 
 
 def _grouped(value: float, decimals: int) -> str:
-    text = f"{abs(value):,.{decimals}f}"
-    return (MINUS if value < 0 and float(text.replace(",", "")) != 0 else "") + text
+    return numbers.grouped(value, decimals)
 
 
-def usd(value: float | None, decimals: int = 0) -> str:
-    """US$ amount scaled to B/M/K: 3.754e12 → "US$3,754 B" (billions are the brief's unit)."""
-    if value is None or not math.isfinite(value):
-        return "n/a"
-    magnitude = abs(value)
-    if magnitude >= 1e9:
-        return f"US${_grouped(value / 1e9, decimals)} B"
-    if magnitude >= 1e6:
-        return f"US${_grouped(value / 1e6, decimals)} M"
-    if magnitude >= 1e3:
-        return f"US${_grouped(value / 1e3, decimals)} K"
-    return f"US${_grouped(value, decimals)}"
+def usd(value: float | None, decimals: int | None = None) -> str:
+    """US$ amount scaled to T/B/M/K: 3.754e12 → "US$3.75 T" (`decimals` is ignored: the
+    number style decides)."""
+    return numbers.usd(value)
 
 
 def gwei(value: float, decimals: int = 2) -> str:
@@ -49,46 +40,36 @@ def gwei(value: float, decimals: int = 2) -> str:
 
 def usd_millions(value: float | None, decimals: int = 1) -> str:
     """A figure already in US$ millions (ETF tables): 95.1 → "US$95.1 M"."""
-    if value is None:
-        return "n/a"
-    return f"US${_grouped(value, decimals)} M"
+    return numbers.usd_millions(value)
+
+
+def millions(value: float | None) -> str:
+    """A signed table cell in US$ millions: "+131.0"."""
+    return numbers.millions(value)
 
 
 def price(value: float | None) -> str:
     """A market price: "$108,612" above $1,000, more decimals below."""
-    if value is None:
-        return "n/a"
-    decimals = 0 if abs(value) >= 1000 else 2 if abs(value) >= 1 else 4
-    return f"${_grouped(value, decimals)}"
+    return numbers.price(value)
 
 
 def pct(value: float | None, decimals: int = 1) -> str:
-    """A share in percent; a trailing ".0" is dropped ("61%", "9.4%")."""
-    if value is None:
-        return "n/a"
-    text = _grouped(value, decimals)
-    if "." in text:
-        text = text.rstrip("0").rstrip(".")
-    return f"{text}%"
+    """A share in percent, one decimal ("61.0%", "9.4%")."""
+    return numbers.share(value)
 
 
 def signed_pct(value: float | None, decimals: int = 2) -> str:
     """A change: "+1.25%", "−1.70%", "0.00%"."""
-    if value is None:
-        return "n/a"
-    text = f"{abs(value):.{decimals}f}"
-    if float(text) == 0:
-        return f"{text}%"
-    return f"{'+' if value > 0 else MINUS}{text}%"
+    return numbers.change(value, decimals)
 
 
 def signed(value: float | None, decimals: int = 0, unit: str = "") -> str:
-    """An absolute change: "+3 pts", "−0.4 pp"."""
+    """An absolute change: "+3 pts", "−0.4 pp", or a bare signed number."""
     if value is None:
         return "n/a"
-    text = f"{abs(value):.{decimals}f}"
-    sign = "" if float(text) == 0 else ("+" if value > 0 else MINUS)
-    return f"{sign}{text}{(' ' + unit) if unit else ''}"
+    if unit:
+        return numbers.points(value, unit, decimals)
+    return numbers.sign_of(value, decimals) + f"{abs(value):,.{decimals}f}"
 
 
 def arrow(direction: str | None) -> str:
@@ -100,15 +81,17 @@ def figure_value(fig: Figure) -> str:
     if fig.value is None:
         return "unavailable"
     if fig.unit == "usd":
-        return usd(fig.value, fig.decimals)
+        return numbers.usd(fig.value)
+    if fig.unit == "price":
+        return numbers.price(fig.value)
     if fig.unit == "pct":
-        return pct(fig.value, fig.decimals)
+        return numbers.share(fig.value)
     if fig.unit == "change":
         return signed_pct(fig.value, fig.decimals)
     if fig.unit == "gwei":
         return f"{gwei(fig.value, fig.decimals)} gwei"
     if fig.unit == "count":
-        return _grouped(fig.value, 0)
+        return numbers.count(fig.value)
     return f"{fig.value:.{fig.decimals}f}"
 
 
@@ -127,27 +110,48 @@ def figure_change(fig: Figure) -> str:
 
 def when(value: datetime | None, zone: str = "UTC") -> str:
     """An instant in the report's zone: "2025-06-11 23:55 UTC"."""
-    if value is None:
-        return "time unknown"
-    local = value.astimezone(ZoneInfo(zone))
-    return local.strftime("%Y-%m-%d %H:%M ") + (local.tzname() or zone)
+    return numbers.instant(value, zone)
 
 
 def long_date(value: date) -> str:
-    """"Wednesday, 11 June 2025"."""
-    return f"{value:%A}, {value.day} {value:%B %Y}"
+    """The report's date as every format shows it: "2025-06-11" (one date format)."""
+    return numbers.day(value)
+
+
+_MD_ALWAYS = str.maketrans({c: "\\" + c for c in "\\`*[]"})
+_MD_LEAD = re.compile(r"^(#{1,6}(?=\s)|>|[+-](?=\s)|\d{1,9}(?=[.)]\s))")
+_MD_TAG = re.compile(r"<(?=[A-Za-z/!?])")
+_MD_UNDERSCORE = re.compile(r"(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])")
 
 
 def md_escape(text: Any) -> str:
-    """Escape Markdown control characters in untrusted text (titles, reasons)."""
+    """Untrusted text (titles, reasons, summaries) made safe for Markdown prose with as few
+    backslashes as possible, so the file still reads well as plain text: only characters
+    that would start markup are escaped — backslash, backtick, asterisk, brackets, an
+    underscore at a word's edge, "<" opening a tag or autolink, "~~", and a list, heading or
+    quote marker at the start. Parentheses, "+", "#", "!" and "|" mid-text stay as they are
+    ("|" is escaped by `md_cell` inside tables)."""
     text = str(text).replace("\r", " ").replace("\n", " ")
-    for ch in "\\`*_{}[]()<>#+!|~":
-        text = text.replace(ch, "\\" + ch)
+    text = text.translate(_MD_ALWAYS)
+    text = _MD_UNDERSCORE.sub(r"\\_", text)
+    text = _MD_TAG.sub(r"\\<", text)
+    text = text.replace("~~", "\\~\\~")
+    match = _MD_LEAD.match(text)
+    if match:
+        lead = match.group(1)
+        text = ("\\" + text) if not lead[0].isdigit() else (
+            lead + "\\" + text[len(lead):])
     return text
+
+
+def md_cell(text: Any) -> str:
+    """`md_escape` for a table cell: "|" would end the cell, so it is escaped too."""
+    return md_escape(text).replace("|", "\\|")
 
 
 FILTERS = {
     "usd": usd, "usd_millions": usd_millions, "price": price, "pct": pct,
     "signed_pct": signed_pct, "signed": signed, "arrow": arrow, "figure_value": figure_value,
     "figure_change": figure_change, "when": when, "long_date": long_date, "md": md_escape,
+    "md_cell": md_cell, "millions": millions,
 }

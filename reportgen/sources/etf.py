@@ -30,6 +30,7 @@ from typing import Any, ClassVar, Literal
 import httpx
 from pydantic import BaseModel, ConfigDict, Field
 
+from reportgen import numbers
 from reportgen.clock import day_start
 from reportgen.errors import FetchError, ParseError
 from reportgen.http import BROWSER_HEADERS
@@ -101,7 +102,7 @@ class EtfFlows(BaseModel):
 
 
 def _fmt(day: date) -> str:
-    return f"{day.day} {day:%b %Y}"
+    return numbers.day(day)
 
 
 def _cumulative(rows: list[FarsideRow], tickers: list[str]) -> tuple[float, dict[str, float]]:

@@ -104,7 +104,7 @@ def test_backdated_run_shows_only_historical_numbers(
 
     # Historical answers are used …
     assert "68 (Greed)" in md and "▼ −3 pts" in md
-    assert "US$254.4 B" in md
+    assert "US$254 B" in md
     assert "1.62 gwei" in md  # base fee 1.0 + median tip 0.62 at the block of the cut-off
     assert "31 (Neither)" in md
     assert "+164.6" in md  # ETF total for 2025-06-11

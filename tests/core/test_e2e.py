@@ -19,8 +19,8 @@ DAY = date(2025, 6, 11)
 NOW = "2025-06-11T23:58:00+00:00"
 MARKET_SOURCES = ["coingecko", "feargreed", "stablecoins", "gas", "altseason", "etf_farside", "news",
                   "liq_binance", "liq_bybit", "liq_okx", "liq_hyperliquid"]
-EXPECTED = ["17,411", "1,281", "US$3,754 B", "−1.70%", "US$140.18 B", "61%", "9.4%",
-            "1.62 gwei", "31", "68", "Greed", "US$254.4 B", "+164.6", "+240.3",
+EXPECTED = ["17,411", "1,281", "US$3.75 T", "−1.70%", "US$140 B", "61.0%", "9.4%",
+            "1.62 gwei", "31", "68", "Greed", "US$254 B", "+164.6", "+240.3",
             "HYPE surpasses $42"]
 
 
@@ -102,9 +102,9 @@ REASONS = {"timeout": "timed out", "429": "HTTP 429", "500": "HTTP 500",
 BODY_REASONS = {"etf_farside": "layout changed", "news": "not JSON", "liquidation": "unreadable"}
 # Figures that only the source in question provides.
 FIGURES_OF = {
-    "coingecko": ["17,411", "US$3,754 B", "61%"],
+    "coingecko": ["17,411", "US$3.75 T", "61.0%"],
     "feargreed": ["68 (Greed)"],
-    "stablecoins": ["US$254.4 B"],
+    "stablecoins": ["US$254 B"],
     "gas": ["1.62 gwei"],
     "etf_farside": ["+164.6", "+240.3"],
     "news": ["HYPE surpasses $42"],

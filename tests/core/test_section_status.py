@@ -52,8 +52,8 @@ def test_etf_before_the_funds_launched_is_unavailable_not_ok() -> None:
     assert not etf.available
     assert etf.status == (
         "unavailable: unavailable for 2024-01-05: BTC: Farside's BTC table has no row on or "
-        "before 5 Jan 2024 (funds not trading yet).; ETH: Farside's ETH table has no row on or "
-        "before 5 Jan 2024 (funds not trading yet).")
+        "before 2024-01-05 (funds not trading yet).; ETH: Farside's ETH table has no row on or "
+        "before 2024-01-05 (funds not trading yet).")
     assert etf in brief.unavailable and not brief.complete
 
 

@@ -103,7 +103,7 @@ async def test_mark_price_failures_fall_back_to_last_price_klines(upstream: Upst
         assert status.last_price_bars == 167, venue
     assert "/v5/market/kline" in asked_paths(upstream, "api.bybit.com")
     assert asked_paths(upstream, "www.okx.com").count("/api/v5/market/history-candles") == 2
-    assert ("Bybit 167 60-min bars (5 Jun 00:00–11 Jun 23:00 UTC), 167 priced by last-price "
+    assert ("Bybit 167 60-min bars (2025-06-05 00:00 – 2025-06-11 23:00 UTC), 167 priced by last-price "
             "klines [answered HTTP 500 after 2 attempts on /v5/market/mark-price-kline]"
             in btc.captions["cex"])
 
@@ -175,8 +175,8 @@ def test_run_and_status_name_the_dropped_venue(upstream: Upstream, tmp_path: Pat
     assert run.exit_code == 3, run.output
     md = (tmp_path / "out" / "reports" / DAY.isoformat() / "brief.md").read_text()
     # the caption names the span and both failed requests (history, then the fallback)
-    assert ("Data: Binance 167 60-min bars \\(5 Jun 00:00–11 Jun 23:00 UTC\\); Bybit 167 "
-            "60-min bars \\(5 Jun 00:00–11 Jun 23:00 UTC\\); OKX dropped: answered HTTP 500 "
+    assert ("Data: Binance 167 60-min bars (2025-06-05 00:00 – 2025-06-11 23:00 UTC); Bybit 167 "
+            "60-min bars (2025-06-05 00:00 – 2025-06-11 23:00 UTC); OKX dropped: answered HTTP 500 "
             "after 2 attempts on /api/v5/rubik/stat/contracts/open-interest-history; answered "
             "HTTP 500 after 2 attempts on /api/v5/public/open-interest._") in md
     status = CliRunner().invoke(app, ["--config", str(config), "status"],
@@ -260,9 +260,9 @@ def test_liqmap_on_the_recorded_answers_of_2026_08_15(upstream: Upstream, tmp_pa
     assert d["assumptions"]["venues"] == ["binance", "bybit"]
     assert d["as_of"] == "2026-08-15T19:04:10Z"
     assert d["venues"]["okx"]["status"] == "open interest only"
-    data = ("Data: Binance 1 60-min bar (15 Aug 18:00–19:00 UTC), 1 priced by last-price "
+    data = ("Data: Binance 1 60-min bar (2026-08-15 18:00 – 19:00 UTC), 1 priced by last-price "
             "klines [answered HTTP 500 after 2 attempts on /fapi/v1/markPriceKlines]; Bybit 1 "
-            "60-min bar (15 Aug 18:00–19:00 UTC), 1 priced by last-price klines [answered HTTP "
+            "60-min bar (2026-08-15 18:00 – 19:00 UTC), 1 priced by last-price klines [answered HTTP "
             "500 after 2 attempts on /v5/market/mark-price-kline]; OKX open interest only: no "
             "open-interest history (answered HTTP 500 after 2 attempts on "
             "/api/v5/rubik/stat/contracts/open-interest-history); current open interest "

@@ -79,7 +79,7 @@ def test_clusters_and_sentences() -> None:
     long_c = next(c for c in s.clusters if c.side == "long")
     assert (long_c.usd, long_c.price_low, long_c.price_high) == (500, 940, 960)
     assert long_c.text == "US$500 of longs between $940 and $960"
-    assert s.sentences[2].startswith("If BTC falls 2 % (to $980): US$100 of longs")
+    assert s.sentences[2].startswith("If BTC falls 2% (to $980): US$100 of longs")
 
 
 def test_json_shape() -> None:
@@ -107,4 +107,4 @@ def test_combine_aligns_grids_and_clip_moves_to_beyond() -> None:
 def test_fmt_usd() -> None:
     assert fmt_usd(1.23e9) == "US$1.2 B"
     assert fmt_usd(350e6) == "US$350 M"
-    assert fmt_usd(12_300) == "US$12.3 k"
+    assert fmt_usd(12_300) == "US$12.3 K"

@@ -91,7 +91,7 @@ def test_send_builds_a_mail_client_friendly_message(output: Path, smtp: tuple[In
 
     # Headers
     assert msg["Subject"].startswith(f"[SAMPLE] Crypto brief {LAST}: total market cap US$")
-    assert re.search(r"US\$[\d,]+ B [▲▼■] [+−]?\d+\.\d\d%$", msg["Subject"]), msg["Subject"]
+    assert re.search(r"US\$[\d.,]+ [TBM] [▲▼■] [+−]?\d+\.\d\d%$", msg["Subject"]), msg["Subject"]
     assert msg["Date"] and msg["Message-ID"]
     assert msg["List-Unsubscribe"] == ("<mailto:unsubscribe@example.org?subject=unsubscribe>, "
                                        "<https://example.org/unsubscribe?list=brief>")
