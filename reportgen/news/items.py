@@ -38,6 +38,7 @@ class NewsItem(BaseModel):
     source: str
     published: datetime  # aware, in the report zone
     summary: str = ""
+    time_known: bool = True  # False: `published` gives the day only (its time is not shown)
 
 
 def _aware(parsed: Any) -> datetime | None:

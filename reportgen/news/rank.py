@@ -88,6 +88,7 @@ class NewsStory(BaseModel):
     coverage: list[SourceLink]
     macro: bool
     score: float
+    time_known: bool = True  # False: the feed gave the day, not the time
 
 
 def tokens(title: str) -> frozenset[str]:
@@ -168,6 +169,7 @@ def story(group: list[NewsItem], day: date, zone: str) -> NewsStory:
         title=lead.title, summary=summary, link=link,
         published=lead.published.astimezone(ZoneInfo(zone)), sources=outlets,
         coverage=coverage, macro=is_macro(text), score=round(score, 4),
+        time_known=lead.time_known,
     )
 
 

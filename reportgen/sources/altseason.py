@@ -20,6 +20,13 @@ since dropped out (survivorship bias; stated in the brief).
 
 Fetching: `/coins/markets` (candidates) and one `/coins/{id}/market_chart/range` per coin,
 rate-limited to `max_calls_per_minute`.
+
+The same answers give the brief its Bitcoin and Ether prices (`CoinPrice`). CoinGecko stamps
+each daily point 00:00 UTC: the point of day X is the price at X 00:00, i.e. the close of
+X − 1. The price for report date D is the day's close: on the day itself, `/coins/markets`'
+`current_price` (the latest price, as of its `last_updated`, when that falls within D); for a
+past D, the chart point of D + 1 00:00 (the BTC and ETH charts of a past date are asked up to
+D + 1 00:59 for it, never from the price cache). Earlier closes come from the charts.
 """
 
 from __future__ import annotations
@@ -55,6 +62,8 @@ WRAPPED_OR_STAKED = frozenset({
 GOLD = frozenset({"pax-gold", "tether-gold"})
 EXCLUDED = STABLECOINS | WRAPPED_OR_STAKED | GOLD
 BTC = "bitcoin"
+# Coins whose price the brief shows (id → symbol).
+PRICED = {"bitcoin": "BTC", "ethereum": "ETH"}
 
 
 class CoinReturn(BaseModel):
@@ -62,6 +71,16 @@ class CoinReturn(BaseModel):
     symbol: str
     return_pct: float
     beat_btc: bool
+
+
+class CoinPrice(BaseModel):
+    """A coin's price at the end of the report date and its earlier daily closes."""
+
+    symbol: str
+    price: float | None = None          # the close of D (None when no answer had it)
+    as_of: datetime | None = None       # the instant `price` describes
+    basis: str = ""                     # which answer `price` came from, in words
+    closes: dict[date, float] = {}      # close of each earlier day (the next day's 00:00 point)
 
 
 class AltSeason(BaseModel):
@@ -77,6 +96,7 @@ class AltSeason(BaseModel):
     coins: list[CoinReturn]
     rule: str
     as_of: datetime | None = None  # the charts' daily point used for D (00:00 UTC)
+    prices: dict[str, CoinPrice] = {}  # "BTC", "ETH" → price at the end of D
 
 
 def season_label(index: int) -> str:
@@ -137,16 +157,19 @@ class AltSeasonSource(Source):
         from_cache: list[RawPayload] = []
 
         async def chart(coin: str) -> None:
-            cached = ctx.prices.prices(coin, needed) if ctx.prices else {}
+            priced = coin in PRICED
+            cached = ctx.prices.prices(coin, needed) if ctx.prices and not priced else {}
             if len(cached) == len(needed) and all(cap is not None for _, cap in cached.values()):
                 from_cache.append(_cached_chart(self.name, coin, cached, day,
                                                 ctx.http.clock.now()))
                 return
+            # Daily points are stamped 00:00 UTC; stop right after D's, never later — except
+            # for a past date's BTC and ETH, whose close of D is the point of D + 1 00:00.
+            last = day + timedelta(days=1) if priced and ctx.is_past else day
             await limiter.take()
             await session.call(
                 session.api.get_coin_market_chart_range_by_id, coin, "usd",
-                # Daily points are stamped 00:00 UTC; stop right after D's, never later.
-                _unix(start - timedelta(days=1)), _unix(day) + 3599,
+                _unix(start - timedelta(days=1)), _unix(last) + 3599,
             )
 
         await asyncio.gather(*(chart(coin) for coin in wanted))
@@ -156,8 +179,10 @@ class AltSeasonSource(Source):
 
     def parse(self, raws: list[RawPayload], ctx: ParseContext) -> AltSeason:
         settings = self.config.sources.altseason
-        return parse_altseason(raws, ctx.report_date, top_n=settings.top_n,
-                               window_days=settings.window_days)
+        result = parse_altseason(raws, ctx.report_date, top_n=settings.top_n,
+                                 window_days=settings.window_days)
+        return result.model_copy(update={"prices": parse_prices(raws, ctx.report_date,
+                                                                is_past=ctx.is_past)})
 
 
 CACHE_URL = "archive:daily_prices"
@@ -203,6 +228,66 @@ def _daily(raw: RawPayload, key: str) -> dict[date, float]:
         # Daily points are 00:00 UTC; keep the first point of each day (the close of the one before).
         series.setdefault(stamp.date(), number(point[1], key, raw.source))
     return series
+
+
+def _points(raw: RawPayload) -> list[tuple[datetime, float]]:
+    body = load_json(raw)
+    if not isinstance(body, dict) or not isinstance(body.get("prices"), list):
+        raise ParseError(f"{raw.source}: market chart from {raw.url} lacks prices")
+    out = []
+    for point in body["prices"]:
+        if isinstance(point, list) and len(point) == 2 and point[1] is not None:
+            stamp = datetime.fromtimestamp(number(point[0], "prices", raw.source) / 1000, UTC)
+            out.append((stamp, number(point[1], "prices", raw.source)))
+    return out
+
+
+def parse_prices(raws: list[RawPayload], day: date, *, is_past: bool) -> dict[str, CoinPrice]:
+    """Bitcoin's and Ether's close of `day` and their earlier daily closes (pure; see the
+    module docstring for which answer gives which)."""
+    markets_raw = next((r for r in raws if "/coins/markets" in r.url and r.status == 200), None)
+    markets = load_json(markets_raw) if markets_raw is not None else []
+    rows = {row.get("id"): row for row in markets if isinstance(row, dict)} \
+        if isinstance(markets, list) else {}
+    start = datetime.combine(day, dtime(0), tzinfo=UTC)
+    end = start + timedelta(days=1)
+    out: dict[str, CoinPrice] = {}
+    for coin, symbol in PRICED.items():
+        closes: dict[date, float] = {}
+        for raw in raws:
+            if f"/coins/{coin}/market_chart/range" not in raw.url or raw.status != 200:
+                continue
+            try:
+                points = _points(raw)
+            except ParseError:
+                continue  # the index's own parse reports a bad chart
+            for stamp, value in points:
+                if stamp.time() == dtime(0):  # a daily point: the close of the day before
+                    closes.setdefault(stamp.date() - timedelta(days=1), value)
+        found = CoinPrice(symbol=symbol, closes={d: p for d, p in closes.items() if d < day})
+        row = rows.get(coin) or {}
+        updated = _instant(row.get("last_updated"))
+        current = row.get("current_price")
+        if (not is_past and isinstance(current, int | float) and not isinstance(current, bool)
+                and updated is not None and start <= updated <= end):
+            found.price, found.as_of = float(current), updated
+            found.basis = "CoinGecko /coins/markets current_price"
+        elif day in closes:
+            found.price, found.as_of = closes[day], end
+            found.basis = "CoinGecko daily price (00:00 UTC the next day)"
+        if found.price is not None or found.closes:
+            out[symbol] = found
+    return out
+
+
+def _instant(text: object) -> datetime | None:
+    if not isinstance(text, str):
+        return None
+    try:
+        value = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def parse_altseason(

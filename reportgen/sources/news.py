@@ -33,6 +33,9 @@ NOT_MODIFIED_HEADER = "x-reportgen-not-modified"
 # A payload may carry a sentence for the section when it holds no headline (the bundled
 # sample uses it: "no headlines recorded for this sample day").
 NOTE_HEADER = "x-reportgen-note"
+# A payload whose items' times give only the day (the bundled sample's headlines come from a
+# brief that printed the day, not the minute): the parser keeps the day and shows no time.
+DATE_ONLY_HEADER = "x-reportgen-date-only"
 
 
 class FeedConfig(BaseModel):
@@ -227,6 +230,8 @@ class NewsSource(Source):
                     got = items_from_blockbeats(raw.body, feed.name, ctx.zone)
                 else:
                     got = items_from_feed(raw.body, feed.name, ctx.zone)
+                if _header(raw, DATE_ONLY_HEADER):
+                    got = [i.model_copy(update={"time_known": False}) for i in got]
             except ParseError as exc:
                 digest.feeds_failed[feed.name] = str(exc)
                 continue
@@ -242,7 +247,8 @@ class NewsSource(Source):
         digest.items_on_day = len(on_day(items, ctx.report_date, ctx.zone))
         stories = rank(items, ctx.report_date, ctx.zone, cfg.dedupe_threshold)
         digest.macro, digest.highlights = split(stories, cfg.max_macro, cfg.max_highlights)
-        kept = [s.published for s in (*digest.macro, *digest.highlights)]
+        # A headline dated to the day only says nothing of the time: it does not date the digest.
+        kept = [s.published for s in (*digest.macro, *digest.highlights) if s.time_known]
         digest.as_of = max(kept) if kept else None
         if not stories:
             digest.note = notes[0] if notes else (

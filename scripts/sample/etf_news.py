@@ -29,7 +29,7 @@ from pathlib import Path
 from reportgen.sample import sample_days
 from reportgen.sources.etf import ASSET_HEADER
 from reportgen.sources.farside import format_cell
-from reportgen.sources.news import DEFAULT_FEEDS, NOTE_HEADER
+from reportgen.sources.news import DATE_ONLY_HEADER, DEFAULT_FEEDS, NOTE_HEADER
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "tests" / "fixtures" / "etf"
@@ -159,7 +159,10 @@ def write_news(day: date) -> None:
     headers = {"content-type": "application/json"}
     items = []
     if day == date(2025, 6, 11):
+        # The brief gives the day, not the minute: create_time holds the day (a placeholder
+        # 12:00 UTC), and the header says so; the parser then never shows a time.
         stamp = str(int(datetime.combine(day, time(12, 0), tzinfo=UTC).timestamp()))
+        headers[DATE_ONLY_HEADER] = "1"
         items = [{"id": None, "title": title, "content": "", "pic": "", "link": link,
                   "url": "", "create_time": stamp} for title, link in NEWS_2025_06_11]
     else:

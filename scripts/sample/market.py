@@ -1,6 +1,8 @@
 """Build the bundled sample's market payloads for 2025-06-05 … 2025-06-11.
 
-Constructed, not recorded (no recording of those days is at hand), in the exact shape of
+Constructed, not recorded (no recording of those days is at hand), except Bitcoin's and
+Ether's prices and market caps: those are CoinGecko's real daily points (see REAL_PRICES),
+in the exact shape of
 the real recorded payloads in tests/fixtures/market/ (provenance in
 tests/fixtures/PROVENANCE.md): CoinGecko /global, /coins/markets and
 /coins/{id}/market_chart/range; alternative.me /fng/; DefiLlama /stablecoins; Ethereum
@@ -12,6 +14,7 @@ stablecoins). Deterministic: run `python scripts/sample/market.py` to rebuild.
 
 from __future__ import annotations
 
+import csv
 import math
 import random
 import sys
@@ -23,6 +26,29 @@ from _common import write_source
 
 DAYS = [date(2025, 6, 5) + timedelta(days=i) for i in range(7)]
 CG = "https://api.coingecko.com/api/v3"
+FIXTURES = Path(__file__).resolve().parents[2] / "tests" / "fixtures" / "market"
+# CoinGecko's real daily BTC and ETH points (provenance: tests/fixtures/PROVENANCE.md and
+# reportgen/sample/PROVENANCE.md). CoinGecko stamps each daily point 00:00 UTC: the point
+# of day X is the price at X 00:00, the close of X - 1. The ETH file is CoinGecko's export as
+# is ("snapped_at" X); the BTC file is the same export re-labelled by its keeper as the close
+# of the day before ("event_date" X - 1 for the point of X), so it is shifted back here.
+REAL_PRICES = {
+    "bitcoin": ("coingecko_btc_usd_daily_close_2025-03-04_2025-06-11_RobACA2026.csv", 1),
+    "ethereum": ("coingecko_eth_usd_max_2025-03-05_2025-06-12_defischolar.csv", 0),
+}
+
+
+def real_points(coin: str) -> dict[date, tuple[float, float]]:
+    """(price, market cap) of CoinGecko's daily point stamped 00:00 UTC of each day."""
+    name, shift = REAL_PRICES[coin]
+    points = {}
+    with (FIXTURES / name).open(encoding="utf-8-sig") as f:
+        for row in csv.DictReader(f):
+            stamp = next(iter(row.values()))
+            day = date.fromisoformat(stamp[:10]) + timedelta(days=shift)
+            price, cap = (float(v) for v in list(row.values())[1:3])
+            points[day] = (price, cap)
+    return points
 
 # Per day: currencies, markets, total cap (B), 24h change %, volume (B), btc %, eth %,
 # gas (gwei), fear & greed, stablecoins (B), coins beating BTC (of 42 compared).
@@ -158,28 +184,30 @@ def gas_payloads(day: date) -> list[dict]:
 
 
 def price_series(rng: random.Random) -> dict[str, dict[date, float]]:
-    """Daily 00:00 UTC prices from 2025-03-05 to 2025-06-11 for every coin.
+    """Daily 00:00 UTC prices from 2025-03-05 to 2025-06-12 for every coin.
 
-    On each sample day D, exactly FIGURES[D][-1] of the 42 compared coins beat BTC over
-    90 days: coin c's 90-day return is BTC's plus (strength_c − threshold_D)."""
+    Bitcoin and Ether are CoinGecko's real points (REAL_PRICES). The other coins are
+    constructed so that on each sample day D exactly FIGURES[D][-1] of the 42 compared coins
+    (Ether, with its real return, among them) beat BTC over 90 days: coin c's 90-day return
+    is BTC's plus (strength_c − threshold_D)."""
     first = DAYS[0] - timedelta(days=92)
-    span = [first + timedelta(days=i) for i in range((DAYS[-1] - first).days + 1)]
+    span = [first + timedelta(days=i) for i in range((DAYS[-1] - first).days + 2)]
     compared = [c for c in COINS[1:] if c[0] not in {"tether", "usd-coin", "staked-ether",
                 "wrapped-bitcoin", "wrapped-steth", "weth", "ethena-usde"}]
     assert len(compared) == 42
-    strengths = sorted((rng.uniform(-0.55, 0.6) for _ in compared), reverse=True)
-    rng.shuffle(order := list(range(len(compared))))
-    strength = {compared[i][0]: strengths[rank] for rank, i in enumerate(order)}
+    constructed = [c for c in compared if c[0] != "ethereum"]
+    strengths = sorted((rng.uniform(-0.55, 0.6) for _ in constructed), reverse=True)
+    rng.shuffle(order := list(range(len(constructed))))
+    strength = {constructed[i][0]: strengths[rank] for rank, i in enumerate(order)}
 
     series: dict[str, dict[date, float]] = {}
-    btc_end = 108620.0
-    btc = {}
-    for d in span:  # BTC: ~82k early March rising to ~108k, with noise
-        t = (d - first).days / len(span)
-        btc[d] = 84000 * (1 + 0.29 * t) * (1 + 0.02 * math.sin(d.toordinal() * 1.3))
-    btc[DAYS[-1]] = btc_end
-    series["bitcoin"] = btc
+    for coin in REAL_PRICES:
+        points = real_points(coin)
+        series[coin] = {d: points[d][0] for d in span}
+    btc, eth = series["bitcoin"], series["ethereum"]
     for ident, _sym, _name, end_price, _supply in COINS[1:]:
+        if ident in REAL_PRICES:
+            continue
         if ident in STABLE:
             series[ident] = {d: 1.0 + rng.uniform(-0.0008, 0.0008) for d in span}
             continue
@@ -197,11 +225,12 @@ def price_series(rng: random.Random) -> dict[str, dict[date, float]]:
             prices[d] = level
         # Pin the sample days so the 90-day excess return over BTC is strength − threshold.
         for day in DAYS:
-            beat = FIGURES[day][-1]
-            ranked = sorted(strength.values(), reverse=True)
-            threshold = (ranked[beat - 1] + ranked[beat]) / 2
             then = day - timedelta(days=90)
             btc_ret = btc[day] / btc[then] - 1
+            eth_beats = eth[day] / eth[then] - 1 > btc_ret
+            beat = FIGURES[day][-1] - int(eth_beats)  # of the constructed coins
+            ranked = sorted(strength.values(), reverse=True)
+            threshold = (ranked[beat - 1] + ranked[beat]) / 2
             prices[day] = prices[then] * max(0.05, 1 + btc_ret + strength[ident] - threshold)
         # Scale so the last day matches the coin's real-looking price.
         scale = end_price / prices[DAYS[-1]]
@@ -221,6 +250,12 @@ def altseason_payloads(day: date, series: dict[str, dict[date, float]]) -> list[
     for rank, (ident, symbol, name, _p, sup) in enumerate(ranked, start=1):
         price_now = series[ident][day]
         prev = series[ident][day - timedelta(days=1)]
+        updated = f"{day.isoformat()}T00:00:12.000Z"
+        if ident in REAL_PRICES:
+            # The run is "fetched" at 23:55 UTC: the price then is the day's close, CoinGecko's
+            # real point of 00:00 UTC the next day (its actual time given as last_updated).
+            price_now, prev = series[ident][day + timedelta(days=1)], series[ident][day]
+            updated = f"{(day + timedelta(days=1)).isoformat()}T00:00:00.000Z"
         markets.append({
             "id": ident, "symbol": symbol, "name": name,
             "image": f"https://coin-images.coingecko.com/coins/images/{rank}/large/{ident}.png",
@@ -233,7 +268,7 @@ def altseason_payloads(day: date, series: dict[str, dict[date, float]]) -> list[
             "circulating_supply": sup, "total_supply": sup, "max_supply": None, "ath": price_now * 1.4,
             "ath_change_percentage": -28.6, "ath_date": "2024-12-17T15:02:41.429Z", "atl": price_now / 50,
             "atl_change_percentage": 4900.0, "atl_date": "2020-03-13T02:22:55.044Z", "roi": None,
-            "last_updated": f"{day.isoformat()}T00:00:12.000Z",
+            "last_updated": updated,
         })
     frm, to = unix(day - timedelta(days=91)), unix(day) + 3599
     payloads = [{"file": "00-coins_markets.json",
