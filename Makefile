@@ -10,7 +10,7 @@ STAMP  := $(VENV)/.installed
 # Debian packages WeasyPrint needs (Pango for text layout) and a font family.
 SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core
 
-.PHONY: demo test setup syslibs chromium lint golden docs bench clean
+.PHONY: demo test setup syslibs chromium lint mdlint golden docs bench clean
 
 setup: $(STAMP) syslibs
 
@@ -42,6 +42,11 @@ demo: setup
 lint: $(STAMP)
 	$(BIN)/ruff check reportgen tests bench scripts
 
+# Markdown lint of the sample brief as rendered (its golden copy) and of the docs written
+# for it; rules and their one exception in pyproject.toml [tool.pymarkdown].
+mdlint: $(STAMP)
+	$(BIN)/pymarkdown scan tests/golden/brief.md docs/the-day-in-brief.md
+
 # The browser tests (tests/publish/test_browser.py) need Debian's chromium; installed as
 # root when missing, otherwise they are skipped with the reason.
 chromium:
@@ -49,7 +54,7 @@ chromium:
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; } || \
 	  echo "chromium not installed: browser tests will be skipped (sudo apt-get install chromium)"
 
-test: setup chromium lint
+test: setup chromium lint mdlint
 	$(BIN)/python -m pytest -q -p no:cacheprovider -n 2
 
 # Regenerate the golden sample briefs on purpose, after an intended change of output.

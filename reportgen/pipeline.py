@@ -130,9 +130,18 @@ def build_phase(config: Config, day: date, archive: Archive, *, clock: Clock) ->
         day, snapshots, previous, title=config.report.title, zone=config.timezone,
         generated_at=_generated_at(snapshots, clock), sample=archive.is_sample_day(day),
         original_url=config.report.original_url, extra_sections=extra_sections(config),
+        archive_url=_archive_url(config),
         stale_after={s.name: s.stale_after for s in sources},
         disabled={s.name for s in sources if not s.enabled()[0]},
     )
+
+
+def _archive_url(config: Config) -> str | None:
+    """The report history: the site's index when the site has a public URL."""
+    url = config.site.url
+    if not url:
+        return None
+    return url.rstrip("/") + "/index.html"
 
 
 def _generated_at(snapshots: dict[str, SourceSnapshot], clock: Clock) -> datetime:
@@ -146,9 +155,11 @@ def _render(config: Config, day: date, brief: Brief, writer: OutputWriter,
             formats: list[str] | None) -> list[Path]:
     """Charts first (the HTML and PDF embed them), then the brief in each format."""
     from reportgen.render.charts import render_liquidation_charts
+    from reportgen.render.etf_chart import render_etf_charts
 
     with Archive(config.archive_path) as archive:
         charts = render_liquidation_charts(config, day, archive, writer, report_dir(day))
+    charts += render_etf_charts(brief, writer, report_dir(day))
     return charts + render_brief(brief, writer, report_dir(day),
                                  formats or list(config.report.formats))
 

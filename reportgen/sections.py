@@ -12,12 +12,15 @@ from datetime import date, datetime
 from typing import Any
 
 from reportgen import numbers
+from reportgen.brief import trends
 from reportgen.brief.build import SECTION_TITLES, _direction, _reason, _Refs
 from reportgen.brief.model import Section
 from reportgen.config import Config
 from reportgen.models import SourceSnapshot
 
 Builder = Callable[[date, SourceSnapshot | None, _Refs], Section]
+# Trading days the ETF chart covers.
+CHART_DAYS = 30
 
 
 def _fmt_day(day: date) -> str:
@@ -45,13 +48,22 @@ def etf_section(day: date, snap: SourceSnapshot | None, refs: _Refs) -> Section:
                            "reason": f"unavailable for {day}: {flows.get('note') or status}"})
             continue
         label = _fmt_day(flow_day) + ("" if flow_day == day else f" ({flow_day:%A}, last trading day)")
-        rows = [{"fund": f["ticker"], "flow": f["flow_musd"], "direction": _direction(f["flow_musd"])}
-                for f in flows["funds"]]
+        rows = [{"fund": f["ticker"], "name": f.get("name") or "", "flow": f["flow_musd"],
+                 "direction": _direction(f["flow_musd"])} for f in flows["funds"]]
         total = flows.get("total_musd")
+        history = [(date.fromisoformat(d), float(v)) for d, v in flows.get("history") or []]
+        before = [(d, v) for d, v in history if d < flow_day]
+        launched = date.fromisoformat(flows["cumulative_from"]) \
+            if flows.get("cumulative_from") else None
+        remarks = (trends.flow_remarks(total, before, launched=launched)
+                   if total is not None and status != "partial" else [])
+        recent = [(d, v) for d, v in history if d <= flow_day][-CHART_DAYS:]
         tables.append({
             "asset": asset, "label": label, "reason": None, "note": flows.get("note") or None,
             "rows": rows, "total": total, "total_direction": _direction(total),
-            "cumulative": flows.get("cumulative_musd"),
+            "cumulative": flows.get("cumulative_musd"), "flow_date": flow_day.isoformat(),
+            "remarks": remarks, "recent": recent,
+            "chart": f"charts/etf_{asset.lower()}.svg" if len(recent) >= 2 else None,
         })
     missing = [t for t in tables if t["reason"]]
     if len(missing) == len(tables):
@@ -71,7 +83,8 @@ def _stories(stories: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [
         {"title": s["title"], "link": s.get("link"), "sources": s.get("sources", []),
          "summary": s.get("summary") or "",
-         "published": datetime.fromisoformat(s["published"]) if s.get("published") else None}
+         "published": datetime.fromisoformat(s["published"]) if s.get("published") else None,
+         "time_known": s.get("time_known", True)}
         for s in stories
     ]
 
@@ -118,6 +131,9 @@ def liquidation_section(day: date, snap: SourceSnapshot | None, refs: _Refs) -> 
                 continue
             venue = summary.get("venue", kind)
             maps.append({
+                "symbol": symbol, "kind": kind, "venue": venue,
+                "cascade": [{k: row.get(k) for k in ("side", "move_pct", "price", "usd")}
+                            for row in summary.get("cascade", [])],
                 "title": f"{symbol} liquidation map · {venue} · {label}",
                 "chart": f"charts/liqmap_{sym}_{kind}.svg",
                 "png": f"charts/liqmap_{sym}_{kind}.png",

@@ -7,6 +7,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from reportgen.brief import story, trends
 from reportgen.brief.model import Brief, Direction, Figure, Section, SourceRef
 from reportgen.clock import day_end
 from reportgen.models import METHOD_LABELS, SourceSnapshot
@@ -26,6 +27,8 @@ SOURCE_INFO: dict[str, tuple[str, str]] = {
     "gas": ("Ethereum JSON-RPC / Etherscan gas oracle", "https://etherscan.io/gastracker"),
     "altseason": ("Altcoin Season Index, computed from CoinGecko prices",
                   "https://www.coingecko.com/"),
+    "altseason:prices": ("CoinGecko BTC and ETH prices (/coins/markets, daily market charts)",
+                         "https://www.coingecko.com/en/coins/bitcoin"),
     "feargreed": ("alternative.me Fear & Greed Index", "https://alternative.me/crypto/fear-and-greed-index/"),
     "stablecoins": ("DefiLlama stablecoins", "https://defillama.com/stablecoins"),
     "etf_farside": ("Farside Investors, US spot ETF flows", "https://farside.co.uk/"),
@@ -43,16 +46,21 @@ class _Refs:
     def __init__(self) -> None:
         self.refs: dict[str, SourceRef] = {}
 
-    def get(self, snapshot: SourceSnapshot | None) -> SourceRef | None:
+    def get(self, snapshot: SourceSnapshot | None, part: str = "",
+            as_of: datetime | None = None) -> SourceRef | None:
+        """The reference of `snapshot` (or of one `part` of it, listed on its own, such as
+        the BTC/ETH prices inside the Altcoin Season answers, with its own `as_of`)."""
         if snapshot is None:
             return None
-        if snapshot.source not in self.refs:
-            name, url = SOURCE_INFO.get(snapshot.source, (snapshot.source, None))
-            self.refs[snapshot.source] = SourceRef(
-                key=len(self.refs) + 1, name=name, url=url or None, as_of=_as_of(snapshot),
+        key = f"{snapshot.source}:{part}" if part else snapshot.source
+        if key not in self.refs:
+            name, url = SOURCE_INFO.get(key, (key, None))
+            self.refs[key] = SourceRef(
+                key=len(self.refs) + 1, name=name, url=url or None,
+                as_of=as_of or _as_of(snapshot),
                 method=METHOD_LABELS.get(snapshot.method, snapshot.method),
             )
-        return self.refs[snapshot.source]
+        return self.refs[key]
 
 
 def _as_of(snapshot: SourceSnapshot) -> datetime | None:
@@ -172,6 +180,7 @@ def build_brief(
     generated_at: datetime,
     sample: bool,
     original_url: str | None = None,
+    archive_url: str | None = None,
     extra_sections: Mapping[str, tuple[str, SectionBuilder]] | None = None,
     stale_after: Mapping[str, timedelta | None] | None = None,
     disabled: Collection[str] = (),
@@ -182,7 +191,9 @@ def build_brief(
     archive source they read and a pure builder; a section without one says it is unavailable.
     `stale_after` is each source's staleness limit (see `stale_reason`); a stale source's
     figures are unavailable and say why. Sources in `disabled` (switched off in config) are
-    left out: their figures and sections are omitted, not reported missing.
+    left out: their figures and sections are omitted, not reported missing. `archive_url`
+    is where the report history is (the site's index), None when there is no site.
+    The Brief ends with "the day in brief" written from it (`reportgen.brief.story`).
     """
     refs = _Refs()
     builders = dict(extra_sections or {})
@@ -198,12 +209,15 @@ def build_brief(
                 sections.append(builder(day, snapshots.get(source), refs))
         else:
             sections.append(_missing(section_id, day, None))
-    return Brief(
+    brief = Brief(
         title=title, day=day, zone=zone, sample=sample, generated_at=generated_at,
         sections=[s for s in sections if s is not None],
         sources=sorted(refs.refs.values(), key=lambda r: r.key),
-        original_url=original_url,
+        original_url=original_url, archive_url=archive_url,
     )
+    told = story.day_in_brief(brief)
+    brief.story, brief.story_title = told.sentences, told.title
+    return brief
 
 
 def _missing(section_id: str, day: date, snapshot: SourceSnapshot | None) -> Section:
@@ -242,6 +256,8 @@ def _indicators(day: date, snaps: Mapping[str, SourceSnapshot],
         )
 
     figures: list[Figure] = []
+    if "altseason" not in disabled:
+        figures += _prices(day, alt, refs)
     if "coingecko" not in disabled:
         figures += [
             cg_figure("Listed currencies", "active_cryptocurrencies", "count"),
@@ -267,6 +283,37 @@ def _indicators(day: date, snaps: Mapping[str, SourceSnapshot],
     return Section(id="indicators", title=SECTION_TITLES["indicators"], figures=figures,
                    data={"altseason": alt.data if alt and alt.ok else None,
                          "gas": gas.data if gas and gas.ok else None})
+
+
+PRICE_LABELS = {"BTC": "BTC price", "ETH": "ETH price"}
+
+
+def _prices(day: date, snap: SourceSnapshot | None, refs: _Refs) -> list[Figure]:
+    """BTC and ETH at the end of `day`, with their 24 h and 7 d changes and how unusual the
+    day's move is against the daily closes before it (reportgen.brief.trends)."""
+    prices = _get(snap, "prices") or {}
+    out = []
+    for symbol, label in PRICE_LABELS.items():
+        found = prices.get(symbol) or {}
+        value = found.get("price")
+        if value is None:
+            why = (f"unavailable for {day}: CoinGecko's answers hold no {symbol} price for the "
+                   "end of the day") if snap is not None and snap.ok else \
+                _reason(day, snap, "CoinGecko prices")
+            out.append(Figure(label=label, unit="price", value=None, reason=why))
+            continue
+        closes = {date.fromisoformat(d): float(p) for d, p in (found.get("closes") or {}).items()}
+        week = closes.get(day - timedelta(days=7))
+        change = _pct_change(value, closes.get(day - timedelta(days=1)))
+        history = [(d, c) for d, c in trends.daily_changes(closes) if d < day]
+        as_of = datetime.fromisoformat(found["as_of"]) if found.get("as_of") else None
+        out.append(Figure(
+            label=label, unit="price", value=float(value), change_pct=change,
+            change_7d_pct=_pct_change(value, week), direction=_direction(change),
+            remark=trends.move_remark(change, history) if change is not None else None,
+            source=refs.get(snap, "prices", as_of),
+        ))
+    return out
 
 
 def _simple(label: str, what: str, snap: SourceSnapshot | None, prev: SourceSnapshot | None,
@@ -307,11 +354,10 @@ def _stablecoins(day: date, snap: SourceSnapshot | None, refs: _Refs) -> Section
 
     figures = [
         Figure("USD-stablecoin market cap", "usd", float(total), 1, change_pct=change_24h,
-               direction=_direction(change_24h), source=ref),
-        Figure("24 h change", "change", change_24h, 2, direction=_direction(change_24h),
-               reason=None if change_24h is not None else why("prev_day_usd"), source=ref),
-        Figure("7 d change", "change", change_7d, 2, direction=_direction(change_7d),
-               reason=None if change_7d is not None else why("prev_week_usd"), source=ref),
+               change_7d_pct=change_7d, direction=_direction(change_24h), source=ref),
     ]
-    return Section(id="stablecoins", title=title, figures=figures, source=ref,
+    gaps = [f"{what} ({why(key)})" for what, key, value in
+            (("24 h change", "prev_day_usd", change_24h), ("7 d change", "prev_week_usd", change_7d))
+            if value is None]
+    return Section(id="stablecoins", title=title, figures=figures, source=ref, gaps=gaps,
                    data={"endpoint": _get(snap, "endpoint")})

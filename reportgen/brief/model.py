@@ -7,7 +7,7 @@ from datetime import date, datetime
 from typing import Any, Literal
 
 Direction = Literal["up", "down", "flat"]
-Unit = Literal["usd", "pct", "change", "count", "gwei", "index"]
+Unit = Literal["usd", "price", "pct", "change", "count", "gwei", "index"]
 
 
 @dataclass(frozen=True)
@@ -29,10 +29,12 @@ class Figure:
     unit: Unit
     value: float | None
     decimals: int = 0
-    change_pct: float | None = None  # relative change vs previous day, in %
+    change_pct: float | None = None  # relative change vs previous day (24 h), in %
     change_pts: float | None = None  # absolute change (percentage points, index points)
+    change_7d_pct: float | None = None  # relative change over 7 days, in %
     direction: Direction | None = None
     note: str | None = None  # e.g. the Fear & Greed label
+    remark: str | None = None  # how unusual the day's move is ("largest daily gain since …")
     reason: str | None = None
     source: SourceRef | None = None
 
@@ -87,6 +89,15 @@ class Brief:
     original_url: str | None = None
     archive_url: str | None = None
     assets: dict[str, str] = field(default_factory=dict)  # chart name → file name
+    # "The day in brief": 3–5 sentences from the view-model (reportgen.brief.story).
+    story: list[str] = field(default_factory=list)
+    # A short form of the day's lead, for subject lines ("BTC $108,680 −1.39% · ETH …").
+    story_title: str = ""
+
+    @property
+    def summary(self) -> str:
+        """The day in brief as one paragraph (email preheader, feed, OpenGraph)."""
+        return " ".join(self.story)
 
     def section(self, section_id: str) -> Section:
         return next(s for s in self.sections if s.id == section_id)

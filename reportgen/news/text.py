@@ -9,11 +9,13 @@ Templates autoescape as well; this layer makes sure the model never holds markup
 
 from __future__ import annotations
 
+import re
 from html.parser import HTMLParser
 from urllib.parse import urlsplit
 
 TITLE_MAX = 300
-SUMMARY_MAX = 300
+SUMMARY_MAX = 280  # a summary is at most 280 characters …
+SUMMARY_SENTENCES = 2  # … and at most two sentences
 ELLIPSIS = "…"
 # Elements whose text is code or chrome, never prose.
 _DROP_CONTENT = frozenset({"script", "style", "noscript", "iframe", "object", "svg", "template"})
@@ -82,9 +84,21 @@ def clean_title(raw: str | None, limit: int = TITLE_MAX) -> str:
     return truncate(strip_html(raw or ""), limit)
 
 
+_SENTENCE_END = re.compile(r"(?<=[.!?])[\"'”’)]?\s+(?=[\"'“‘(]?[A-Z0-9])")
+
+
+def first_sentences(text: str, count: int = SUMMARY_SENTENCES) -> str:
+    """The first `count` sentences of `text` (a sentence ends with . ! or ? before a space
+    and a capital or digit; "U.S." and "3.5" do not end one)."""
+    ends = [m.end() for m in _SENTENCE_END.finditer(text)
+            if not re.search(r"\b(?:[A-Z]|[A-Z]\.[A-Z]|Mr|Ms|Dr|St|vs|No|Inc|Ltd|Co)\.$",
+                             text[: m.start()].rstrip("\"'”’)"))]
+    return text if len(ends) < count else text[: ends[count - 1]].rstrip()
+
+
 def clean_summary(raw: str | None, limit: int = SUMMARY_MAX) -> str:
-    """A summary as plain text, at most `limit` characters."""
-    return truncate(strip_html(raw or ""), limit)
+    """A summary as plain text: its first two sentences, at most `limit` characters."""
+    return truncate(first_sentences(strip_html(raw or "")), limit)
 
 
 def safe_link(raw: str | None) -> str | None:

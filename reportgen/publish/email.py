@@ -78,13 +78,16 @@ def headline_figure(brief: Brief) -> Figure | None:
 
 
 def subject_for(brief: Brief, prefix: str) -> str:
-    """"Crypto brief 2025-06-11: total market cap US$3,754 B ▼ −1.70%" ("[SAMPLE] " first
-    for sample data)."""
+    """"Crypto brief 2025-06-11: BTC $108,680 −1.39% · ETH $2,776 −1.15%" ("[SAMPLE] "
+    first for sample data): the short form of "the day in brief", else total market cap."""
     subject = f"{prefix} {brief.day.isoformat()}"
-    fig = headline_figure(brief)
-    if fig is not None:
-        change = figure_change(fig)
-        subject += f": {fig.label.lower()} {figure_value(fig)}{(' ' + change) if change else ''}"
+    if brief.story_title:
+        subject += f": {brief.story_title}"
+    else:
+        fig = headline_figure(brief)
+        if fig is not None:
+            change = figure_change(fig)
+            subject += f": {fig.label.lower()} {figure_value(fig)}{(' ' + change) if change else ''}"
     return ("[SAMPLE] " if brief.sample else "") + subject
 
 
@@ -186,7 +189,7 @@ def _field(item: object, name: str) -> str | None:
 
 
 def chart_images(brief: Brief, report_folder: Path) -> tuple[dict[str, InlineImage], list[InlineImage]]:
-    """The report's chart PNGs: those the liquidation maps reference (keyed by the map's
+    """The report's chart PNGs: those the liquidation maps and ETF tables reference (keyed by the
     `chart` path), then any other `charts/*.png` in the report folder."""
     by_chart: dict[str, InlineImage] = {}
     used: set[Path] = set()
@@ -202,8 +205,11 @@ def chart_images(brief: Brief, report_folder: Path) -> tuple[dict[str, InlineIma
         )
 
     for section in brief.sections:
-        for chart_map in section.data.get("maps", []) if section.id == "liquidation" else []:
+        charted = {"liquidation": "maps", "etf": "tables"}.get(section.id)
+        for chart_map in section.data.get(charted, []) if charted else []:
             chart, alt = _field(chart_map, "chart"), _field(chart_map, "alt")
+            if section.id == "etf" and chart:
+                alt = f"{_field(chart_map, 'asset')} spot ETF net flows and running total"
             if not chart:
                 continue
             png = (report_folder / chart).with_suffix(".png")

@@ -59,7 +59,11 @@ MANIFEST = ".manifest.json"
 ATOM = "http://www.w3.org/2005/Atom"
 SITEMAP = "http://www.sitemaps.org/schemas/sitemap/0.9"
 DAY_ROOT = "../../../"  # from YYYY/MM/DD/index.html back to the site root
+# The brief links its report history when rendered with site.url (to the site's index), and
+# leaves it out otherwise; on the site it always points at the index's archive list.
+_HISTORY_LINK = re.compile(r'<a href="[^"]*">Report history</a>')
 _HISTORY_TEXT = re.compile(r"Report history: all past briefs are kept in the archive[^<]*\.")
+_SOURCES_HEADING = re.compile(r'<h2 id="sources">')
 
 
 @dataclass
@@ -234,7 +238,7 @@ def brief_page(entry: DayEntry, prev: DayEntry | None, nxt: DayEntry | None, con
     history" line linked to the index."""
     page = _read(entry.source / "brief.html").decode("utf-8")
     env = environment()
-    meta = _page_meta(config, title=entry.title, description=entry.headline or entry.description,
+    meta = _page_meta(config, title=entry.title, description=entry.description,
                       path=entry.path, image=entry.image, image_alt=f"Liquidation map, {entry.day}",
                       og_type="article")
     head = env.get_template("site/_head.html.j2").render(root=DAY_ROOT, meta=meta)
@@ -244,7 +248,13 @@ def brief_page(entry: DayEntry, prev: DayEntry | None, nxt: DayEntry | None, con
         raise DeliveryError(f"{entry.source / 'brief.html'}: no <head>/<body> to attach the site nav to")
     page = page.replace("</head>", head + "</head>", 1)
     page = re.sub(r"(<body[^>]*>)", lambda m: m.group(1) + "\n" + nav, page, count=1)
-    page = _HISTORY_TEXT.sub(f'<a href="{DAY_ROOT}index.html#archive">Report history</a>', page, count=1)
+    link = f'<a href="{DAY_ROOT}index.html#archive">Report history</a>'
+    page, found = _HISTORY_LINK.subn(link, page, count=1)
+    if not found:
+        page, found = _HISTORY_TEXT.subn(link, page, count=1)
+    if not found:
+        page = _SOURCES_HEADING.sub(lambda m: f'<p class="links">{link}</p>\n  ' + m.group(0),
+                                    page, count=1)
     return page
 
 
@@ -305,7 +315,7 @@ def atom_feed(entries: list[DayEntry], config: Config) -> bytes:
         if e.pdf:
             sub(entry, "link", rel="enclosure", type="application/pdf", href=f"{base}{e.dir}brief.pdf",
                 length=str((e.source / "brief.pdf").stat().st_size))
-        sub(entry, "summary", e.headline or e.description)
+        sub(entry, "summary", e.description)
     ET.indent(feed)
     return b'<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(feed, encoding="utf-8") + b"\n"
 

@@ -113,6 +113,23 @@ def when(value: datetime | None, zone: str = "UTC") -> str:
     return numbers.instant(value, zone)
 
 
+def news_time(value: datetime | None, zone: str = "UTC", time_known: bool = True) -> str:
+    """A headline's publication: "2025-06-11 10:05 UTC", or only "2025-06-11" when the feed
+    gave the day but not the time (never a placeholder time)."""
+    if value is None:
+        return ""
+    if not time_known:
+        return numbers.day(value.date())
+    return numbers.instant(value, zone)
+
+
+def change_7d(fig: Figure) -> str:
+    """The 7 d change of a figure ("+3.69%"), "" when there is none."""
+    if fig.value is None or fig.change_7d_pct is None:
+        return ""
+    return numbers.change(fig.change_7d_pct)
+
+
 def long_date(value: date) -> str:
     """The report's date as every format shows it: "2025-06-11" (one date format)."""
     return numbers.day(value)
@@ -153,5 +170,5 @@ FILTERS = {
     "usd": usd, "usd_millions": usd_millions, "price": price, "pct": pct,
     "signed_pct": signed_pct, "signed": signed, "arrow": arrow, "figure_value": figure_value,
     "figure_change": figure_change, "when": when, "long_date": long_date, "md": md_escape,
-    "md_cell": md_cell, "millions": millions,
+    "md_cell": md_cell, "millions": millions, "news_time": news_time, "change_7d": change_7d,
 }

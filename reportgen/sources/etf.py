@@ -65,12 +65,45 @@ class EtfConfig(BaseModel):
     timeout_s: float = Field(default=30.0, gt=0)
 
 
+# The funds' names beside Farside's tickers ("BTC" and "ETH" are Grayscale's mini trusts,
+# not the coins). A ticker not listed here is shown alone.
+FUND_NAMES: dict[str, dict[str, str]] = {
+    "BTC": {
+        "IBIT": "iShares Bitcoin Trust ETF (BlackRock)",
+        "FBTC": "Fidelity Wise Origin Bitcoin Fund",
+        "BITB": "Bitwise Bitcoin ETF",
+        "ARKB": "ARK 21Shares Bitcoin ETF",
+        "BTCO": "Invesco Galaxy Bitcoin ETF",
+        "EZBC": "Franklin Bitcoin ETF",
+        "BRRR": "CoinShares Bitcoin ETF (formerly Valkyrie)",
+        "HODL": "VanEck Bitcoin ETF",
+        "BTCW": "WisdomTree Bitcoin Fund",
+        "DEFI": "Hashdex Bitcoin ETF",
+        "GBTC": "Grayscale Bitcoin Trust ETF",
+        "BTC": "Grayscale Bitcoin Mini Trust ETF",
+    },
+    "ETH": {
+        "ETHA": "iShares Ethereum Trust ETF (BlackRock)",
+        "FETH": "Fidelity Ethereum Fund",
+        "ETHW": "Bitwise Ethereum ETF",
+        "TETH": "21Shares Core Ethereum ETF",
+        "CETH": "21Shares Core Ethereum ETF",
+        "ETHV": "VanEck Ethereum ETF",
+        "QETH": "Invesco Galaxy Ethereum ETF",
+        "EZET": "Franklin Ethereum ETF",
+        "ETHE": "Grayscale Ethereum Trust ETF",
+        "ETH": "Grayscale Ethereum Mini Trust ETF",
+    },
+}
+
+
 class FundFlow(BaseModel):
     """One fund's net flow for the day shown (US$ m; None = no figure, "-" on Farside)."""
 
     ticker: str
     flow_musd: float | None
     cumulative_musd: float
+    name: str = ""  # the fund's name (FUND_NAMES), "" when unknown
 
 
 EtfStatus = Literal["reported", "partial", "not_reported", "non_trading", "no_data"]
@@ -87,6 +120,9 @@ class EtfDay(BaseModel):
     total_musd: float | None = None
     cumulative_musd: float | None = None   # through flow_date (see module docstring)
     cumulative_from: date | None = None    # first day row the cumulative includes
+    # Farside's daily Total of every trading day from launch through flow_date (holiday
+    # rows of "-" left out), oldest first: for the chart, records and streaks.
+    history: list[tuple[date, float]] = []
     note: str = ""
     source: str = "farside"
     url: str | None = None
@@ -119,8 +155,10 @@ def _figures(asset: Asset, report_date: date, table: FarsideTable, shown: list[F
     if withhold_total:
         cum_rows = shown[:-1]  # Farside has not totalled this day yet
     cum_total, cum_funds = _cumulative(cum_rows, table.tickers)
-    funds = [FundFlow(ticker=t, flow_musd=row.flows.get(t), cumulative_musd=cum_funds[t])
-             for t in table.tickers]
+    names = FUND_NAMES.get(asset, {})
+    funds = [FundFlow(ticker=t, flow_musd=row.flows.get(t), cumulative_musd=cum_funds[t],
+                      name=names.get(t, "")) for t in table.tickers]
+    history = [(r.day, r.total) for r in cum_rows if r.total is not None and not r.all_dashes()]
     total = None if withhold_total else row.total
     present = [v for v in row.flows.values() if v is not None]
     if total is not None and present and abs(sum(present) - total) > TOTAL_TOLERANCE_MUSD:
@@ -131,7 +169,8 @@ def _figures(asset: Asset, report_date: date, table: FarsideTable, shown: list[F
     return EtfDay(
         asset=asset, status=status, report_date=report_date, flow_date=row.day, funds=funds,
         total_musd=total, cumulative_musd=cum_total,
-        cumulative_from=table.rows[0].day if table.rows else None, note=note, url=url,
+        cumulative_from=table.rows[0].day if table.rows else None, history=history,
+        note=note, url=url,
     )
 
 

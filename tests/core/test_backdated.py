@@ -75,6 +75,18 @@ def past_upstream(upstream: Upstream) -> Upstream:
     markets = (SAMPLE_ROOT / DAY.isoformat() / "altseason" / "00-coins_markets.json").read_bytes()
     upstream.add("https://api.coingecko.com/api/v3/coins/markets?vs_currency=usd"
                  "&order=market_cap_desc&per_page=100&page=1", markets)
+    # A past date's BTC and ETH charts run to D + 1 00:59: their point of D + 1 00:00 is the
+    # close of D. The sample's charts end at D; the close added here is CoinGecko's real one
+    # (the sample's /coins/markets current_price, tests/fixtures/market/coingecko_*.csv).
+    rows = {row["id"]: row for row in json.loads(markets)}
+    for coin in ("bitcoin", "ethereum"):
+        chart = json.loads((SAMPLE_ROOT / DAY.isoformat() / "altseason" / f"chart-{coin}.json")
+                           .read_bytes())
+        close = rows[coin]["current_price"]
+        chart["prices"].append([_unix(DAY + timedelta(days=1)) * 1000, close])
+        upstream.add(f"https://api.coingecko.com/api/v3/coins/{coin}/market_chart/range"
+                     f"?vs_currency=usd&from={_unix(DAY - timedelta(days=91))}"
+                     f"&to={_unix(DAY + timedelta(days=1)) + 3599}", json.dumps(chart).encode())
     upstream.handle("https://api.alternative.me/fng/", _fng)
     upstream.handle("https://ethereum-rpc.publicnode.com", _rpc)
     upstream.handle("https://stablecoins.llama.fi/stablecoincharts/all", _chart)
@@ -107,6 +119,7 @@ def test_backdated_run_shows_only_historical_numbers(
     assert "US$254 B" in md
     assert "1.62 gwei" in md  # base fee 1.0 + median tip 0.62 at the block of the cut-off
     assert "31 (Neither)" in md
+    assert "| BTC price[^" in md and "$108,680" in md and "−1.39%" in md  # close of D (chart)
     assert "+164.6" in md  # ETF total for 2025-06-11
     assert "historical endpoint" in md
     # … and nothing from the present.

@@ -99,9 +99,9 @@ def test_a_source_disabled_in_config_is_omitted_and_the_run_can_exit_0(
     md = (tmp_path / "out" / "reports" / DAY.isoformat() / "brief.md").read_text()
     assert "Liquidation map" not in md and "Altcoin Season" not in md
     assert "not collected" not in md and "unavailable" not in md.lower()
-    assert [line for line in md.splitlines() if line.startswith("## ")][:5] == [
-        "## 1. Indicators", "## 2. Stablecoins", "## 3. Spot ETF flows", "## 4. Macro & policy",
-        "## 5. Market highlights"]
+    assert [line for line in md.splitlines() if line.startswith("## ")][:6] == [
+        "## The day in brief", "## 1. Indicators", "## 2. Stablecoins", "## 3. Spot ETF flows",
+        "## 4. Macro & policy", "## 5. Market highlights"]
     with sqlite3.connect(tmp_path / "out" / "archive.sqlite") as db:
         (status, sections) = db.execute("SELECT status, sections FROM runs").fetchone()
     assert status == "complete" and set(json.loads(sections).values()) == {"ok"}

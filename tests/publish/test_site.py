@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from html.parser import HTMLParser
 from pathlib import Path
@@ -67,6 +68,10 @@ def test_every_link_and_image_resolves_inside_the_site(week: Path) -> None:
     brief = (site / day_path(LAST)).read_text(encoding="utf-8")
     assert f'<link rel="canonical" href="{URL}{day_path(LAST)}">' in brief
     assert 'property="og:title"' in brief and 'name="twitter:card"' in brief
+    # "the day in brief" is the page's OpenGraph description and the feed's summary
+    assert re.search(r'property="og:description" content="Bitcoin ended the day at \$', brief)
+    feed = (site / "feed.xml").read_text(encoding="utf-8")
+    assert "<summary>Bitcoin ended the day at $" in feed and "Total market cap" not in feed
     assert 'href="../../../index.html#archive">Report history</a>' in brief
     assert 'rel="prev"' in brief and 'rel="next"' not in brief
 

@@ -315,3 +315,34 @@ def test_sample_days() -> None:
         else:
             assert digest.macro == digest.highlights == []
             assert digest.note == "no headlines recorded for this sample day"
+
+
+def test_summary_is_two_sentences_of_plain_text_within_280_characters() -> None:
+    from reportgen.news.text import SUMMARY_MAX, clean_summary
+
+    raw = ("<p>The U.S. SEC <b>delayed</b> its decision on Tuesday. Bitcoin rose 3.5% to "
+           "$110,000 within the hour.</p><p>A third sentence that is not kept.</p>")
+    assert clean_summary(raw) == ("The U.S. SEC delayed its decision on Tuesday. Bitcoin rose "
+                                  "3.5% to $110,000 within the hour.")
+    long = clean_summary("<p>" + "word " * 200 + "</p>")
+    assert len(long) <= SUMMARY_MAX == 280 and long.endswith("…")
+
+
+def test_a_headline_dated_to_the_day_shows_no_time(tmp_path) -> None:
+    """The sample's headlines carry the day only (x-reportgen-date-only): no format shows
+    their placeholder 12:00 UTC, and the sources list does not date the feed by it."""
+    from datetime import date
+
+    from reportgen.config import config_from_mapping
+    from reportgen.pipeline import run
+    from reportgen.publish.email import markdown_to_text
+    from reportgen.render import render_markdown
+
+    day = date(2025, 6, 11)
+    config = config_from_mapping({"output": str(tmp_path)})
+    result = run(config, day, sample=True, formats=["html", "md"], send=False, publish=False)
+    folder = tmp_path / "reports" / day.isoformat()
+    for text in ((folder / "brief.md").read_text(), (folder / "brief.html").read_text(),
+                 markdown_to_text(render_markdown(result.brief))):
+        assert "12:00" not in text
+    assert "— BlockBeats, 2025-06-11\n" in (folder / "brief.md").read_text()

@@ -1,0 +1,228 @@
+""""The day in brief": one constructed day per rule (docs/the-day-in-brief.md), and the
+sample day's story against its body (every number in the story appears in the body)."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from reportgen.brief import story, trends
+from reportgen.brief.model import Brief, Figure, Section
+
+DAY = date(2025, 6, 11)  # a Wednesday
+
+
+def brief(*sections: Section) -> Brief:
+    return Brief(title="Brief", day=DAY, zone="UTC", sample=False,
+                 generated_at=datetime(2025, 6, 11, 23, 55, tzinfo=UTC),
+                 sections=list(sections), sources=[])
+
+
+def indicators(*figures: Figure) -> Section:
+    return Section(id="indicators", title="Indicators", figures=list(figures))
+
+
+def price(symbol: str, value: float, change: float | None = None, week: float | None = None,
+          remark: str | None = None) -> Figure:
+    return Figure(label=f"{symbol} price", unit="price", value=value, change_pct=change,
+                  change_7d_pct=week, remark=remark)
+
+
+def etf_section(*tables: dict[str, Any]) -> Section:
+    return Section(id="etf", title="Spot ETF flows", data={"tables": list(tables)})
+
+
+def table(asset: str, total: float, history: list[float], *, flow_day: date = DAY,
+          launched: date | None = None) -> dict[str, Any]:
+    days = [flow_day - timedelta(days=len(history) - i) for i in range(len(history))]
+    before = list(zip(days, history, strict=True))
+    return {"asset": asset, "total": total, "reason": None, "flow_date": flow_day.isoformat(),
+            "remarks": trends.flow_remarks(total, before, launched=launched)}
+
+
+def liq_section(*maps: dict[str, Any]) -> Section:
+    return Section(id="liquidation", title="Liquidation map", data={"maps": list(maps)})
+
+
+def liq_map(kind: str, venue: str, down: float, up: float) -> dict[str, Any]:
+    rows = [{"side": "long", "move_pct": p, "price": 100_000 * (1 - p / 100), "usd": down * p}
+            for p in (2, 5)]
+    rows += [{"side": "short", "move_pct": p, "price": 100_000 * (1 + p / 100), "usd": up * p}
+             for p in (2, 5)]
+    return {"symbol": "BTC", "kind": kind, "venue": venue, "cascade": rows}
+
+
+# -- rule 1: prices ----------------------------------------------------------------------
+
+
+def test_prices_rule() -> None:
+    told = story.day_in_brief(brief(indicators(price("BTC", 108_680.4, -1.389, 3.69),
+                                               price("ETH", 2776.1, 2.5, None))))
+    assert told.sentences[0] == ("Bitcoin ended the day at $108,680 (−1.39% in 24 h and +3.69% "
+                                 "in 7 d); Ether at $2,776 (+2.50% in 24 h).")
+    assert told.title == "BTC $108,680 −1.39% · ETH $2,776 +2.50%"
+
+
+# -- rule 2: mover -----------------------------------------------------------------------
+
+
+def test_mover_rule_names_a_record() -> None:
+    closes = {DAY - timedelta(days=40 - i): 100.0 + (i % 2) for i in range(40)}
+    closes[DAY - timedelta(days=30)] = 150.0  # a 47% jump 30 days back, then calm
+    history = [(d, c) for d, c in trends.daily_changes(closes) if d < DAY]
+    remark = trends.move_remark(-8.0, history)
+    assert remark is not None and remark.startswith("largest daily drop since ")
+    told = story.day_in_brief(brief(indicators(price("BTC", 100.0, -8.0, remark=remark),
+                                               price("ETH", 2000.0, 1.0))))
+    assert told.sentences[1] == f"Bitcoin moved more: −8.00% in 24 h, its {remark}."
+
+
+def test_mover_rule_says_how_ordinary_a_move_is() -> None:
+    history = [(DAY - timedelta(days=30 - i), 3.0 if i % 3 == 0 else 0.5) for i in range(30)]
+    remark = trends.move_remark(1.0, history)
+    assert remark == "10 of the previous 30 days moved more"
+    told = story.day_in_brief(brief(indicators(price("BTC", 100.0, -0.2),
+                                               price("ETH", 2000.0, 1.0, remark=remark))))
+    assert told.sentences[1] == ("Ether moved more: +1.00% in 24 h, not unusual: 10 of the "
+                                 "previous 30 days moved more.")
+
+
+def test_move_remark_in_the_whole_history() -> None:
+    history = [(DAY - timedelta(days=90 - i), 1.0) for i in range(90)]
+    assert trends.move_remark(5.0, history) == "largest daily gain in at least 90 days"
+
+
+# -- rule 3: etf -------------------------------------------------------------------------
+
+
+def test_etf_rule_record_and_streak() -> None:
+    # ETH: a bigger inflow 12 trading days back, then smaller ones; the last 4 days inflows.
+    eth = table("ETH", 240.3, [300.0, *[-5.0] * 7, 10.0, 20.0, 30.0, 40.0])
+    btc = table("BTC", 164.6, [-50.0, 20.0, 1.0])
+    assert eth["remarks"] == ["largest daily inflow since 2025-05-30",
+                              "5th straight day of inflows"]
+    assert btc["remarks"] == ["3rd straight day of inflows"]
+    told = story.day_in_brief(brief(etf_section(btc, eth)))
+    assert told.sentences == [
+        "US spot ETFs: BTC funds took in US$164.6 M (3rd straight day of inflows) and ETH "
+        "funds took in US$240.3 M (largest daily inflow since 2025-05-30; 5th straight day of "
+        "inflows) on 2025-06-11."]
+
+
+def test_etf_rule_outflow_record_since_launch() -> None:
+    btc = table("BTC", -1200.5, [100.0, -300.0, 50.0] * 4, launched=date(2024, 1, 11))
+    told = story.day_in_brief(brief(etf_section(btc)))
+    assert told.sentences == ["US spot ETFs: BTC funds lost US$1,200.5 M (largest daily "
+                              "outflow since launch (2024-01-11)) on 2025-06-11."]
+
+
+def test_etf_rule_last_trading_day() -> None:
+    friday = date(2025, 6, 6)
+    btc = table("BTC", -47.8, [10.0, 20.0], flow_day=friday)
+    told = story.day_in_brief(brief(etf_section(btc)))
+    assert told.sentences == ["US spot ETFs: BTC funds lost US$47.8 M on 2025-06-06, the last "
+                              "trading day."]
+
+
+def test_a_zero_flow_breaks_a_streak() -> None:
+    assert trends.streak([5.0, 5.0, 0.0, 5.0, 5.0]) == 2
+    assert trends.streak([5.0, 0.0]) == 0
+
+
+# -- rule 4: liquidation -----------------------------------------------------------------
+
+
+def test_liquidation_rule_prefers_the_cex_estimate() -> None:
+    section = liq_section(liq_map("hyperliquid", "hyperliquid", 5e6, 4e6),
+                          liq_map("cex", "Binance+Bybit+OKX", 82e6, 20.85e6))
+    told = story.day_in_brief(brief(section))
+    assert told.sentences == [
+        "Nearest to the price, a 2% drop in BTC (to $98,000) would liquidate an estimated "
+        "US$164 M of longs on Binance+Bybit+OKX, and a 2% rise (to $102,000) US$41.7 M of "
+        "shorts."]
+
+
+def test_liquidation_rule_falls_back_to_hyperliquid() -> None:
+    told = story.day_in_brief(brief(liq_section(liq_map("hyperliquid", "hyperliquid", 5e6, 4e6))))
+    assert told.sentences == [
+        "Nearest to the price, a 2% drop in BTC (to $98,000) would liquidate US$10.0 M of longs "
+        "on hyperliquid, and a 2% rise (to $102,000) US$8.0 M of shorts."]
+
+
+# -- rule 5: sentiment -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("change", "words"), [
+    (-3.0, ", down 3 points from the day before"),
+    (1.0, ", up 1 point from the day before"),
+    (0.0, ", unchanged from the day before"),
+    (None, ""),
+])
+def test_sentiment_rule(change: float | None, words: str) -> None:
+    fng = Figure(label="Fear & Greed Index", unit="index", value=68.0, note="Greed",
+                 change_pts=change)
+    told = story.day_in_brief(brief(indicators(fng)))
+    assert told.sentences == [f"Sentiment: the Fear & Greed Index stands at 68 (Greed){words}."]
+
+
+# -- gaps --------------------------------------------------------------------------------
+
+
+def test_missing_figures_drop_their_sentences() -> None:
+    unavailable = Figure(label="BTC price", unit="price", value=None, reason="no data")
+    fng = Figure(label="Fear & Greed Index", unit="index", value=20.0, note="Extreme Fear")
+    gone = Section(id="etf", title="Spot ETF flows", reason="unavailable for 2025-06-11: 503")
+    told = story.day_in_brief(brief(indicators(unavailable, fng), gone))
+    assert told.sentences == ["Sentiment: the Fear & Greed Index stands at 20 (Extreme Fear)."]
+    assert told.title == ""
+
+
+def test_a_day_without_figures_says_so(tmp_path: Path) -> None:
+    from reportgen.render import render_html, render_markdown
+
+    empty = brief(Section(id="etf", title="Spot ETF flows", reason="unavailable: 503"))
+    told = story.day_in_brief(empty)
+    assert told.sentences == [] and told.title == ""
+    assert "No figure of this day could be had" in render_markdown(empty)
+    assert "No figure of this day could be had" in render_html(empty)
+
+
+def test_the_same_brief_gives_the_same_story() -> None:
+    day = brief(indicators(price("BTC", 1.0, 2.0, 3.0), price("ETH", 4.0, -5.0, 6.0)))
+    assert story.day_in_brief(day) == story.day_in_brief(day)
+
+
+# -- the sample day ----------------------------------------------------------------------
+
+NUMBER = re.compile(r"[+−-]?(?:US)?\$?\d[\d,]*(?:\.\d+)?(?: ?[TBMK]\b|%)?")
+
+
+def test_sample_story_numbers_all_appear_in_the_body(tmp_path: Path) -> None:
+    from reportgen.config import config_from_mapping
+    from reportgen.pipeline import run
+
+    config = config_from_mapping({"output": str(tmp_path)})
+    result = run(config, DAY, sample=True, formats=["md"], send=False, publish=False)
+    assert 3 <= len(result.brief.story) <= 5
+    md = (tmp_path / "reports" / DAY.isoformat() / "brief.md").read_text(encoding="utf-8")
+    body = md.split("## 1. Indicators", 1)[1]
+    for sentence in result.brief.story:
+        for number in NUMBER.findall(sentence):
+            core = re.search(r"\d[\d,]*(?:\.\d+)?", number).group()
+            assert (core + "%" if number.endswith("%") else core) in body, (number, sentence)
+    assert md.count(" ".join(result.brief.story)) == 1
+
+
+def test_the_story_is_the_email_preheader() -> None:
+    from reportgen.publish.email import render_email_html
+
+    day = brief(indicators(price("BTC", 108_680.0, -1.39, 3.69)))
+    day.story = story.day_in_brief(day).sentences
+    html = render_email_html(day, chart_by_path={}, extra_charts=[], web_url=None,
+                             unsubscribe_url=None)
+    preheader = re.search(r'<div class="preheader"[^>]*>([^<]*)</div>', html)
+    assert preheader and preheader.group(1).startswith("Bitcoin ended the day at $108,680")
