@@ -127,7 +127,7 @@ def _alt(symbol: str, summaries: dict[str, dict[str, Any]]) -> str:
     """What the chart shows, in words: both panels and the clusters the text cites."""
     out = [f"{symbol} liquidation map by price"]
     for kind, s in summaries.items():
-        what = ("estimated CEX liquidation levels" if kind == "cex"
+        what = ("Estimated CEX liquidation levels" if kind == "cex"
                 else "Hyperliquid's reported liquidation prices")
         clusters = "; ".join(c["text"] for c in s.get("clusters", []))
         out.append(f"{what} around the mark ${s.get('mark_price', 0):,.0f}"

@@ -36,6 +36,7 @@ CUMULATIVE = "#3a3f47"      # one dark line: longs sit left of the mark, shorts 
 MUTED = "#4d5562"
 SAMPLE_MARK = "#a34700"
 WIDTH_IN = 6.4              # 640 px at 100 dpi: 9.5 pt ticks are ≥ 10 px at 560 px wide
+RIGHT_TICK_PT = 9           # the cumulative axis: 10.9 px at the email's 560 px
 BASE_DPI = 100
 PNG_DPI = 175               # 1120 px: 2× the email's 560 px
 RC = {
@@ -226,7 +227,7 @@ def _cumulative(ax: Axes, s: MapSummary) -> Any:
     ax2.set_ylim(0, top * 1.08)
     ax2.yaxis.set_major_locator(_locator())
     ax2.yaxis.set_major_formatter(UsdFormatter())
-    ax2.tick_params(axis="y", colors=MUTED, labelsize=8.5, length=2)
+    ax2.tick_params(axis="y", colors=MUTED, labelsize=RIGHT_TICK_PT, length=2)
     for side in ("top", "left", "bottom"):
         ax2.spines[side].set_visible(False)
     ax2.spines["right"].set_color("#c4cad3")

@@ -40,6 +40,16 @@ def test_charts_are_byte_identical(result, tmp_path) -> None:
     assert [p.name for p in heat] == ["liqmap_btc.svg", "liqheat_btc.svg"]
 
 
+def test_chart_text_is_readable_in_the_email() -> None:
+    """Issue 12: ~7 px tick labels at the email's 560 px. A point is 1/72 in; the figure is
+    WIDTH_IN wide, shown 560 px wide."""
+    from reportgen.liquidation.chart import RC, RIGHT_TICK_PT, WIDTH_IN
+
+    px_per_pt = 560 / WIDTH_IN / 72
+    for size in (RC["xtick.labelsize"], RC["ytick.labelsize"], RIGHT_TICK_PT):
+        assert size * px_per_pt >= 10
+
+
 def test_command_sample_day_json_and_chart(tmp_path) -> None:
     lines: list[str] = []
     out = run_liqmap(symbol="btc", venue="cex", day=sample.SAMPLE_LAST,
