@@ -129,7 +129,8 @@ def build_phase(config: Config, day: date, archive: Archive, *, clock: Clock) ->
     return build_brief(
         day, snapshots, previous, title=config.report.title, zone=config.timezone,
         generated_at=_generated_at(snapshots, clock), sample=archive.is_sample_day(day),
-        original_url=config.report.original_url, extra_sections=extra_sections(config),
+        original_url=config.report.original_url, author=config.report.author,
+        extra_sections=extra_sections(config),
         stale_after={s.name: s.stale_after for s in sources},
         disabled={s.name for s in sources if not s.enabled()[0]},
     )
