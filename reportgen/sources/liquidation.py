@@ -10,18 +10,18 @@ maps per symbol (buckets, clusters, cascade, captions). The heavy modelling live
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import datetime
-from typing import TYPE_CHECKING, Any, ClassVar
+from datetime import date, datetime
+from typing import ClassVar, Literal
 
 from pydantic import BaseModel
 
 from reportgen.clock import day_end
 from reportgen.errors import FetchError, ParseError
+from reportgen.figures import CustomSection
+from reportgen.liquidation.config import LiqConfig
 from reportgen.models import RawPayload
 from reportgen.sources.base import FetchContext, ParseContext, Source
-
-if TYPE_CHECKING:
-    from reportgen.liquidation.config import LiqConfig
+from reportgen.view import LiqMap, Section, SourceRef
 
 VENUE_SOURCES = ("liq_binance", "liq_bybit", "liq_okx", "liq_hyperliquid")
 
@@ -47,10 +47,102 @@ def not_asked(settings: LiqConfig, limits: dict[str, str], now: datetime) -> lis
     return out
 
 
+class MapText(BaseModel):
+    """What the brief shows of one map (`reportgen.liquidation.summary.MapSummary`)."""
+
+    venue: str
+    mark_price: float
+    sentences: list[str] = []
+
+
+class VenueText(BaseModel):
+    """What the brief shows of one venue's part (`reportgen.liquidation.section.VenueStatus`)."""
+
+    status: str
+    reason: str | None = None
+    problems: list[str] = []
+
+
+class SymbolMaps(BaseModel):
+    """What the brief shows of one symbol's result (`LiquidationResult`, stored as its JSON
+    dump; read back here without the modelling code, which needs numpy)."""
+
+    symbol: str
+    cex: MapText | None = None
+    hyperliquid: MapText | None = None
+    unavailable: dict[str, str] = {}
+    captions: dict[str, str] = {}
+    venues: dict[str, VenueText] = {}
+
+
 class LiquidationMaps(BaseModel):
-    symbols: dict[str, dict[str, Any]]
+    symbols: dict[str, SymbolMaps]
     # The moment the maps describe: when the venues were asked, or the cut-off of a past day.
     as_of: datetime | None = None
+
+
+TITLE = "Liquidation map"
+_VENUE_TITLES = {"binance": "Binance", "bybit": "Bybit", "okx": "OKX",
+                 "hyperliquid": "Hyperliquid"}
+_KINDS: tuple[tuple[Literal["cex", "hyperliquid"], str], ...] = (
+    ("cex", "estimated from open interest"), ("hyperliquid", "reported positions"))
+
+
+def _symbol_maps(day: date, symbol: str, result: SymbolMaps) -> list[LiqMap]:
+    sym = symbol.lower()
+    maps: list[LiqMap] = []
+    for kind, label in _KINDS:
+        summary = result.cex if kind == "cex" else result.hyperliquid
+        if summary is None:
+            why = result.unavailable.get(kind) or "; ".join(
+                f"{k}: {v}" for k, v in result.unavailable.items()) or "no data"
+            maps.append(LiqMap(
+                title=f"{symbol} · {'CEX' if kind == 'cex' else 'Hyperliquid'} · {label}",
+                reason=f"unavailable for {day}: {why}"))
+            continue
+        venue = summary.venue
+        maps.append(LiqMap(
+            title=f"{symbol} liquidation map · {venue} · {label}",
+            chart=f"charts/liqmap_{sym}_{kind}.svg", png=f"charts/liqmap_{sym}_{kind}.png",
+            alt=(f"{symbol} liquidation map ({venue}): US$ notional of longs below and "
+                 f"shorts above the mark price {summary.mark_price}"),
+            caption=result.captions.get(kind), lines=list(summary.sentences)))
+        if kind == "cex":
+            maps.append(LiqMap(
+                title=f"{symbol} estimated liquidation levels over time · {venue}",
+                chart=f"charts/liqheat_{sym}.svg", png=f"charts/liqheat_{sym}.png",
+                alt=f"Heatmap of estimated {symbol} liquidation levels by time and price"))
+    return maps
+
+
+def _venue_gaps(symbol: str, venues: dict[str, VenueText]) -> list[str]:
+    """"BTC: OKX dropped: answered HTTP 503 … on /api/v5/…" for each venue that was left
+    out, or used with a stand-in, in one symbol's map (see LiquidationResult.gaps)."""
+    out = []
+    for name, v in venues.items():
+        title = _VENUE_TITLES.get(name, name)
+        if v.status != "used":
+            out.append(f"{symbol}: {title} {v.status}: {v.reason}")
+        elif v.problems:
+            more = len(v.problems) - 1
+            out.append(f"{symbol}: {title} partial: {v.problems[0]}"
+                       + (f" (+{more} more)" if more else ""))
+    return out
+
+
+def liquidation_section(day: date, data: LiquidationMaps, ref: SourceRef | None) -> Section:
+    """Both maps per symbol (CEX estimate, Hyperliquid positions), the heatmap, and words."""
+    maps = [m for symbol, result in data.symbols.items()
+            for m in _symbol_maps(day, symbol, result)]
+    if not maps:
+        return Section(id="liquidation", title=TITLE, kind="liquidation", source=ref,
+                       reason=f"unavailable for {day}: no symbol configured")
+    text = ["The CEX map is a model estimate in US$ notional (not a unitless intensity); the "
+            "Hyperliquid map sums the venue's own liquidation prices for the accounts covered."]
+    gaps = [gap for symbol, result in data.symbols.items()
+            for gap in _venue_gaps(symbol, result.venues)]
+    return Section(id="liquidation", title=TITLE, kind="liquidation", maps=maps, text=text,
+                   source=ref, gaps=gaps)
 
 
 def group_by_source(raws: list[RawPayload]) -> dict[str, list[RawPayload]]:
@@ -60,21 +152,30 @@ def group_by_source(raws: list[RawPayload]) -> dict[str, list[RawPayload]]:
     return dict(grouped)
 
 
-class LiquidationSource(Source):
+class LiquidationSource(Source[LiqConfig]):
     name: ClassVar[str] = "liquidation"
     title: ClassVar[str] = "Liquidation map inputs (Binance, Bybit, OKX, Hyperliquid)"
+    credit: ClassVar[str | None] = "Binance, Bybit, OKX and Hyperliquid public APIs"
     history: ClassVar[str] = ("CEX open interest within the venues' retention (Binance 30 days); "
                               "Hyperliquid positions only from the archive")
     supports_past: ClassVar[bool] = True
     required: ClassVar[bool] = False
+    order: ClassVar[int] = 60
     sample_sources: ClassVar[tuple[str, ...]] = VENUE_SOURCES
-    config_section: ClassVar[str | None] = "liquidation"
+    settings_model = LiqConfig
+    settings_key: ClassVar[str | None] = "liquidation"
+    model = LiquidationMaps
+    sections = (CustomSection("liquidation", TITLE, "liquidation", LiquidationMaps,
+                              liquidation_section, "Liquidation map"),)
+
+    def probe_url(self) -> str | None:
+        return self.settings.binance_url
 
     async def fetch(self, ctx: FetchContext) -> list[RawPayload]:
         from reportgen.liquidation.fetch import fetch_all
         from reportgen.liquidation.history import window_limits, without
 
-        settings = ctx.config.liquidation
+        settings = self.settings
         end = day_end(ctx.report_date, ctx.config.timezone)
         now = ctx.http.clock.now()
         limits = window_limits(settings, end, now)
@@ -86,7 +187,7 @@ class LiquidationSource(Source):
         raws = [raw for payloads in found.values() for raw in payloads]
         raws += not_asked(settings, limits, now)
         if not any(raw.error is None for raw in raws):
-            reasons = {}
+            reasons: dict[str, str | None] = {}
             for raw in raws:  # the first failure of each venue says why
                 reasons.setdefault(raw.source, raw.error)
             err = FetchError("no venue answered: " + "; ".join(
@@ -101,14 +202,14 @@ class LiquidationSource(Source):
 
         as_of = day_end(ctx.report_date, ctx.zone)
         grouped = group_by_source(raws)  # failed ones too: they say what is missing
-        maps = {}
+        maps: dict[str, SymbolMaps] = {}
         problems: list[str] = []
-        for symbol in self.config.liquidation.symbols:
-            result = build_liquidation_section(grouped, symbol, self.config.liquidation, as_of)
-            maps[symbol] = result.model_dump(mode="json")
+        for symbol in self.settings.symbols:
+            result = build_liquidation_section(grouped, symbol, self.settings, as_of)
+            maps[symbol] = SymbolMaps.model_validate(result.model_dump(mode="json"))
             if result.cex is None and result.hyperliquid is None:
                 problems += [f"{symbol} {venue}: {why}" for venue, why in result.unavailable.items()]
-        if len(problems) and all(m["cex"] is None and m["hyperliquid"] is None
+        if len(problems) and all(m.cex is None and m.hyperliquid is None
                                  for m in maps.values()):
             # Nothing could be mapped: fail the source so its payloads are flagged in the archive.
             raise ParseError("no liquidation map could be built: " + "; ".join(problems)[:600])

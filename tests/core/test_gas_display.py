@@ -11,9 +11,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from reportgen.brief.model import Figure
 from reportgen.cli import app
 from reportgen.render.filters import figure_value
+from reportgen.sources.gas import GWEI
+from reportgen.view import Figure
 from tests.conftest import live_config, write_config
 from tests.fakeupstream import Upstream
 
@@ -26,7 +27,7 @@ DAY = date(2025, 6, 11)
     (1.62, "1.62"), (22.0, "22.00"), (0.0, "0.00"),
 ])
 def test_gas_keeps_significant_digits_below_one_gwei(value: float, shown: str) -> None:
-    assert figure_value(Figure("Ethereum gas", "gwei", value, 2)) == f"{shown} gwei"
+    assert figure_value(Figure("Ethereum gas", GWEI, value, 2)) == f"{shown} gwei"
 
 
 def _rpc(_query: str, body: bytes) -> tuple[int, bytes]:

@@ -15,7 +15,6 @@ from reportgen.brief import Brief, build_brief
 from reportgen.cli import app
 from reportgen.config import config_from_mapping
 from reportgen.models import RawPayload, SourceSnapshot
-from reportgen.sections import extra_sections
 from reportgen.sources.base import ParseContext
 from reportgen.sources.etf import EtfSource
 from tests.conftest import live_config, write_config
@@ -36,13 +35,13 @@ def _etf_snapshot(day: date) -> SourceSnapshot:
     model = source.parse(raws, ParseContext(report_date=day, is_past=True))
     return SourceSnapshot(source="etf_farside", report_date=day, ok=True, method="history",
                           fetched_at=raws[0].fetched_at, as_of=model.as_of,
-                          data=model.model_dump(mode="json"))
+                          data=model)
 
 
 def _brief(day: date, snapshot: SourceSnapshot) -> Brief:
-    return build_brief(day, {"etf_farside": snapshot}, {}, title="t", zone="UTC",
-                       generated_at=datetime(2025, 6, 11, tzinfo=UTC), sample=False,
-                       extra_sections=extra_sections(config_from_mapping({})))
+    return build_brief(day, {"etf_farside": snapshot}, {},
+                       contributors=[EtfSource(config_from_mapping({}))], title="t", zone="UTC",
+                       generated_at=datetime(2025, 6, 11, tzinfo=UTC), sample=False)
 
 
 def test_etf_before_the_funds_launched_is_unavailable_not_ok() -> None:
