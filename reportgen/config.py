@@ -22,15 +22,21 @@ from email.utils import getaddresses, parseaddr
 from functools import cache
 from pathlib import Path
 from typing import Any, Literal, TypeVar
-from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model, field_validator
+from pydantic import BaseModel, Field, ValidationError, create_model, field_validator
 
 from reportgen.errors import ConfigError
+from reportgen.settings import (
+    HttpSettings,
+    Strict,
+    check_url,
+    url_problem,
+)
 
 Format = Literal["html", "pdf", "md"]
+ALL_FORMATS: tuple[Format, ...] = ("html", "pdf", "md")
 T = TypeVar("T", bound=BaseModel)
 
 # Environment variables holding secrets besides those the sources declare (`Source.secrets`);
@@ -48,26 +54,6 @@ SMTP_ENV = {
 }
 
 
-def _url_problem(value: str) -> str | None:
-    """Why `value` is not an absolute http(s) URL (None when it is)."""
-    if any(ord(c) <= 32 or ord(c) == 127 for c in value):
-        return "URL must not contain spaces or control characters"
-    parts = urlsplit(value)
-    if parts.scheme.lower() not in ("http", "https") or not value.lower().startswith(("http://", "https://")):
-        return "URL must start with http:// or https://"
-    if not parts.netloc:
-        return "URL must name a host (http://host/…)"
-    return None
-
-
-def check_url(value: str) -> str:
-    """A validator: `value` unchanged when it is an absolute http(s) URL, else ValueError."""
-    problem = _url_problem(value)
-    if problem:
-        raise ValueError(problem)
-    return value
-
-
 def _url_keys(model: BaseModel, path: tuple[str | int, ...] = ()) -> Iterator[tuple[str, str]]:
     """(dotted key, problem) for every key named `url` or `*_url`, in any section (those that
     sections declare elsewhere too: liquidation, etf, news feeds), whose value is not http(s)."""
@@ -79,7 +65,7 @@ def _url_keys(model: BaseModel, path: tuple[str | int, ...] = ()) -> Iterator[tu
             if isinstance(item, BaseModel):
                 yield from _url_keys(item, at)
             elif isinstance(item, str) and (name == "url" or name.endswith("_url")):
-                problem = _url_problem(item)
+                problem = url_problem(item)
                 if problem:
                     yield ".".join(str(part) for part in at), problem
 
@@ -95,50 +81,9 @@ def address_problem(address: str) -> str | None:
     return None
 
 
-class Strict(BaseModel):
-    """Base for every config section: unknown keys are errors."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class HttpSettings(Strict):
-    """The one HTTP client policy (reportgen/http.py applies it to every exchange)."""
-
-    timeout_s: float = Field(20.0, gt=0, le=300, description="per read: the longest silence")
-    connect_s: float = Field(10.0, gt=0, le=120, description="to open a connection")
-    deadline_s: float = Field(45.0, gt=0, le=900,
-                              description="whole request, every retry and wait included")
-    attempts: int = Field(3, ge=1, le=10, description="tries per request (429/5xx/timeouts)")
-    backoff_s: float = Field(0.5, ge=0, le=60, description="first retry delay, doubles")
-    max_body_mb: float = Field(16.0, gt=0, le=1024,
-                               description="largest answer kept, counted after decompression")
-    max_body_mb_by_source: dict[str, float] = Field(
-        default_factory=dict, description="per-source override of max_body_mb")
-    redirect_hosts: tuple[str, ...] = Field(
-        (), description="hosts a redirect may lead to besides the one asked")
-
-    @field_validator("max_body_mb_by_source")
-    @classmethod
-    def _positive_caps(cls, value: dict[str, float]) -> dict[str, float]:
-        for name, cap in value.items():
-            if not cap > 0:
-                raise ValueError(f"{name}: a body cap must be more than 0 MB")
-        return value
-
-    def max_body_bytes(self, source: str) -> int:
-        """The body cap, in bytes, for one source's answers."""
-        return int(self.max_body_mb_by_source.get(source, self.max_body_mb) * 1024 * 1024)
-
-
-class SourceSettings(Strict):
-    """Base of a source's settings (in its own module): every source can be switched off."""
-
-    enabled: bool = True
-
-
 class ReportSettings(Strict):
     title: str = "Daily Crypto Research Brief"
-    formats: list[Format] = ["html", "pdf", "md"]
+    formats: list[Format] = Field(default_factory=lambda: list(ALL_FORMATS))
     original_url: str | None = Field(
         None, description="link to the original/public page of the brief, shown in the footer"
     )

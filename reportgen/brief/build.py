@@ -241,12 +241,13 @@ def build_brief(
                                     notes=found.notes,
                                     source=refs.get(one) if one and one.ok else None))
             continue
-        spec, owner = item
+        custom, owner = item
         snap = snapshots.get(owner.name)
         usable = snap is not None and snap.ok
-        built = spec.build_from(day, snap, refs.get(snap) if usable else None)
+        built = custom.build_from(day, snap, refs.get(snap) if usable else None)
         sections.append(built if built is not None else Section(
-            id=spec.id, title=spec.title, kind=spec.kind, reason=_reason(day, snap, spec.what)))
+            id=custom.id, title=custom.title, kind=custom.kind,
+            reason=_reason(day, snap, custom.what)))
     return Brief(
         title=title, day=day, zone=zone, sample=sample, generated_at=generated_at,
         sections=sections, sources=sorted(refs.refs.values(), key=lambda r: r.key),

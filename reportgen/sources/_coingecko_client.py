@@ -12,7 +12,7 @@ exchange is recorded as a RawPayload.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
 import requests
@@ -34,7 +34,10 @@ class _SeamAdapter(BaseAdapter):
         super().__init__()
         self.ctx, self.source, self.loop, self.captured = ctx, source, loop, captured
 
-    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
+    def send(self, request: requests.PreparedRequest, stream: bool = False,
+             timeout: float | tuple[float, float] | tuple[float, None] | None = None,
+             verify: bool | str = True, cert: bytes | str | tuple[bytes | str, bytes | str] | None = None,
+             proxies: Mapping[str, str] | None = None) -> requests.Response:
         future = asyncio.run_coroutine_threadsafe(
             self.ctx.http.get(self.source, str(request.url)), self.loop,
         )

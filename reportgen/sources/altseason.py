@@ -31,10 +31,10 @@ from datetime import time as dtime
 
 from pydantic import BaseModel, Field
 
-from reportgen.config import SourceSettings
 from reportgen.errors import FetchError, ParseError
 from reportgen.figures import Indicator
 from reportgen.models import RawPayload
+from reportgen.settings import SourceSettings
 from reportgen.sources._json import load_json, number
 from reportgen.sources.base import FetchContext, ParseContext, Source
 from reportgen.sources.coingecko import CoinGeckoSettings

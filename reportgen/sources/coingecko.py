@@ -12,10 +12,10 @@ from datetime import UTC, datetime, timedelta
 
 from pydantic import BaseModel, field_validator
 
-from reportgen.config import SourceSettings, check_url
 from reportgen.errors import ParseError
 from reportgen.figures import Indicator
 from reportgen.models import RawPayload
+from reportgen.settings import SourceSettings, check_url
 from reportgen.sources._json import dig, load_json, mapping, number
 from reportgen.sources.base import FetchContext, ParseContext, Source
 from reportgen.sources.checks import Checks, Range, count, share, usd

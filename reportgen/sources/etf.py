@@ -30,10 +30,10 @@ from typing import ClassVar, Literal
 from pydantic import BaseModel, Field
 
 from reportgen.clock import day_start
-from reportgen.config import SourceSettings
 from reportgen.errors import FetchError, ParseError
 from reportgen.figures import CustomSection
 from reportgen.models import RawPayload
+from reportgen.settings import SourceSettings
 from reportgen.sources.base import FetchContext, ParseContext, Source
 from reportgen.sources.farside import FarsideRow, FarsideTable, parse_farside_html
 from reportgen.sources.sosovalue import API_KEY_HEADER, ASSET_TYPES, parse_sosovalue
@@ -177,10 +177,10 @@ def day_flows(table: FarsideTable, asset: Asset, report_date: date,
         # no fund has reported yet; on that day it cannot be told from a holiday row.
         why = (f"Farside's {asset} row for {_fmt(report_date)} has no figures yet (every "
                "fund '-'): not yet reported, or a US market holiday")
-        status = "not_reported"
+        status: EtfStatus = "not_reported"
     elif last.day == report_date:  # a holiday row of "-"
         why = f"{_fmt(report_date)} was a US market holiday (no ETF trading)"
-        status: EtfStatus = "non_trading"
+        status = "non_trading"
     elif not later and report_date.weekday() < 5:
         why = f"Farside has not published {asset} ETF flows for {_fmt(report_date)} yet"
         status = "not_reported"

@@ -193,7 +193,7 @@ class LiquidationSource(Source[LiqConfig]):
             err = FetchError("no venue answered: " + "; ".join(
                 f"{source.removeprefix('liq_')}: {why}" for source, why in reasons.items()))
             err.raw = raws[0] if raws else None
-            err.raws = raws  # every venue's failed exchange, for the archive
+            err.raws = list(raws)  # every venue's failed exchange, for the archive
             raise err
         return raws
 

@@ -22,12 +22,12 @@ from typing import ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from reportgen.config import SourceSettings
 from reportgen.errors import FetchError, ParseError
 from reportgen.figures import CustomSection
 from reportgen.models import RawPayload
 from reportgen.news.items import NewsItem, items_from_blockbeats, items_from_feed
 from reportgen.news.rank import DEDUPE_THRESHOLD, NewsStory, on_day, rank, split
+from reportgen.settings import SourceSettings
 from reportgen.sources.base import FetchContext, ParseContext, Source, SourceConfig
 from reportgen.view import Section, SourceRef, Story
 

@@ -15,10 +15,10 @@ from typing import Any
 
 from pydantic import BaseModel, field_validator
 
-from reportgen.config import SourceSettings, check_url
 from reportgen.errors import ParseError
 from reportgen.figures import FigureSection, Indicator
 from reportgen.models import RawPayload
+from reportgen.settings import SourceSettings, check_url
 from reportgen.sources._json import dig, load_json, number
 from reportgen.sources.base import FetchContext, ParseContext, Source
 from reportgen.sources.checks import Checks, Range, Ratio, usd

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from html import unescape
 from datetime import date
+from html import unescape
 from pathlib import Path
 
 import pytest
