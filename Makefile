@@ -1,6 +1,6 @@
 # Two commands do all the set-up on a fresh machine:
 #   make demo   build the 2025-06-11 sample brief (no network, no keys) into output/
-#   make test   lint and run the test suite
+#   make test   lint, type-check (mypy strict) and run the test suite
 # Both create .venv, install the project and check the system libraries WeasyPrint needs.
 
 PYTHON ?= python3
@@ -10,7 +10,7 @@ STAMP  := $(VENV)/.installed
 # Debian packages WeasyPrint needs (Pango for text layout) and a font family.
 SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core
 
-.PHONY: demo test setup syslibs chromium axe lint golden docs bench clean
+.PHONY: demo test setup syslibs chromium axe lint typecheck golden docs bench clean
 
 setup: $(STAMP) syslibs
 
@@ -42,6 +42,10 @@ demo: setup
 lint: $(STAMP)
 	$(BIN)/ruff check reportgen tests bench scripts
 
+# Strict type check of the package (settings in pyproject.toml, [tool.mypy]).
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
 # The browser tests (tests/publish/test_browser.py) need Debian's chromium; installed as
 # root when missing, otherwise they are skipped with the reason.
 chromium:
@@ -58,7 +62,7 @@ $(AXE_JS):
 	@command -v npm >/dev/null 2>&1 && npm install --silent --no-audit --no-fund --prefix $(VENV)/axe axe-core@$(AXE_VERSION) || \
 	  echo "npm not found: the axe-core checks in tests/publish/test_browser.py will be skipped"
 
-test: setup chromium axe lint
+test: setup chromium axe lint typecheck
 	$(BIN)/python -m pytest -q -p no:cacheprovider -n 2
 
 # Regenerate the golden sample briefs on purpose, after an intended change of output.

@@ -179,12 +179,6 @@ def email_png(data: bytes) -> bytes:
     return buffer.getvalue()
 
 
-def _field(item: object, name: str) -> str | None:
-    # Map entries may be dicts (from JSON) or objects; templates read both alike.
-    value = item.get(name) if isinstance(item, dict) else getattr(item, name, None)
-    return str(value) if value else None
-
-
 def chart_images(brief: Brief, report_folder: Path) -> tuple[dict[str, InlineImage], list[InlineImage]]:
     """The report's chart PNGs: those the liquidation maps reference (keyed by the map's
     `chart` path), then any other `charts/*.png` in the report folder."""
@@ -202,8 +196,8 @@ def chart_images(brief: Brief, report_folder: Path) -> tuple[dict[str, InlineIma
         )
 
     for section in brief.sections:
-        for chart_map in section.data.get("maps", []) if section.id == "liquidation" else []:
-            chart, alt = _field(chart_map, "chart"), _field(chart_map, "alt")
+        for chart_map in section.maps:
+            chart, alt = chart_map.chart, chart_map.alt
             if not chart:
                 continue
             png = (report_folder / chart).with_suffix(".png")

@@ -15,6 +15,7 @@ from pathlib import Path
 from reportgen.archive import Archive
 from reportgen.clock import day_end
 from reportgen.config import Config
+from reportgen.liquidation.config import LiqConfig
 from reportgen.sources.liquidation import VENUE_SOURCES
 from reportgen.writer import OutputWriter
 
@@ -22,6 +23,7 @@ from reportgen.writer import OutputWriter
 def render_liquidation_charts(config: Config, day: date, archive: Archive, writer: OutputWriter,
                               report_dir: str) -> list[Path]:
     snapshot = archive.snapshot(day, "liquidation")
+    settings = config.settings_for("liquidation", LiqConfig)
     if snapshot is None or not snapshot.ok:
         return []
     from reportgen.liquidation.chart import render_charts
@@ -32,9 +34,9 @@ def render_liquidation_charts(config: Config, day: date, archive: Archive, write
     sample = archive.is_sample_day(day)
     written: list[Path] = []
     with tempfile.TemporaryDirectory(prefix="reportgen-charts-") as tmp:
-        for symbol in config.liquidation.symbols:
-            result = build_liquidation_section(grouped, symbol, config.liquidation, as_of)
+        for symbol in settings.symbols:
+            result = build_liquidation_section(grouped, symbol, settings, as_of)
             for path in render_charts(result, Path(tmp), formats=("svg", "png"), sample=sample,
-                                      heatmap=config.liquidation.heatmaps):
+                                      heatmap=settings.heatmaps):
                 written.append(writer.write_bytes(f"{report_dir}/charts/{path.name}", path.read_bytes()))
     return written
