@@ -20,12 +20,14 @@ import logging
 import os
 import re
 import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, quote_plus
+
+from pydantic import BaseModel, ValidationError
 
 from reportgen.clock import Clock, default_clock
 from reportgen.errors import ArchiveError
@@ -64,11 +66,6 @@ CREATE TABLE IF NOT EXISTS daily_prices (
     price       REAL NOT NULL,
     market_cap  REAL,
     PRIMARY KEY (coin, day)
-);
-CREATE TABLE IF NOT EXISTS http_validators (
-    url           TEXT PRIMARY KEY,
-    etag          TEXT,
-    last_modified TEXT
 );
 CREATE TABLE IF NOT EXISTS runs (
     id          INTEGER PRIMARY KEY,
@@ -239,16 +236,11 @@ class Archive:
         ).fetchall()
         return [_raw_from_row(row) for row in reversed(rows)]
 
-    def failed_payloads(self, day: date) -> list[RawPayload]:
-        rows = self.db.execute(
-            "SELECT * FROM payloads WHERE report_date=? AND error IS NOT NULL ORDER BY id",
-            (day.isoformat(),),
-        ).fetchall()
-        return [_raw_from_row(row) for row in rows]
-
     # -- snapshots ----------------------------------------------------------------------
 
     def put_snapshot(self, snapshot: SourceSnapshot, *, sample: bool = False) -> None:
+        """Store (replace) a snapshot: its parsed model as the model's JSON."""
+        data = {} if snapshot.data is None else snapshot.data.model_dump(mode="json")
         with self.transaction() as db:
             db.execute(
                 "INSERT OR REPLACE INTO snapshots (report_date, source, ok, method, fetched_at,"
@@ -259,32 +251,42 @@ class Archive:
                     snapshot.fetched_at.isoformat() if snapshot.fetched_at else None,
                     snapshot.as_of.isoformat() if snapshot.as_of else None,
                     None if snapshot.reason is None else self.redact(snapshot.reason),
-                    self._redact_json(snapshot.data, sort_keys=True, default=str),
+                    self._redact_json(data, sort_keys=True),
                     int(sample), self._now(),
                 ),
             )
 
-    def snapshot(self, day: date, source: str) -> SourceSnapshot | None:
+    def snapshot(self, day: date, source: str,
+                 model: type[BaseModel] | None = None) -> SourceSnapshot | None:
+        """The snapshot of (day, source), its data read back as `model` (see `snapshots`)."""
         row = self.db.execute(
             "SELECT * FROM snapshots WHERE report_date=? AND source=?", (day.isoformat(), source)
         ).fetchone()
-        return _snapshot_from_row(row) if row else None
+        return _snapshot_from_row(row, model) if row else None
 
-    def snapshots(self, day: date) -> dict[str, SourceSnapshot]:
+    def snapshots(self, day: date,
+                  models: Mapping[str, type[BaseModel]] | None = None) -> dict[str, SourceSnapshot]:
+        """The day's snapshots by source, each one's data read back as its model
+        (`models`: source → model class, `reportgen.registry.models()`). Without a model
+        the data is left out (status only). Data that no longer fits its model (archived
+        by an older version) makes the snapshot unavailable, saying so."""
         rows = self.db.execute(
             "SELECT * FROM snapshots WHERE report_date=?", (day.isoformat(),)
         ).fetchall()
-        return {row["source"]: _snapshot_from_row(row) for row in rows}
+        return {row["source"]: _snapshot_from_row(row, (models or {}).get(row["source"]))
+                for row in rows}
+
+    def has_day(self, day: date) -> bool:
+        """Whether anything was collected for `day`."""
+        row = self.db.execute("SELECT 1 FROM snapshots WHERE report_date=? LIMIT 1",
+                              (day.isoformat(),)).fetchone()
+        return row is not None
 
     def is_sample_day(self, day: date) -> bool:
         row = self.db.execute(
             "SELECT MAX(sample) FROM snapshots WHERE report_date=?", (day.isoformat(),)
         ).fetchone()
         return bool(row and row[0])
-
-    def days(self) -> list[date]:
-        rows = self.db.execute("SELECT DISTINCT report_date FROM snapshots ORDER BY 1").fetchall()
-        return [date.fromisoformat(r[0]) for r in rows]
 
     # -- daily prices (Altcoin Season Index) -------------------------------------------
 
@@ -301,29 +303,6 @@ class Archive:
             db.executemany(
                 "INSERT OR REPLACE INTO daily_prices (coin, day, price, market_cap) VALUES (?,?,?,?)",
                 [(coin, day.isoformat(), price, cap) for coin, day, price, cap in rows],
-            )
-
-    def prices_on(self, day: date) -> dict[str, tuple[float, float | None]]:
-        rows = self.db.execute(
-            "SELECT coin, price, market_cap FROM daily_prices WHERE day=?", (day.isoformat(),)
-        ).fetchall()
-        return {r["coin"]: (r["price"], r["market_cap"]) for r in rows}
-
-    # -- conditional GET validators (news feeds) ----------------------------------------
-
-    def validators(self, url: str) -> dict[str, str]:
-        row = self.db.execute(
-            "SELECT etag, last_modified FROM http_validators WHERE url=?", (url,)
-        ).fetchone()
-        if not row:
-            return {}
-        return {k: v for k, v in (("etag", row["etag"]), ("last_modified", row["last_modified"])) if v}
-
-    def put_validators(self, url: str, etag: str | None, last_modified: str | None) -> None:
-        with self.transaction() as db:
-            db.execute(
-                "INSERT OR REPLACE INTO http_validators (url, etag, last_modified) VALUES (?,?,?)",
-                (url, etag, last_modified),
             )
 
     # -- run records ---------------------------------------------------------------------
@@ -377,14 +356,25 @@ def _raw_from_row(row: sqlite3.Row) -> RawPayload:
     )
 
 
-def _snapshot_from_row(row: sqlite3.Row) -> SourceSnapshot:
+def _snapshot_from_row(row: sqlite3.Row, model: type[BaseModel] | None) -> SourceSnapshot:
+    ok, reason = bool(row["ok"]), row["reason"]
+    data: BaseModel | None = None
+    if ok and model is not None:
+        try:
+            data = model.model_validate_json(row["data"])
+        except ValidationError as exc:
+            ok = False
+            reason = (f"the archived {row['source']} data does not fit {model.__name__} any more "
+                      f"(archived by an older version; collect again with --force): "
+                      f"{exc.error_count()} problem(s), first: {exc.errors()[0]['msg']} at "
+                      f"{'.'.join(str(p) for p in exc.errors()[0]['loc'])}")
     return SourceSnapshot(
         source=row["source"],
         report_date=date.fromisoformat(row["report_date"]),
-        ok=bool(row["ok"]),
+        ok=ok,
         method=row["method"],
         fetched_at=datetime.fromisoformat(row["fetched_at"]) if row["fetched_at"] else None,
         as_of=datetime.fromisoformat(row["as_of"]) if row["as_of"] else None,
-        reason=row["reason"],
-        data=json.loads(row["data"]),
+        reason=reason,
+        data=data,
     )

@@ -266,7 +266,7 @@ def render(date_: DateOption = None, formats: FormatsOption = None) -> None:
         config = load_output()
         day = parse_date(date_) or today_in(config.timezone, default_clock())
         with Archive(config.archive_path) as archive:
-            if not archive.snapshots(day):
+            if not archive.has_day(day):
                 raise UsageError(
                     f"the archive {config.archive_path} has nothing for {day}: "
                     f"run `reportgen collect --date {day}` first"

@@ -1,6 +1,6 @@
 """Collect phase: ask every enabled source for one report date and archive what it said.
 
-Order for each source (DESIGN.md "Archive"): a snapshot already in the archive → reuse it;
+Order for each source: a snapshot already in the archive → reuse it;
 the bundled sample when asked for; a past date → the source's historical endpoint if it has
 one, otherwise "unavailable for D" with the reason; today → the live endpoint. Live data is
 never used for a past date. A failing source never stops the others: its raw payload is
@@ -16,6 +16,7 @@ import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date, datetime
+from typing import Any
 
 import httpx
 
@@ -26,8 +27,8 @@ from reportgen.config import Config
 from reportgen.errors import SourceError
 from reportgen.http import Http
 from reportgen.models import Method, RawPayload, SourceSnapshot
-from reportgen.sources import all_sources
-from reportgen.sources.base import FetchContext, ParseContext, Source
+from reportgen.registry import sources as registered
+from reportgen.sources.base import FetchContext, ParseContext, Source, SourceConfig
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +45,7 @@ class CollectOptions:
     exchanges: list[tuple[str, str, float]] | None = None
 
 
-def parse_payloads(source: Source, raws: list[RawPayload], day: date, config: Config,
+def parse_payloads(source: Source[Any], raws: list[RawPayload], day: date, config: SourceConfig,
                    method: Method, *, is_past: bool) -> SourceSnapshot:
     """Run a source's parser on payloads; a parse failure becomes an unavailable snapshot.
 
@@ -63,21 +64,21 @@ def parse_payloads(source: Source, raws: list[RawPayload], day: date, config: Co
         as_of = None if is_past else fetched_at
     return SourceSnapshot(
         source=source.name, report_date=day, ok=True, method=method, fetched_at=fetched_at,
-        as_of=as_of, data=model.model_dump(mode="json"),
+        as_of=as_of, data=model,
     )
 
 
-async def _collect_one(source: Source, ctx: FetchContext, archive: Archive,
+async def _collect_one(source: Source[Any], ctx: FetchContext, archive: Archive,
                        options: CollectOptions) -> SourceSnapshot:
     day = ctx.report_date
-    existing = archive.snapshot(day, source.name)
+    existing = archive.snapshot(day, source.name, source.model)
     if existing is not None and existing.ok and not options.force:
         if existing.method == "live" and ctx.is_past:
             existing = existing.model_copy(update={"method": "archive"})
         return existing
 
     if options.sample:
-        raws = [raw for folder in (source.sample_sources or (source.name,))
+        raws = [raw for folder in source.sample_folders()
                 for raw in sample_data.load_raws(folder, day)]
         if not raws:
             return SourceSnapshot.unavailable(
@@ -134,7 +135,7 @@ async def collect_day(
     on_done: Callable[[SourceSnapshot], None] | None = None,
 ) -> dict[str, SourceSnapshot]:
     """Collect every enabled source for `day`, concurrently. Returns snapshots by source."""
-    sources = [s for s in all_sources(config) if s.enabled()[0]
+    sources = [s for s in registered(config) if s.enabled()[0]
                and (options.only is None or s.name in options.only)]
     # Whatever a source was given as a secret is blanked in what the archive stores.
     archive.protect([*(options.secrets or {}).values(),
@@ -144,7 +145,7 @@ async def collect_day(
         ctx = FetchContext(report_date=day, today=today, config=config, http=http,
                            secrets=options.secrets or {}, prices=archive)
 
-        async def run(source: Source) -> SourceSnapshot:
+        async def run(source: Source[Any]) -> SourceSnapshot:
             try:
                 snapshot = await _collect_one(source, ctx, archive, options)
             except sqlite3.Error:

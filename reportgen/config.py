@@ -7,6 +7,11 @@ environment, through `secrets_from_env`.
 
 An unknown key, a wrong type or a bad value raises ConfigError naming the key, e.g.
 `config.yaml: sources.coingecko.base_url: URL must start with http:// or https://`.
+
+The settings of each source live in its own module (`reportgen/sources/`): `sources.<name>`,
+or a top-level key for those with a section of their own (`liquidation`, `etf`, `news`).
+`config_model()` adds them to `Config` from the registry (`reportgen.registry`); the source
+modules it loads import no network or drawing library, so loading the config stays light.
 """
 
 from __future__ import annotations
@@ -14,27 +19,29 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator, Mapping
 from email.utils import getaddresses, parseaddr
+from functools import cache
 from pathlib import Path
-from typing import Any, Literal
-from urllib.parse import urlsplit
+from typing import Any, Literal, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, Field, ValidationError, create_model, field_validator
 
 from reportgen.errors import ConfigError
-from reportgen.liquidation.config import LiqConfig
-from reportgen.sources.etf import EtfConfig
-from reportgen.sources.news import NewsConfig
+from reportgen.settings import (
+    HttpSettings,
+    Strict,
+    check_url,
+    url_problem,
+)
 
 Format = Literal["html", "pdf", "md"]
+ALL_FORMATS: tuple[Format, ...] = ("html", "pdf", "md")
+T = TypeVar("T", bound=BaseModel)
 
-# Environment variables holding secrets; nothing else is read as a secret.
+# Environment variables holding secrets besides those the sources declare (`Source.secrets`);
+# nothing else is read as a secret.
 SECRET_ENV = {
-    "coingecko_demo_key": "REPORTGEN_COINGECKO_DEMO_KEY",
-    "coingecko_pro_key": "REPORTGEN_COINGECKO_PRO_KEY",
-    "etherscan_key": "REPORTGEN_ETHERSCAN_KEY",
-    "sosovalue_key": "REPORTGEN_SOSOVALUE_KEY",
     "smtp_password": "REPORTGEN_SMTP_PASSWORD",
 }
 
@@ -45,25 +52,6 @@ SMTP_ENV = {
     "smtp_user": "REPORTGEN_SMTP_USER",
     "smtp_tls": "REPORTGEN_SMTP_TLS",
 }
-
-
-def _url_problem(value: str) -> str | None:
-    """Why `value` is not an absolute http(s) URL (None when it is)."""
-    if any(ord(c) <= 32 or ord(c) == 127 for c in value):
-        return "URL must not contain spaces or control characters"
-    parts = urlsplit(value)
-    if parts.scheme.lower() not in ("http", "https") or not value.lower().startswith(("http://", "https://")):
-        return "URL must start with http:// or https://"
-    if not parts.netloc:
-        return "URL must name a host (http://host/…)"
-    return None
-
-
-def _check_url(value: str) -> str:
-    problem = _url_problem(value)
-    if problem:
-        raise ValueError(problem)
-    return value
 
 
 def _url_keys(model: BaseModel, path: tuple[str | int, ...] = ()) -> Iterator[tuple[str, str]]:
@@ -77,7 +65,7 @@ def _url_keys(model: BaseModel, path: tuple[str | int, ...] = ()) -> Iterator[tu
             if isinstance(item, BaseModel):
                 yield from _url_keys(item, at)
             elif isinstance(item, str) and (name == "url" or name.endswith("_url")):
-                problem = _url_problem(item)
+                problem = url_problem(item)
                 if problem:
                     yield ".".join(str(part) for part in at), problem
 
@@ -93,90 +81,11 @@ def address_problem(address: str) -> str | None:
     return None
 
 
-class Strict(BaseModel):
-    """Base for every config section: unknown keys are errors."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class HttpSettings(Strict):
-    """The one HTTP client policy (reportgen/http.py applies it to every exchange)."""
-
-    timeout_s: float = Field(20.0, gt=0, le=300, description="per read: the longest silence")
-    connect_s: float = Field(10.0, gt=0, le=120, description="to open a connection")
-    deadline_s: float = Field(45.0, gt=0, le=900,
-                              description="whole request, every retry and wait included")
-    attempts: int = Field(3, ge=1, le=10, description="tries per request (429/5xx/timeouts)")
-    backoff_s: float = Field(0.5, ge=0, le=60, description="first retry delay, doubles")
-    max_body_mb: float = Field(16.0, gt=0, le=1024,
-                               description="largest answer kept, counted after decompression")
-    max_body_mb_by_source: dict[str, float] = Field(
-        default_factory=dict, description="per-source override of max_body_mb")
-    redirect_hosts: tuple[str, ...] = Field(
-        (), description="hosts a redirect may lead to besides the one asked")
-
-    @field_validator("max_body_mb_by_source")
-    @classmethod
-    def _positive_caps(cls, value: dict[str, float]) -> dict[str, float]:
-        for name, cap in value.items():
-            if not cap > 0:
-                raise ValueError(f"{name}: a body cap must be more than 0 MB")
-        return value
-
-    def max_body_bytes(self, source: str) -> int:
-        """The body cap, in bytes, for one source's answers."""
-        return int(self.max_body_mb_by_source.get(source, self.max_body_mb) * 1024 * 1024)
-
-
-class CoinGeckoSettings(Strict):
-    enabled: bool = True
-    base_url: str = "https://api.coingecko.com/api/v3/"
-    pro_base_url: str = "https://pro-api.coingecko.com/api/v3/"
-
-    _url = field_validator("base_url", "pro_base_url")(_check_url)
-
-
-class FearGreedSettings(Strict):
-    enabled: bool = True
-    base_url: str = "https://api.alternative.me/fng/"
-
-    _url = field_validator("base_url")(_check_url)
-
-
-class StablecoinSettings(Strict):
-    enabled: bool = True
-    base_url: str = "https://stablecoins.llama.fi"
-
-    _url = field_validator("base_url")(_check_url)
-
-
-class GasSettings(Strict):
-    enabled: bool = True
-    rpc_url: str = "https://ethereum-rpc.publicnode.com"
-    etherscan_url: str = "https://api.etherscan.io/v2/api"
-
-    _url = field_validator("rpc_url", "etherscan_url")(_check_url)
-
-
-class AltseasonSettings(Strict):
-    enabled: bool = True
-    top_n: int = Field(50, ge=10, le=250, description="coins ranked by market cap, before exclusions")
-    window_days: int = Field(90, ge=7, le=365)
-    candidates: int = Field(100, ge=10, le=250, description="coins fetched to rank a past date")
-    max_calls_per_minute: int = Field(25, ge=1, le=500)
-
-
-class SourcesSettings(Strict):
-    coingecko: CoinGeckoSettings = CoinGeckoSettings()
-    feargreed: FearGreedSettings = FearGreedSettings()
-    stablecoins: StablecoinSettings = StablecoinSettings()
-    gas: GasSettings = GasSettings()
-    altseason: AltseasonSettings = AltseasonSettings()
-
-
 class ReportSettings(Strict):
     title: str = "Daily Crypto Research Brief"
-    formats: list[Format] = ["html", "pdf", "md"]
+    # the PDF's Author and the pages' <meta name="author">: your desk's or firm's name
+    author: str = Field("reportgen", min_length=1, max_length=200)
+    formats: list[Format] = Field(default_factory=lambda: list(ALL_FORMATS))
     original_url: str | None = Field(
         None, description="link to the original/public page of the brief, shown in the footer"
     )
@@ -184,7 +93,7 @@ class ReportSettings(Strict):
     @field_validator("original_url")
     @classmethod
     def _original_url(cls, value: str | None) -> str | None:
-        return None if value is None else _check_url(value)
+        return None if value is None else check_url(value)
 
     @field_validator("formats")
     @classmethod
@@ -217,7 +126,7 @@ class EmailSettings(Strict):
     @field_validator("list_unsubscribe_url")
     @classmethod
     def _unsub_url(cls, value: str | None) -> str | None:
-        return None if value is None else _check_url(value)
+        return None if value is None else check_url(value)
 
     @field_validator("from_addr", "to", "bcc", "list_unsubscribe_mailto")
     @classmethod
@@ -244,7 +153,7 @@ class SiteSettings(Strict):
     @field_validator("url")
     @classmethod
     def _site_url(cls, value: str | None) -> str | None:
-        return None if value is None else _check_url(value).rstrip("/") + "/"
+        return None if value is None else check_url(value).rstrip("/") + "/"
 
 
 class ScheduleSettings(Strict):
@@ -299,10 +208,6 @@ class Config(Strict):
     output: Path = Path("output")
     http: HttpSettings = HttpSettings()
     report: ReportSettings = ReportSettings()
-    sources: SourcesSettings = SourcesSettings()
-    liquidation: LiqConfig = LiqConfig()
-    etf: EtfConfig = EtfConfig()
-    news: NewsConfig = NewsConfig()
     email: EmailSettings = EmailSettings()
     site: SiteSettings = SiteSettings()
     schedule: ScheduleSettings = ScheduleSettings()
@@ -325,6 +230,18 @@ class Config(Strict):
             raise ValueError(f"{value} is the filesystem root: choose a folder of its own, "
                              "e.g. ./output")
         return value
+
+    def settings_for(self, key: str, model: type[T]) -> T:
+        """The settings model at dotted `key` (e.g. "sources.gas", "etf"); its defaults when
+        this config has no such key (a `Config` made without `config_model()`)."""
+        node: object = self
+        for part in key.split("."):
+            node = getattr(node, part, None)
+            if node is None:
+                return model()
+        if not isinstance(node, model):
+            raise TypeError(f"config key {key} holds {type(node).__name__}, not {model.__name__}")
+        return node
 
     @property
     def archive_path(self) -> Path:
@@ -350,13 +267,44 @@ def _format_errors(origin: str, exc: ValidationError) -> str:
 def config_from_mapping(data: Mapping[str, Any], origin: str = "config") -> Config:
     """Validate a mapping (parsed YAML) into a Config, or raise ConfigError naming the key."""
     try:
-        config = Config.model_validate(dict(data))
+        config = config_model().model_validate(dict(data))
     except ValidationError as exc:
         raise ConfigError(_format_errors(origin, exc)) from None
     bad_urls = [f"{origin}: {key}: {problem}" for key, problem in _url_keys(config)]
     if bad_urls:
         raise ConfigError("\n".join(bad_urls))
     return config
+
+
+@cache
+def _config_classes() -> dict[str, type[BaseModel]]:
+    from reportgen.registry import settings_models
+
+    top: dict[str, Any] = {}
+    nested: dict[str, Any] = {}
+    for key, model in settings_models():
+        group, name = (nested, key.removeprefix("sources.")) if key.startswith("sources.") \
+            else (top, key)
+        group[name] = (model, model())
+    sources = create_model("SourcesSettings", __base__=Strict, __module__=__name__, **nested)
+    loaded = create_model("LoadedConfig", __base__=Config, __module__=__name__,
+                          sources=(sources, sources()), **top)
+    return {"SourcesSettings": sources, "LoadedConfig": loaded}
+
+
+def config_model() -> type[Config]:
+    """`Config` with the `sources:` keys and the sections' top-level keys of every
+    registered source. Its classes are kept under their names in this module, so a config
+    pickles (backfill hands it to worker processes)."""
+    loaded = _config_classes()["LoadedConfig"]
+    assert issubclass(loaded, Config)
+    return loaded
+
+
+def __getattr__(name: str) -> type[BaseModel]:
+    if name in ("SourcesSettings", "LoadedConfig"):
+        return _config_classes()[name]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 class _DuplicateKey(yaml.YAMLError):
@@ -441,7 +389,17 @@ def _apply_env_overrides(data: dict[str, Any], env: Mapping[str, str]) -> None:
             email.update(smtp)
 
 
+def secret_env() -> dict[str, str]:
+    """Every secret's environment variable, keyed by our name: the sources' and SMTP's."""
+    from reportgen.registry import source_classes
+
+    names = dict(SECRET_ENV)
+    for cls in source_classes():
+        names.update(dict(cls.secrets))
+    return names
+
+
 def secrets_from_env(env: Mapping[str, str] | None = None) -> dict[str, str]:
     """The secrets that are set, keyed by our name (values never logged or rendered)."""
     env = os.environ if env is None else env
-    return {name: env[var] for name, var in SECRET_ENV.items() if env.get(var)}
+    return {name: env[var] for name, var in secret_env().items() if env.get(var)}

@@ -54,7 +54,7 @@ from reportgen.errors import FetchError
 from reportgen.models import RawPayload
 
 if TYPE_CHECKING:
-    from reportgen.config import HttpSettings
+    from reportgen.settings import HttpSettings
 
 USER_AGENT = "reportgen/0.1 (+https://github.com/reportgen/reportgen)"
 # Some sites (Farside) refuse non-browser clients; sources that need it pass these headers.

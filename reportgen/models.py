@@ -1,17 +1,18 @@
-"""Data that crosses stage boundaries: raw payloads, provenance, snapshots.
+"""Data that crosses stage boundaries: raw payloads and snapshots.
 
 `RawPayload` is what a source fetched (kept byte-for-byte in the archive);
 `SourceSnapshot` is what a source's parser made of it for one report date, or why it could not.
-Per-source parsed models live in each source module; a snapshot stores them as plain JSON.
+Per-source parsed models live in each source module; the archive stores a snapshot's model as
+its JSON and reads it back as that model.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel
 
 # How a figure was obtained; shown next to every figure in the brief.
 Method = Literal["live", "history", "archive", "sample"]
@@ -40,17 +41,6 @@ class RawPayload:
         return self.body.decode("utf-8", errors="replace")
 
 
-class Provenance(BaseModel):
-    """Where a figure came from and which moment it describes."""
-
-    model_config = ConfigDict(frozen=True)
-
-    source: str
-    url: str | None = None
-    as_of: datetime | None = None
-    method: Method = "live"
-
-
 class SourceSnapshot(BaseModel):
     """What one source said about one report date: its parsed data, or why there is none."""
 
@@ -61,7 +51,7 @@ class SourceSnapshot(BaseModel):
     fetched_at: datetime | None = None  # when we asked the upstream (the run's clock)
     as_of: datetime | None = None  # the moment the data describes (row date, updated_at, block)
     reason: str | None = None
-    data: dict[str, Any] = {}
+    data: BaseModel | None = None  # the source's parsed model (its own class)
 
     @classmethod
     def unavailable(

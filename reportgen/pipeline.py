@@ -26,9 +26,8 @@ from reportgen.config import Config, secrets_from_env
 from reportgen.errors import UsageError
 from reportgen.models import SourceSnapshot
 from reportgen.ops.guard import day_guard
+from reportgen.registry import models, sources
 from reportgen.render import render_brief
-from reportgen.sections import extra_sections
-from reportgen.sources import all_sources
 from reportgen.writer import OutputWriter
 
 log = logging.getLogger(__name__)
@@ -98,22 +97,20 @@ def collect_phase(config: Config, day: date, archive: Archive, *, clock: Clock, 
     return collect(config, day, today_in(config.timezone, clock), archive, options, on_done)
 
 
-# Sources whose previous-day figure is not already in the day's own answer (Fear & Greed,
-# DefiLlama and CoinGecko's 24 h change carry it; the Altcoin Season charts cover D − 1).
-COMPARE_SOURCES = ("gas",)
-
-
 def _collect_previous(config: Config, day: date, archive: Archive, *, clock: Clock,
                       sample: bool, options: CollectOptions | None) -> None:
     """The "vs previous day" changes need D − 1: from the archive when it is there, else
     from the sample or the sources' historical endpoints (never from today's data)."""
     previous = day - timedelta(days=1)
     if sample:
-        if sample_data.has_day(previous) and not archive.snapshots(previous):
+        if sample_data.has_day(previous) and not archive.has_day(previous):
             collect_phase(config, previous, archive, clock=clock, sample=True, options=options)
         return
     have = archive.snapshots(previous)
-    missing = tuple(name for name in COMPARE_SOURCES if name not in have)
+    # Sources whose figures compare with the previous day's snapshot (those that carry the
+    # day before in their own answer, or have no history, are not asked).
+    missing = tuple(s.name for s in sources(config)
+                    if s.needs_previous_day and s.enabled()[0] and s.name not in have)
     if missing:
         opts = CollectOptions(transport=options.transport if options else None,
                               secrets=options.secrets if options else None, only=missing,
@@ -123,16 +120,14 @@ def _collect_previous(config: Config, day: date, archive: Archive, *, clock: Clo
 
 def build_phase(config: Config, day: date, archive: Archive, *, clock: Clock) -> Brief:
     """The view-model for `day` from the archive only (and the previous day's snapshots)."""
-    snapshots = archive.snapshots(day)
-    previous = archive.snapshots(day - timedelta(days=1))
-    sources = all_sources(config)
+    snapshots = archive.snapshots(day, models())
+    previous = archive.snapshots(day - timedelta(days=1), models())
     return build_brief(
-        day, snapshots, previous, title=config.report.title, zone=config.timezone,
+        day, snapshots, previous, contributors=[s for s in sources(config) if s.enabled()[0]],
+        title=config.report.title, zone=config.timezone,
         generated_at=_generated_at(snapshots, clock), sample=archive.is_sample_day(day),
-        original_url=config.report.original_url, extra_sections=extra_sections(config),
+        original_url=config.report.original_url, author=config.report.author,
         archive_url=_archive_url(config),
-        stale_after={s.name: s.stale_after for s in sources},
-        disabled={s.name for s in sources if not s.enabled()[0]},
     )
 
 
@@ -171,7 +166,7 @@ def render_day(config: Config, day: date, *, clock: Clock | None = None,
     started = time.perf_counter()
     with Archive(config.archive_path, clock=clock) as archive:
         brief = build_phase(config, day, archive, clock=clock)
-        snapshots = archive.snapshots(day)
+        snapshots = archive.snapshots(day, models())
     built = time.perf_counter()
     writer = OutputWriter(config.output)
     files = _render(config, day, brief, writer, formats)

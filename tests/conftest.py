@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 import yaml
 
+from reportgen.registry import source_classes
 from tests.fakeupstream import Upstream, start_upstream
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -71,52 +72,57 @@ def upstream() -> Iterator[Upstream]:
         pytest.fail("the fake upstream has no recording for:\n  " + "\n  ".join(server.unmatched))
 
 
+def _pointed(value: Any, upstream: Upstream, name: str = "") -> Any:
+    """A settings value (as JSON) with every `url`/`*_url` rewritten to the fake upstream."""
+    if isinstance(value, dict):
+        return {k: _pointed(v, upstream, k) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_pointed(v, upstream, name) for v in value]
+    if isinstance(value, str) and (name == "url" or name.endswith("_url")):
+        return upstream.url_for(value)
+    return value
+
+
+def _set(config: dict[str, Any], key: str, value: dict[str, Any]) -> None:
+    *path, last = key.split(".")
+    node = config
+    for part in path:
+        node = node.setdefault(part, {})
+    node[last] = value
+
+
+def _get(config: dict[str, Any], key: str) -> dict[str, Any]:
+    node = config
+    for part in key.split("."):
+        node = node.setdefault(part, {})
+    return node
+
+
 def live_config(upstream: Upstream, output: Path, **overrides: Any) -> dict[str, Any]:
-    """A config dict whose every upstream URL points at the fake upstream."""
-    u = upstream.url_for
+    """A config dict whose every upstream URL (every registered source's `*url` settings)
+    points at the fake upstream."""
     config: dict[str, Any] = {
         "output": str(output),
         "http": {"timeout_s": 1.0, "attempts": 2, "backoff_s": 0.05},
-        "sources": {
-            "coingecko": {"base_url": u("https://api.coingecko.com/api/v3/")},
-            "feargreed": {"base_url": u("https://api.alternative.me/fng/")},
-            "stablecoins": {"base_url": u("https://stablecoins.llama.fi")},
-            "gas": {"rpc_url": u("https://ethereum-rpc.publicnode.com"),
-                    "etherscan_url": u("https://api.etherscan.io/v2/api")},
-            "altseason": {"max_calls_per_minute": 500},
-        },
-        "liquidation": {
-            "interval": "1h",  # the bundled sample carries 1-hour bars
-            "binance_url": u("https://fapi.binance.com"), "bybit_url": u("https://api.bybit.com"),
-            "okx_url": u("https://www.okx.com"), "hyperliquid_url": u("https://api.hyperliquid.xyz"),
-            "hyperliquid_leaderboard_url": u("https://stats-data.hyperliquid.xyz/Mainnet/leaderboard"),
-        },
-        "etf": {"farside_btc_url": u("https://farside.co.uk/bitcoin-etf-flow-all-data/"),
-                "farside_eth_url": u("https://farside.co.uk/ethereum-etf-flow-all-data/")},
-        "news": {"feeds": [{"name": "BlockBeats", "kind": "blockbeats", "url": u(
-            "https://api.theblockbeats.news/v1/open-api/open-flash?page=1&size=50&type=push&lang=en")}]},
     }
+    for cls in source_classes():
+        defaults = cls.settings_model().model_dump(mode="json")
+        _set(config, cls.config_key(), _pointed(defaults, upstream))
+    # What the bundled sample holds: 1-hour bars, BlockBeats' headlines only; and no rate
+    # limit worth waiting for against a loopback server.
+    _get(config, "sources.altseason")["max_calls_per_minute"] = 500
+    _get(config, "liquidation")["interval"] = "1h"
+    news = _get(config, "news")
+    news["feeds"] = [f for f in news["feeds"] if f["kind"] == "blockbeats"]
     for key, value in overrides.items():
         config[key] = value
     return config
 
 
-MARKET_SOURCES = ("coingecko", "feargreed", "stablecoins", "gas", "altseason")
-CLOSED_PORT = "http://127.0.0.1:9/"  # nothing listens there: the request fails at once
-
-
 def only_sources(config: dict[str, Any], *names: str) -> dict[str, Any]:
-    """`config` (from live_config) with every source but `names` switched off, or, for those
-    that cannot be (ETF, news), pointed at a closed port so they fail fast without asking
-    the fake upstream."""
-    for name in MARKET_SOURCES:
-        config["sources"][name]["enabled"] = name in names
-    if "liquidation" not in names:
-        config["liquidation"] = {"enabled": False}
-    if "etf_farside" not in names:
-        config["etf"] = {"farside_btc_url": CLOSED_PORT, "farside_eth_url": CLOSED_PORT}
-    if "news" not in names:
-        config["news"] = {"feeds": [{"name": "none", "url": CLOSED_PORT}]}
+    """`config` (from live_config) with every registered source but `names` switched off."""
+    for cls in source_classes():
+        _get(config, cls.config_key())["enabled"] = cls.name in names
     return config
 
 

@@ -1,80 +1,71 @@
-"""Snapshots → Brief. Pure: same snapshots in, same Brief out."""
+"""Snapshots → Brief. Pure: same snapshots in, same Brief out.
+
+What each source contributes (its indicators and sections, `reportgen.figures`) is handed in
+by the caller as `Contributor`s (the registry's sources); this module names no source.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
-from reportgen.brief import story, trends
-from reportgen.brief.model import Brief, Direction, Figure, Section, SourceRef
+from reportgen.brief.story import day_in_brief
 from reportgen.clock import day_end
+from reportgen.figures import INDICATORS, FigureSection, FigureSpec, SectionSpec, rejected
 from reportgen.models import METHOD_LABELS, SourceSnapshot
+from reportgen.view import Brief, Figure, Section, SourceRef, direction
 
-SECTION_TITLES = {
-    "indicators": "Indicators",
-    "stablecoins": "Stablecoins",
-    "liquidation": "Liquidation map",
-    "etf": "Spot ETF flows",
-    "macro": "Macro & policy",
-    "highlights": "Market highlights",
-}
-
-# Upstream names and public URLs for the sources list.
-SOURCE_INFO: dict[str, tuple[str, str]] = {
-    "coingecko": ("CoinGecko /global", "https://www.coingecko.com/en/global-charts"),
-    "gas": ("Ethereum JSON-RPC / Etherscan gas oracle", "https://etherscan.io/gastracker"),
-    "altseason": ("Altcoin Season Index, computed from CoinGecko prices",
-                  "https://www.coingecko.com/"),
-    "altseason:prices": ("CoinGecko BTC and ETH prices (/coins/markets, daily market charts)",
-                         "https://www.coingecko.com/en/coins/bitcoin"),
-    "feargreed": ("alternative.me Fear & Greed Index", "https://alternative.me/crypto/fear-and-greed-index/"),
-    "stablecoins": ("DefiLlama stablecoins", "https://defillama.com/stablecoins"),
-    "etf_farside": ("Farside Investors, US spot ETF flows", "https://farside.co.uk/"),
-    "news": ("News feeds (CoinDesk, Cointelegraph, Decrypt, The Block, BlockBeats)", ""),
-    "liquidation": ("Binance, Bybit, OKX and Hyperliquid public APIs", ""),
-}
+INDICATORS_TITLE = "Indicators"
 
 
-SectionBuilder = Callable[[date, SourceSnapshot | None, "_Refs"], Section]
+class Contributor(Protocol):
+    """What the brief needs to know of a source (a `reportgen.sources.base.Source` is one)."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def title(self) -> str: ...
+    @property
+    def credit(self) -> str | None: ...
+    @property
+    def link(self) -> str | None: ...
+    @property
+    def stale_after(self) -> timedelta | None: ...
+    @property
+    def indicators(self) -> tuple[FigureSpec, ...]: ...
+    @property
+    def figure_sections(self) -> tuple[FigureSection, ...]: ...
+    @property
+    def sections(self) -> tuple[SectionSpec, ...]: ...
 
 
 class _Refs:
     """Numbers sources in order of first use, for footnotes and the sources list."""
 
-    def __init__(self) -> None:
+    def __init__(self, contributors: Mapping[str, Contributor]) -> None:
+        self.contributors = contributors
         self.refs: dict[str, SourceRef] = {}
 
-    def get(self, snapshot: SourceSnapshot | None, part: str = "",
-            as_of: datetime | None = None) -> SourceRef | None:
-        """The reference of `snapshot` (or of one `part` of it, listed on its own, such as
-        the BTC/ETH prices inside the Altcoin Season answers, with its own `as_of`)."""
+    def get(self, snapshot: SourceSnapshot | None) -> SourceRef | None:
         if snapshot is None:
             return None
-        key = f"{snapshot.source}:{part}" if part else snapshot.source
-        if key not in self.refs:
-            name, url = SOURCE_INFO.get(key, (key, None))
-            self.refs[key] = SourceRef(
-                key=len(self.refs) + 1, name=name, url=url or None,
-                as_of=as_of or _as_of(snapshot),
-                method=METHOD_LABELS.get(snapshot.method, snapshot.method),
+        if snapshot.source not in self.refs:
+            source = self.contributors.get(snapshot.source)
+            name = (source.credit or source.title) if source else snapshot.source
+            self.refs[snapshot.source] = SourceRef(
+                key=len(self.refs) + 1, name=name, url=source.link if source else None,
+                as_of=_as_of(snapshot), method=METHOD_LABELS.get(snapshot.method, snapshot.method),
             )
-        return self.refs[key]
+        return self.refs[snapshot.source]
 
 
 def _as_of(snapshot: SourceSnapshot) -> datetime | None:
     """The moment the data describes (never the fetch time of a past day's data)."""
     if snapshot.as_of is not None:
         return snapshot.as_of
-    # Snapshots archived before `as_of` existed: CoinGecko's updated_at, or the fetch time
-    # of data that was current when fetched.
-    updated = snapshot.data.get("updated_at") if snapshot.data else None
-    if isinstance(updated, str):
-        try:
-            return datetime.fromisoformat(updated)
-        except ValueError:
-            pass
     return snapshot.fetched_at if snapshot.method in ("live", "sample") else None
 
 
@@ -116,26 +107,19 @@ def stale_reason(snapshot: SourceSnapshot, day: date, zone: str,
 
 
 def _vetted(day: date, zone: str, snapshots: Mapping[str, SourceSnapshot],
-            stale_after: Mapping[str, timedelta | None]) -> dict[str, SourceSnapshot]:
+            contributors: Mapping[str, Contributor]) -> dict[str, SourceSnapshot]:
     """The snapshots, with those whose data is stale (or describes a later moment) turned
     into unavailable ones that say so: a stale figure is never shown as the day's."""
     out: dict[str, SourceSnapshot] = {}
     for name, snapshot in snapshots.items():
-        why = stale_reason(snapshot, day, zone, stale_after.get(name))
+        source = contributors.get(name)
+        why = stale_reason(snapshot, day, zone, source.stale_after if source else None)
         out[name] = snapshot if why is None else snapshot.model_copy(
             update={"ok": False, "reason": why})
     return out
 
 
-def _direction(change: float | None) -> Direction | None:
-    if change is None:
-        return None
-    if abs(change) < 1e-9:
-        return "flat"
-    return "up" if change > 0 else "down"
-
-
-def _pct_change(now: float | None, before: float | None) -> float | None:
+def pct_change(now: float | None, before: float | None) -> float | None:
     if now is None or not before:
         return None
     return (now / before - 1.0) * 100.0
@@ -148,26 +132,53 @@ def _reason(day: date, snapshot: SourceSnapshot | None, what: str) -> str:
     return reason if reason.startswith(f"unavailable for {day}") else f"unavailable for {day}: {reason}"
 
 
-def _get(snapshot: SourceSnapshot | None, key: str) -> Any:
-    if snapshot is None or not snapshot.ok or key in _rejected(snapshot):
-        return None
-    return snapshot.data.get(key)
+def _previous_value(spec: FigureSpec, snapshot: SourceSnapshot | None) -> float | None:
+    reading = spec.read(snapshot)
+    return None if reading is None else reading.value
 
 
-def _rejected(snapshot: SourceSnapshot | None) -> dict[str, str]:
-    """Field → the plausibility rule its value broke (see reportgen.sources.checks)."""
-    if snapshot is None or not snapshot.ok:
-        return {}
-    rejected = snapshot.data.get("rejected")
-    return rejected if isinstance(rejected, dict) else {}
+def _figure(spec: FigureSpec, day: date, source: Contributor, snap: SourceSnapshot | None,
+            prev: SourceSnapshot | None, refs: _Refs) -> tuple[Figure, str | None]:
+    """One figure and the sentence on how it was made (None when it has none)."""
+    reading = spec.read(snap)
+    if reading is None or reading.value is None:
+        rule = rejected(snap).get(spec.key)
+        if rule:
+            reason = f"unavailable for {day}: value rejected as implausible: {rule}"
+        elif reading is not None and spec.missing:
+            reason = f"unavailable for {day}: {spec.missing}"
+        else:
+            reason = _reason(day, snap, source.title)
+        return Figure(label=spec.label, unit=spec.unit, value=None, decimals=spec.decimals,
+                      reason=reason), None
+    value = float(reading.value)
+    change_pct: float | None = None
+    change_pts: float | None = None
+    if spec.change != "none":
+        change_pct = reading.reported_change
+        before = reading.previous if reading.previous is not None else _previous_value(spec, prev)
+        if change_pct is None and before is not None:
+            if spec.change == "pts":
+                change_pts = value - before
+            else:
+                change_pct = pct_change(value, before)
+    # A figure that is itself a change points its own way; others the way they moved.
+    moved = value if spec.unit.is_change else change_pts if spec.change == "pts" else change_pct
+    figure = Figure(label=spec.label, unit=spec.unit, value=value, decimals=spec.decimals,
+                    change_pct=change_pct, change_pts=change_pts, direction=direction(moved),
+                    change_7d_pct=pct_change(value, reading.week_ago), note=reading.note,
+                    remark=reading.remark, source=refs.get(snap))
+    return figure, reading.detail
 
 
-def _figure_reason(day: date, snapshot: SourceSnapshot | None, key: str, what: str) -> str:
-    """Why the figure `key` is missing: the rule its value broke, or the source's reason."""
-    rule = _rejected(snapshot).get(key)
-    if rule:
-        return f"unavailable for {day}: value rejected as implausible: {rule}"
-    return _reason(day, snapshot, what)
+@dataclass
+class _FigureGroup:
+    id: str
+    title: str
+    figures: list[Figure] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    sources: list[SourceSnapshot | None] = field(default_factory=list)
+    essential_missing: str | None = None
 
 
 def build_brief(
@@ -175,189 +186,79 @@ def build_brief(
     snapshots: Mapping[str, SourceSnapshot],
     previous: Mapping[str, SourceSnapshot],
     *,
+    contributors: Sequence[Contributor],
     title: str,
     zone: str,
     generated_at: datetime,
     sample: bool,
     original_url: str | None = None,
     archive_url: str | None = None,
-    extra_sections: Mapping[str, tuple[str, SectionBuilder]] | None = None,
-    stale_after: Mapping[str, timedelta | None] | None = None,
-    disabled: Collection[str] = (),
+    author: str | None = None,
 ) -> Brief:
     """Build the brief's view-model for `day` from its snapshots and the previous day's.
 
-    `extra_sections` maps the later section ids (liquidation, etf, macro, highlights) to the
-    archive source they read and a pure builder; a section without one says it is unavailable.
-    `stale_after` is each source's staleness limit (see `stale_reason`); a stale source's
-    figures are unavailable and say why. Sources in `disabled` (switched off in config) are
-    left out: their figures and sections are omitted, not reported missing. `archive_url`
-    is where the report history is (the site's index), None when there is no site.
-    The Brief ends with "the day in brief" written from it (`reportgen.brief.story`).
+    `contributors` are the enabled sources, in brief order: their indicators become figure
+    cards (in the "Indicators" section or a figure section of their own), their sections are
+    built from their snapshots (unavailable, saying why, when a snapshot is missing or
+    failed). A source not among them (switched off in config) is left out: its figures and
+    sections are omitted, not reported missing. A stale snapshot (see `stale_reason`) makes
+    its figures unavailable and says why. `archive_url` is where the report history is (the
+    site's index), None without a site. The Brief ends with "the day in brief" written from
+    it (`reportgen.brief.story`).
     """
-    refs = _Refs()
-    builders = dict(extra_sections or {})
-    snapshots = _vetted(day, zone, snapshots, stale_after or {})
-    sections = [
-        _indicators(day, snapshots, previous, refs, disabled),
-        None if "stablecoins" in disabled else _stablecoins(day, snapshots.get("stablecoins"), refs),
-    ]
-    for section_id in ("liquidation", "etf", "macro", "highlights"):
-        if section_id in builders:
-            source, builder = builders[section_id]
-            if source not in disabled:
-                sections.append(builder(day, snapshots.get(source), refs))
-        else:
-            sections.append(_missing(section_id, day, None))
+    by_name = {c.name: c for c in contributors}
+    refs = _Refs(by_name)
+    snapshots = _vetted(day, zone, snapshots, by_name)
+    groups: dict[str, _FigureGroup] = {}
+    order: list[str | tuple[SectionSpec, Contributor]] = []
+
+    def group(section_id: str, section_title: str) -> _FigureGroup:
+        if section_id not in groups:
+            groups[section_id] = _FigureGroup(section_id, section_title)
+            order.append(section_id)
+        return groups[section_id]
+
+    for source in contributors:
+        snap, prev = snapshots.get(source.name), previous.get(source.name)
+        titles = {s.id: s.title for s in source.figure_sections}
+        for spec in source.indicators:
+            into = group(spec.section, titles.get(spec.section, INDICATORS_TITLE
+                                                  if spec.section == INDICATORS else spec.section))
+            figure, detail = _figure(spec, day, source, snap, prev, refs)
+            into.figures.append(figure)
+            if detail:
+                into.notes.append(detail)
+            if snap not in into.sources:
+                into.sources.append(snap)
+            if spec.essential and not figure.available and into.essential_missing is None:
+                into.essential_missing = figure.reason
+        order.extend((spec, source) for spec in source.sections)
+
+    sections: list[Section] = []
+    for item in order:
+        if isinstance(item, str):
+            found = groups[item]
+            if found.essential_missing:
+                sections.append(Section(id=found.id, title=found.title,
+                                        reason=found.essential_missing))
+                continue
+            one = found.sources[0] if len(found.sources) == 1 else None
+            sections.append(Section(id=found.id, title=found.title, figures=found.figures,
+                                    notes=found.notes,
+                                    source=refs.get(one) if one and one.ok else None))
+            continue
+        custom, owner = item
+        snap = snapshots.get(owner.name)
+        usable = snap is not None and snap.ok
+        built = custom.build_from(day, snap, refs.get(snap) if usable else None)
+        sections.append(built if built is not None else Section(
+            id=custom.id, title=custom.title, kind=custom.kind,
+            reason=_reason(day, snap, custom.what)))
     brief = Brief(
         title=title, day=day, zone=zone, sample=sample, generated_at=generated_at,
-        sections=[s for s in sections if s is not None],
-        sources=sorted(refs.refs.values(), key=lambda r: r.key),
-        original_url=original_url, archive_url=archive_url,
+        sections=sections, sources=sorted(refs.refs.values(), key=lambda r: r.key),
+        original_url=original_url, archive_url=archive_url, author=author,
     )
-    told = story.day_in_brief(brief)
+    told = day_in_brief(brief)
     brief.story, brief.story_title = told.sentences, told.title
     return brief
-
-
-def _missing(section_id: str, day: date, snapshot: SourceSnapshot | None) -> Section:
-    title = SECTION_TITLES[section_id]
-    return Section(id=section_id, title=title, reason=_reason(day, snapshot, title))
-
-
-def _indicators(day: date, snaps: Mapping[str, SourceSnapshot],
-                prev: Mapping[str, SourceSnapshot], refs: _Refs,
-                disabled: Collection[str] = ()) -> Section | None:
-    cg, cg_prev = snaps.get("coingecko"), prev.get("coingecko")
-    gas, gas_prev = snaps.get("gas"), prev.get("gas")
-    alt, alt_prev = snaps.get("altseason"), prev.get("altseason")
-    fng, fng_prev = snaps.get("feargreed"), prev.get("feargreed")
-    cg_reason = _reason(day, cg, "CoinGecko market data")
-
-    def cg_figure(label: str, key: str, unit: Any, decimals: int = 0, *,
-                  change_key: str | None = None, points: bool = False) -> Figure:
-        value = _get(cg, key)
-        if value is None:
-            reason = _figure_reason(day, cg, key, "CoinGecko market data")
-            return Figure(label=label, unit=unit, value=None, decimals=decimals,
-                          reason=reason if key in _rejected(cg) else cg_reason)
-        before = _get(cg_prev, key)
-        change_pct = _get(cg, change_key) if change_key else None
-        change_pts = None
-        if change_pct is None and before is not None:
-            if points:
-                change_pts = value - before
-            else:
-                change_pct = _pct_change(value, before)
-        return Figure(
-            label=label, unit=unit, value=float(value), decimals=decimals,
-            change_pct=change_pct, change_pts=change_pts,
-            direction=_direction(change_pts if points else change_pct), source=refs.get(cg),
-        )
-
-    figures: list[Figure] = []
-    if "altseason" not in disabled:
-        figures += _prices(day, alt, refs)
-    if "coingecko" not in disabled:
-        figures += [
-            cg_figure("Listed currencies", "active_cryptocurrencies", "count"),
-            cg_figure("Exchanges (markets)", "markets", "count"),
-            cg_figure("Total market cap", "total_market_cap_usd", "usd", 0,
-                      change_key="market_cap_change_24h_pct"),
-            cg_figure("24 h volume", "total_volume_usd", "usd", 2),
-            cg_figure("BTC dominance", "btc_dominance_pct", "pct", 1, points=True),
-            cg_figure("ETH dominance", "eth_dominance_pct", "pct", 1, points=True),
-        ]
-    if "gas" not in disabled:
-        figures.append(_simple("Ethereum gas", "gas", gas, gas_prev, "gas_gwei", "gwei", 2, day,
-                               refs, relative=True))
-    if "altseason" not in disabled:
-        figures.append(_simple("Altcoin Season Index", "altseason", alt, alt_prev, "index",
-                               "index", 0, day, refs, note_key="label",
-                               previous_key="previous_index"))
-    if "feargreed" not in disabled:
-        figures.append(_simple("Fear & Greed Index", "feargreed", fng, fng_prev, "value", "index",
-                               0, day, refs, note_key="label", previous_key="previous_value"))
-    if not figures:
-        return None
-    return Section(id="indicators", title=SECTION_TITLES["indicators"], figures=figures,
-                   data={"altseason": alt.data if alt and alt.ok else None,
-                         "gas": gas.data if gas and gas.ok else None})
-
-
-PRICE_LABELS = {"BTC": "BTC price", "ETH": "ETH price"}
-
-
-def _prices(day: date, snap: SourceSnapshot | None, refs: _Refs) -> list[Figure]:
-    """BTC and ETH at the end of `day`, with their 24 h and 7 d changes and how unusual the
-    day's move is against the daily closes before it (reportgen.brief.trends)."""
-    prices = _get(snap, "prices") or {}
-    out = []
-    for symbol, label in PRICE_LABELS.items():
-        found = prices.get(symbol) or {}
-        value = found.get("price")
-        if value is None:
-            why = (f"unavailable for {day}: CoinGecko's answers hold no {symbol} price for the "
-                   "end of the day") if snap is not None and snap.ok else \
-                _reason(day, snap, "CoinGecko prices")
-            out.append(Figure(label=label, unit="price", value=None, reason=why))
-            continue
-        closes = {date.fromisoformat(d): float(p) for d, p in (found.get("closes") or {}).items()}
-        week = closes.get(day - timedelta(days=7))
-        change = _pct_change(value, closes.get(day - timedelta(days=1)))
-        history = [(d, c) for d, c in trends.daily_changes(closes) if d < day]
-        as_of = datetime.fromisoformat(found["as_of"]) if found.get("as_of") else None
-        out.append(Figure(
-            label=label, unit="price", value=float(value), change_pct=change,
-            change_7d_pct=_pct_change(value, week), direction=_direction(change),
-            remark=trends.move_remark(change, history) if change is not None else None,
-            source=refs.get(snap, "prices", as_of),
-        ))
-    return out
-
-
-def _simple(label: str, what: str, snap: SourceSnapshot | None, prev: SourceSnapshot | None,
-            key: str, unit: Any, decimals: int, day: date, refs: _Refs, *,
-            relative: bool = False, note_key: str | None = None,
-            previous_key: str | None = None) -> Figure:
-    value = _get(snap, key)
-    if value is None:
-        return Figure(label=label, unit=unit, value=None, decimals=decimals,
-                      reason=_figure_reason(day, snap, key, label))
-    before = _get(prev, key)
-    if before is None and previous_key:
-        before = _get(snap, previous_key)
-    change_pct = _pct_change(value, before) if relative and before is not None else None
-    change_pts = value - before if not relative and before is not None else None
-    return Figure(
-        label=label, unit=unit, value=float(value), decimals=decimals,
-        change_pct=change_pct, change_pts=change_pts,
-        direction=_direction(change_pct if relative else change_pts),
-        note=_get(snap, note_key) if note_key else None, source=refs.get(snap),
-    )
-
-
-def _stablecoins(day: date, snap: SourceSnapshot | None, refs: _Refs) -> Section:
-    title = SECTION_TITLES["stablecoins"]
-    total = _get(snap, "total_usd")
-    if total is None:
-        return Section(id="stablecoins", title=title,
-                       reason=_figure_reason(day, snap, "total_usd", title))
-    ref = refs.get(snap)
-    change_24h = _pct_change(total, _get(snap, "prev_day_usd"))
-    change_7d = _pct_change(total, _get(snap, "prev_week_usd"))
-    rejected = _rejected(snap)
-
-    def why(key: str) -> str:
-        rule = rejected.get(key)
-        return f"value rejected as implausible: {rule}" if rule else "not in the upstream answer"
-
-    figures = [
-        Figure("USD-stablecoin market cap", "usd", float(total), 1, change_pct=change_24h,
-               change_7d_pct=change_7d, direction=_direction(change_24h), source=ref),
-    ]
-    gaps = [f"{what} ({why(key)})" for what, key, value in
-            (("24 h change", "prev_day_usd", change_24h), ("7 d change", "prev_week_usd", change_7d))
-            if value is None]
-    return Section(id="stablecoins", title=title, figures=figures, source=ref, gaps=gaps,
-                   data={"endpoint": _get(snap, "endpoint")})

@@ -23,16 +23,15 @@ never invented ones. `title` is a short form of rule 1 for subject lines.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from reportgen import numbers
-from reportgen.brief.model import Brief, Figure, Section
+from reportgen.view import Brief, EtfTable, Figure, Section
 
 NAMES = {"BTC": "Bitcoin", "ETH": "Ether"}
 
 
 @dataclass(frozen=True)
-class Story:
+class DayInBrief:
     sentences: list[str]
     title: str
 
@@ -61,7 +60,7 @@ def _changes(fig: Figure) -> str:
 def prices(brief: Brief) -> str | None:
     """Rule 1: "Bitcoin ended the day at $108,680 (−1.39% in 24 h and +3.69% in 7 d); Ether
     at $2,776 (−1.15% in 24 h and +6.35% in 7 d)."."""
-    parts = []
+    parts: list[str] = []
     for symbol in ("BTC", "ETH"):
         fig = _figure(brief, f"{symbol} price")
         if fig is None:
@@ -93,14 +92,13 @@ def mover(brief: Brief) -> str | None:
     return text + "."
 
 
-def _flow_clause(table: dict[str, Any]) -> str:
-    total = table.get("total")
-    asset = table["asset"]
+def _flow_clause(table: EtfTable) -> str:
+    total = table.total
     if total is None:
         return ""
     verb = "took in" if total > 0 else "lost" if total < 0 else "saw no net flow,"
     amount = numbers.usd_millions(abs(total)) if total else ""
-    return f"{asset} funds {verb} {amount}".rstrip(" ,")
+    return f"{table.asset} funds {verb} {amount}".rstrip(" ,")
 
 
 def etf(brief: Brief) -> str | None:
@@ -109,52 +107,51 @@ def etf(brief: Brief) -> str | None:
     section = _section(brief, "etf")
     if section is None:
         return None
-    tables = [t for t in section.data.get("tables", []) if not t.get("reason")
-              and t.get("total") is not None]
+    tables = [t for t in section.tables if not t.reason and t.total is not None]
     if not tables:
         return None
     clauses = []
     for table in tables:
         clause = _flow_clause(table)
-        remarks = table.get("remarks") or []
-        if remarks:
-            clause += f" ({'; '.join(remarks)})"
+        if table.remarks:
+            clause += f" ({'; '.join(table.remarks)})"
         clauses.append(clause)
-    days = {t.get("flow_date") for t in tables}
+    days = {t.flow_date for t in tables}
     when = ""
     if len(days) == 1:
         (flow_day,) = days
-        if flow_day == brief.day.isoformat():
-            when = f" on {flow_day}"
-        elif flow_day:
-            when = f" on {flow_day}, the last trading day"
+        if flow_day == brief.day:
+            when = f" on {numbers.day(flow_day)}"
+        elif flow_day is not None:
+            when = f" on {numbers.day(flow_day)}, the last trading day"
     return "US spot ETFs: " + " and ".join(clauses) + when + "."
 
 
 def liquidation(brief: Brief) -> str | None:
     """Rule 4: "Nearest to the price, a 2% drop in BTC (to $106,428) would liquidate an
-    estimated US$164 M of longs on Binance+Bybit+OKX, and a 2% rise (to $110,772) US$41.7 M of
+    estimated US$200 M of longs on Binance+Bybit+OKX, and a 2% rise (to $110,772) US$44.5 M of
     shorts."."""
     section = _section(brief, "liquidation")
     if section is None:
         return None
-    maps = [m for m in section.data.get("maps", []) if m.get("cascade")]
+    parts = [(m, p) for m in section.maps if m.symbol == "BTC" for p in m.parts if p.cascade]
     for kind in ("cex", "hyperliquid"):
-        for entry in maps:
-            if entry.get("kind") != kind or entry.get("symbol") != "BTC":
+        for _map, part in parts:
+            if part.kind != kind:
                 continue
-            rows = entry["cascade"]
-            smallest = min(r["move_pct"] for r in rows)
-            down = next((r for r in rows if r["side"] == "long" and r["move_pct"] == smallest), None)
-            up = next((r for r in rows if r["side"] == "short" and r["move_pct"] == smallest), None)
+            smallest = min(step.move_pct for step in part.cascade)
+            down = next((r for r in part.cascade if r.side == "long" and r.move_pct == smallest),
+                        None)
+            up = next((r for r in part.cascade if r.side == "short" and r.move_pct == smallest),
+                      None)
             if down is None or up is None:
                 continue
             move = numbers.percent(smallest)
             how = "an estimated " if kind == "cex" else ""
-            return (f"Nearest to the price, a {move} drop in BTC (to {numbers.price(down['price'])})"
-                    f" would liquidate {how}{numbers.usd(down['usd'])} of longs on "
-                    f"{entry.get('venue')}, and a {move} rise (to {numbers.price(up['price'])}) "
-                    f"{numbers.usd(up['usd'])} of shorts.")
+            return (f"Nearest to the price, a {move} drop in BTC (to {numbers.price(down.price)})"
+                    f" would liquidate {how}{numbers.usd(down.usd)} of longs on {part.venue}, "
+                    f"and a {move} rise (to {numbers.price(up.price)}) {numbers.usd(up.usd)} of "
+                    "shorts.")
     return None
 
 
@@ -190,7 +187,7 @@ def title(brief: Brief) -> str:
     return " · ".join(parts)
 
 
-def day_in_brief(brief: Brief) -> Story:
+def day_in_brief(brief: Brief) -> DayInBrief:
     """The sentences of every rule that has its figures, in rule order, and the title."""
     sentences = [s for s in (rule(brief) for rule in RULES) if s]
-    return Story(sentences=sentences, title=title(brief))
+    return DayInBrief(sentences=sentences, title=title(brief))

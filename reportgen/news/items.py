@@ -18,7 +18,6 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import feedparser
 from pydantic import BaseModel, ConfigDict
 
 from reportgen.errors import ParseError
@@ -46,7 +45,8 @@ def _aware(parsed: Any) -> datetime | None:
     if not parsed:
         return None
     try:
-        return datetime(*parsed[:6], tzinfo=UTC)
+        year, month, day, hour, minute, second = parsed[:6]
+        return datetime(year, month, day, hour, minute, second, tzinfo=UTC)
     except (TypeError, ValueError):
         return None
 
@@ -72,6 +72,8 @@ def items_from_feed(body: bytes, source: str, zone: str) -> list[NewsItem]:
         warnings.simplefilter("ignore")
         # A stream, not bytes: feedparser tries open(bytes) as a *filename* first, so a
         # hostile body like b"/etc/passwd" would be read from disk.
+        import feedparser  # here, not at import: loading the source registry stays light
+
         doc = feedparser.parse(io.BytesIO(body), sanitize_html=True, resolve_relative_uris=False)
     if not doc.entries and not doc.get("version"):
         why = doc.get("bozo_exception")

@@ -187,9 +187,10 @@ def backfill(config: Config, first: date, last: date, *, jobs: int = 1, force: b
              first, last, len(todo), len(skipped), workers)
     with _Inline() if workers == 1 else _pool(workers) as pool:
         # Phase 1: collect. A failure here shows up again (and is recorded) in phase 2.
-        for future in as_completed([pool.submit(_collect_task, config, d, sample) for d in to_collect]):
-            if future.exception() is not None:
-                log.warning("collect failed: %s", future.exception())
+        for collected in as_completed([pool.submit(_collect_task, config, d, sample)
+                                       for d in to_collect]):
+            if collected.exception() is not None:
+                log.warning("collect failed: %s", collected.exception())
         # Phase 2: build, render and record each date.
         futures = {pool.submit(_run_task, config, d, sample, formats, send): d for d in todo}
         for future in as_completed(futures):

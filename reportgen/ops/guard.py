@@ -24,14 +24,25 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from reportgen.archive import Archive
 from reportgen.ops.locks import date_lock
 
 if TYPE_CHECKING:
     from reportgen.config import Config
-    from reportgen.pipeline import RunResult
+    from reportgen.view import Brief
+
+
+class Outcome(Protocol):
+    """What a finished run hands its record (`reportgen.pipeline.RunResult` is one)."""
+
+    @property
+    def brief(self) -> Brief: ...
+    @property
+    def files(self) -> list[Path]: ...
+    @property
+    def published(self) -> dict[str, Any]: ...
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +58,7 @@ class RunRecord:
             self.id = archive.start_run(day, sample=sample)
         self.finished = False
 
-    def finish(self, result: RunResult) -> None:
+    def finish(self, result: Outcome) -> None:
         """Record the outcome: status, then each section's and each channel's status."""
         brief = result.brief
         sections = {section.id: section.status for section in brief.sections}

@@ -27,6 +27,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from types import FrameType
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -68,7 +69,7 @@ class DailyTrigger(BaseTrigger):
         now = now.astimezone(UTC)
         if previous_fire_time is None:
             lower = now
-            candidate = self.cron.get_next_fire_time(None, now - _GAP_LOOKBACK)
+            candidate: datetime | None = self.cron.get_next_fire_time(None, now - _GAP_LOOKBACK)
         else:
             lower = previous_fire_time.astimezone(UTC) + timedelta(microseconds=1)
             candidate = self.cron.get_next_fire_time(None, lower)
@@ -231,7 +232,7 @@ def serve(config: Config, job: DailyJob, *, stop: threading.Event | None = None,
     """Run the scheduler until SIGTERM/SIGINT (or `stop` is set), then finish the job in
     progress and return. Refuses (LockError) when another scheduler holds the folder."""
     stop = stop or threading.Event()
-    previous: dict[int, object] = {}
+    previous: dict[signal.Signals, Callable[[int, FrameType | None], Any] | int | None] = {}
 
     def on_signal(signum: int, _frame: FrameType | None) -> None:
         log.info("received %s: finishing the current job, then exiting", signal.Signals(signum).name)
@@ -254,5 +255,5 @@ def serve(config: Config, job: DailyJob, *, stop: threading.Event | None = None,
             job.stopping.set()
             scheduler.shutdown(wait=True)  # waits for the date in progress to finish
             for sig, handler in previous.items():
-                signal.signal(sig, handler)  # type: ignore[arg-type]
+                signal.signal(sig, handler)
             log.info("scheduler stopped")

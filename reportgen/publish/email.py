@@ -182,12 +182,6 @@ def email_png(data: bytes) -> bytes:
     return buffer.getvalue()
 
 
-def _field(item: object, name: str) -> str | None:
-    # Map entries may be dicts (from JSON) or objects; templates read both alike.
-    value = item.get(name) if isinstance(item, dict) else getattr(item, name, None)
-    return str(value) if value else None
-
-
 def chart_images(brief: Brief, report_folder: Path) -> tuple[dict[str, InlineImage], list[InlineImage]]:
     """The report's chart PNGs: those the liquidation maps and ETF tables reference (keyed by the
     `chart` path), then any other `charts/*.png` in the report folder."""
@@ -205,11 +199,9 @@ def chart_images(brief: Brief, report_folder: Path) -> tuple[dict[str, InlineIma
         )
 
     for section in brief.sections:
-        charted = {"liquidation": "maps", "etf": "tables"}.get(section.id)
-        for chart_map in section.data.get(charted, []) if charted else []:
-            chart, alt = _field(chart_map, "chart"), _field(chart_map, "alt")
-            if section.id == "etf" and chart:
-                alt = f"{_field(chart_map, 'asset')} spot ETF net flows and running total"
+        charts = [(m.chart, m.alt) for m in section.maps] + [
+            (t.chart, f"{t.asset} spot ETF net flows and running total") for t in section.tables]
+        for chart, alt in charts:
             if not chart:
                 continue
             png = (report_folder / chart).with_suffix(".png")

@@ -10,10 +10,9 @@ from __future__ import annotations
 import tempfile
 from datetime import date
 from pathlib import Path
-from typing import Any
 
 from reportgen import numbers
-from reportgen.brief.model import Brief
+from reportgen.view import Brief, EtfTable
 from reportgen.writer import OutputWriter
 
 METADATA = {
@@ -35,7 +34,7 @@ def running_totals(recent: list[tuple[date, float]], cumulative: float | None) -
     return list(reversed(out))
 
 
-def draw(table: dict[str, Any], path: Path) -> None:
+def draw(table: EtfTable, path: Path) -> None:
     """One asset's chart into `path` (.svg or .png)."""
     import matplotlib
 
@@ -43,12 +42,11 @@ def draw(table: dict[str, Any], path: Path) -> None:
     import matplotlib.pyplot as plt
     from matplotlib.ticker import FuncFormatter
 
-    recent = [(day if isinstance(day, date) else date.fromisoformat(day), float(v))
-              for day, v in table["recent"]]
+    recent = list(table.recent)
     days = [d for d, _v in recent]
     flows = [v for _d, v in recent]
     xs = range(len(days))
-    fig, ax = plt.subplots(figsize=(9, 3.2), dpi=100)
+    fig, ax = plt.subplots(figsize=(9, 2.6), dpi=100)
     colours = ["#0a7f3f" if v > 0 else "#c0262d" if v < 0 else "#8a94a3" for v in flows]
     ax.bar(xs, flows, color=colours, width=0.75, label="Daily net flow")
     ax.axhline(0, color="#5b6472", linewidth=0.8)
@@ -56,13 +54,13 @@ def draw(table: dict[str, Any], path: Path) -> None:
     ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _p: numbers.millions(v)))
     step = max(1, len(days) // 8)
     ax.set_xticks(list(xs)[::step], [numbers.day(d) for d in days][::step], fontsize=8)
-    running = running_totals(recent, table.get("cumulative"))
+    running = running_totals(recent, table.cumulative)
     if running is not None:
         ax2 = ax.twinx()
         ax2.plot(list(xs), running, color="#1f4fd1", linewidth=1.6, label="Running total")
         ax2.set_ylabel("Running total since launch (US$ M)")
         ax2.yaxis.set_major_formatter(FuncFormatter(lambda v, _p: numbers.grouped(v, 0)))
-    ax.set_title(f"{table['asset']} spot ETFs: daily net flows, {numbers.day(days[0])} to "
+    ax.set_title(f"{table.asset} spot ETFs: daily net flows, {numbers.day(days[0])} to "
                  f"{numbers.day(days[-1])} ({len(days)} trading days)", loc="left", fontsize=10)
     fig.tight_layout()
     fmt = path.suffix.lstrip(".")
@@ -74,13 +72,13 @@ def render_etf_charts(brief: Brief, writer: OutputWriter, report_dir: str) -> li
     """SVG (web, PDF) and PNG (email) of each ETF table that names a chart, drawn in a
     temporary folder and written through the OutputWriter."""
     written: list[Path] = []
-    tables = [t for s in brief.sections if s.id == "etf" and s.available
-              for t in s.data.get("tables", []) if t.get("chart") and not t.get("reason")]
+    tables = [t for s in brief.sections if s.kind == "etf" and s.available
+              for t in s.tables if t.chart and not t.reason]
     if not tables:
         return written
     with tempfile.TemporaryDirectory(prefix="reportgen-etf-") as tmp:
         for table in tables:
-            stem = Path(table["chart"]).with_suffix("")
+            stem = Path(table.chart or "").with_suffix("")
             for suffix in (".svg", ".png"):
                 path = Path(tmp) / f"{stem.name}{suffix}"
                 draw(table, path)

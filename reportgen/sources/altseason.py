@@ -33,17 +33,21 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as dtime
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
+from reportgen import trends
 from reportgen.errors import FetchError, ParseError
-from reportgen.http import RateLimiter
+from reportgen.figures import Indicator
 from reportgen.models import RawPayload
+from reportgen.settings import SourceSettings
 from reportgen.sources._json import load_json, number
 from reportgen.sources.base import FetchContext, ParseContext, Source
-from reportgen.sources.coingecko_client import CoinGeckoSession
+from reportgen.sources.coingecko import CoinGeckoSettings
+from reportgen.units import INDEX, PRICE, signed_pct
 
 STABLECOINS = frozenset({
     "tether", "usd-coin", "dai", "ethena-usde", "usds", "first-digital-usd", "true-usd",
@@ -111,34 +115,102 @@ def _unix(day: date) -> int:
     return int(datetime.combine(day, dtime(0), tzinfo=UTC).timestamp())
 
 
-class AltSeasonSource(Source):
+class AltseasonSettings(SourceSettings):
+    """Config key `sources.altseason` (CoinGecko's URLs are `sources.coingecko`'s)."""
+
+    top_n: int = Field(50, ge=10, le=250, description="coins ranked by market cap, before exclusions")
+    window_days: int = Field(90, ge=7, le=365)
+    candidates: int = Field(100, ge=10, le=250, description="coins fetched to rank a past date")
+    max_calls_per_minute: int = Field(25, ge=1, le=500)
+
+
+def _detail(m: AltSeason) -> str:
+    return (f"Altcoin Season Index: {m.beat_btc} of {m.compared} coins beat BTC "
+            f"({signed_pct(m.btc_return_pct, 1)}) over {m.window_days} days — {m.rule}.")
+
+
+def _price(symbol: str) -> Callable[[AltSeason], float | None]:
+    def read(model: AltSeason) -> float | None:
+        found = model.prices.get(symbol)
+        return found.price if found else None
+    return read
+
+
+def _close(symbol: str, days_before: int) -> Callable[[AltSeason], float | None]:
+    """The close `days_before` days before the report date (the 24 h and 7 d changes)."""
+    def read(model: AltSeason) -> float | None:
+        found = model.prices.get(symbol)
+        if found is None or model.as_of is None:
+            return None
+        return found.closes.get(model.as_of.date() - timedelta(days=days_before))
+    return read
+
+
+def _remark(symbol: str) -> Callable[[AltSeason], str | None]:
+    """How unusual the day's move is against the closes before it (`reportgen.trends`)."""
+    def read(model: AltSeason) -> str | None:
+        found = model.prices.get(symbol)
+        before = _close(symbol, 1)(model)
+        if found is None or found.price is None or not before:
+            return None
+        change = (found.price / before - 1.0) * 100.0
+        return trends.move_remark(change, trends.daily_changes(found.closes))
+    return read
+
+
+class AltSeasonSource(Source[AltseasonSettings]):
     name = "altseason"
     title = "Altcoin Season Index (computed from CoinGecko)"
+    credit = "CoinGecko prices (BTC, ETH, and the Altcoin Season Index computed from them)"
+    link = "https://www.coingecko.com/"
     history = ("within CoinGecko's free 365-day window (market_chart/range per coin); "
                "older dates only from the archive")
     supports_past = True
-
-    config_section = "sources.altseason"
+    order = 30
+    settings_model = AltseasonSettings
+    model = AltSeason
     # Daily 00:00 UTC chart points: the day's point is at most a day before the cut-off.
     stale_after = timedelta(hours=36)
+    # The charts cover D − 1 too: the previous day's index comes from the same answer.
+    indicators = (
+        *(Indicator(f"{symbol} price", AltSeason, "prices", _price(symbol), PRICE,
+                    previous=_close(symbol, 1), week_ago=_close(symbol, 7),
+                    remark=_remark(symbol), missing=f"CoinGecko's answers hold no {symbol} "
+                    "price for the end of the day")
+          for symbol in PRICED.values()),
+        Indicator("Altcoin Season Index", AltSeason, "index", lambda m: m.index, INDEX,
+                  change="pts", previous=lambda m: m.previous_index, note=lambda m: m.label,
+                  detail=_detail),
+    )
+
+    def coingecko(self) -> CoinGeckoSettings:
+        return self.config.settings_for("sources.coingecko", CoinGeckoSettings)
 
     def enabled(self) -> tuple[bool, str]:
         on, why = super().enabled()
         if not on:
             return on, why
-        if not self.config.sources.coingecko.enabled:
+        if not self.coingecko().enabled:
             return False, "needs CoinGecko, which is disabled (sources.coingecko.enabled)"
         return True, "enabled"
 
+    def probe_url(self) -> str | None:
+        return self.coingecko().base_url  # market_chart on the same API
+
     async def fetch(self, ctx: FetchContext) -> list[RawPayload]:
-        settings = ctx.config.sources.altseason
+        from reportgen.http import RateLimiter
+        from reportgen.sources._coingecko_client import CoinGeckoSession
+
+        settings = self.settings
         start = ctx.report_date - timedelta(days=settings.window_days)
         if (ctx.today - start).days > 365 and not ctx.secrets.get("coingecko_pro_key"):
             raise FetchError(
                 f"the {settings.window_days}-day window starts {start}, beyond CoinGecko's "
                 "free 365-day history"
             )
-        session = CoinGeckoSession(ctx, self.name)
+        cg = self.coingecko()
+        session = CoinGeckoSession(ctx, self.name, base_url=cg.base_url,
+                                   pro_base_url=cg.pro_base_url)
         limiter = RateLimiter(settings.max_calls_per_minute)
         await limiter.take()
         try:
@@ -178,7 +250,7 @@ class AltSeasonSource(Source):
         return [*session.captured, *from_cache]
 
     def parse(self, raws: list[RawPayload], ctx: ParseContext) -> AltSeason:
-        settings = self.config.sources.altseason
+        settings = self.settings
         result = parse_altseason(raws, ctx.report_date, top_n=settings.top_n,
                                  window_days=settings.window_days)
         return result.model_copy(update={"prices": parse_prices(raws, ctx.report_date,

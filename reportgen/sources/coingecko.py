@@ -10,14 +10,16 @@ from __future__ import annotations
 import contextlib
 from datetime import UTC, datetime, timedelta
 
-from pydantic import BaseModel
+from pydantic import BaseModel, field_validator
 
 from reportgen.errors import ParseError
+from reportgen.figures import Indicator
 from reportgen.models import RawPayload
+from reportgen.settings import SourceSettings, check_url
 from reportgen.sources._json import dig, load_json, mapping, number
 from reportgen.sources.base import FetchContext, ParseContext, Source
 from reportgen.sources.checks import Checks, Range, count, share, usd
-from reportgen.sources.coingecko_client import CoinGeckoSession
+from reportgen.units import COUNT, PERCENT, USD
 
 # Ceiling of any US$ market-wide total we accept (US$1,000 T): above it the answer is broken.
 MAX_USD = 1e15
@@ -43,20 +45,50 @@ class GlobalMarket(BaseModel):
         return self.updated_at
 
 
-class CoinGeckoGlobal(Source):
+class CoinGeckoSettings(SourceSettings):
+    """Config key `sources.coingecko` (the Altcoin Season Index uses the same API)."""
+
+    base_url: str = "https://api.coingecko.com/api/v3/"
+    pro_base_url: str = "https://pro-api.coingecko.com/api/v3/"
+
+    _url = field_validator("base_url", "pro_base_url")(check_url)
+
+
+class CoinGeckoGlobal(Source[CoinGeckoSettings]):
     name = "coingecko"
     title = "CoinGecko /global"
+    link = "https://www.coingecko.com/en/global-charts"
     history = "none on free plans (/global has no history): past days come only from the archive"
     supports_past = False
-    config_section = "sources.coingecko"
+    order = 10
+    settings_model = CoinGeckoSettings
+    model = GlobalMarket
+    secrets = (("coingecko_demo_key", "REPORTGEN_COINGECKO_DEMO_KEY"),
+               ("coingecko_pro_key", "REPORTGEN_COINGECKO_PRO_KEY"))
     # /global is cached ~10 min upstream; an updated_at hours old is a stuck answer.
     stale_after = timedelta(hours=3)
-
-    def secret_names(self) -> tuple[str, ...]:
-        return ("REPORTGEN_COINGECKO_DEMO_KEY", "REPORTGEN_COINGECKO_PRO_KEY")
+    # Changes vs the previous day's snapshot (from the archive: /global has no history),
+    # except the market cap's, which CoinGecko reports itself.
+    indicators = (
+        Indicator("Listed currencies", GlobalMarket, "active_cryptocurrencies",
+                  lambda m: m.active_cryptocurrencies, COUNT),
+        Indicator("Exchanges (markets)", GlobalMarket, "markets", lambda m: m.markets, COUNT),
+        Indicator("Total market cap", GlobalMarket, "total_market_cap_usd",
+                  lambda m: m.total_market_cap_usd, USD,
+                  reported_change=lambda m: m.market_cap_change_24h_pct),
+        Indicator("24 h volume", GlobalMarket, "total_volume_usd", lambda m: m.total_volume_usd,
+                  USD, decimals=2),
+        Indicator("BTC dominance", GlobalMarket, "btc_dominance_pct",
+                  lambda m: m.btc_dominance_pct, PERCENT, decimals=1, change="pts"),
+        Indicator("ETH dominance", GlobalMarket, "eth_dominance_pct",
+                  lambda m: m.eth_dominance_pct, PERCENT, decimals=1, change="pts"),
+    )
 
     async def fetch(self, ctx: FetchContext) -> list[RawPayload]:
-        session = CoinGeckoSession(ctx, self.name)
+        from reportgen.sources._coingecko_client import CoinGeckoSession
+
+        session = CoinGeckoSession(ctx, self.name, base_url=self.settings.base_url,
+                                   pro_base_url=self.settings.pro_base_url)
         # ValueError: pycoingecko could not decode the body; the raw payload is kept and
         # parse() reports exactly what was wrong with it.
         with contextlib.suppress(ValueError):

@@ -25,19 +25,20 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 from datetime import date, datetime, timedelta
-from typing import Any, ClassVar, Literal
+from typing import ClassVar, Literal
 
-import httpx
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
-from reportgen import numbers
+from reportgen import numbers, trends
 from reportgen.clock import day_start
 from reportgen.errors import FetchError, ParseError
-from reportgen.http import BROWSER_HEADERS
+from reportgen.figures import CustomSection
 from reportgen.models import RawPayload
+from reportgen.settings import SourceSettings
 from reportgen.sources.base import FetchContext, ParseContext, Source
 from reportgen.sources.farside import FarsideRow, FarsideTable, parse_farside_html
 from reportgen.sources.sosovalue import API_KEY_HEADER, ASSET_TYPES, parse_sosovalue
+from reportgen.view import EtfRow, EtfTable, Section, SourceRef, direction
 
 Asset = Literal["BTC", "ETH"]
 ASSETS: tuple[Asset, ...] = ("BTC", "ETH")
@@ -52,10 +53,8 @@ TOTAL_TOLERANCE_MUSD = 0.5
 STALE_AFTER_DAYS = 7
 
 
-class EtfConfig(BaseModel):
+class EtfConfig(SourceSettings):
     """Config key `etf`."""
-
-    model_config = ConfigDict(extra="forbid")
 
     farside_btc_url: str = "https://farside.co.uk/bitcoin-etf-flow-all-data/"
     farside_eth_url: str = "https://farside.co.uk/ethereum-etf-flow-all-data/"
@@ -69,13 +68,13 @@ class EtfConfig(BaseModel):
 # not the coins). A ticker not listed here is shown alone.
 FUND_NAMES: dict[str, dict[str, str]] = {
     "BTC": {
-        "IBIT": "iShares Bitcoin Trust ETF (BlackRock)",
+        "IBIT": "iShares Bitcoin Trust ETF",
         "FBTC": "Fidelity Wise Origin Bitcoin Fund",
         "BITB": "Bitwise Bitcoin ETF",
         "ARKB": "ARK 21Shares Bitcoin ETF",
         "BTCO": "Invesco Galaxy Bitcoin ETF",
         "EZBC": "Franklin Bitcoin ETF",
-        "BRRR": "CoinShares Bitcoin ETF (formerly Valkyrie)",
+        "BRRR": "CoinShares Bitcoin ETF",
         "HODL": "VanEck Bitcoin ETF",
         "BTCW": "WisdomTree Bitcoin Fund",
         "DEFI": "Hashdex Bitcoin ETF",
@@ -83,7 +82,7 @@ FUND_NAMES: dict[str, dict[str, str]] = {
         "BTC": "Grayscale Bitcoin Mini Trust ETF",
     },
     "ETH": {
-        "ETHA": "iShares Ethereum Trust ETF (BlackRock)",
+        "ETHA": "iShares Ethereum Trust ETF",
         "FETH": "Fidelity Ethereum Fund",
         "ETHW": "Bitwise Ethereum ETF",
         "TETH": "21Shares Core Ethereum ETF",
@@ -132,7 +131,7 @@ class EtfFlows(BaseModel):
     """The ETF section's data: one EtfDay per asset, or why that asset is missing."""
 
     report_date: date
-    assets: dict[str, EtfDay] = {}
+    assets: dict[Asset, EtfDay] = {}
     unavailable: dict[str, str] = {}
     as_of: datetime | None = None  # start of the oldest trading day shown (the row's date)
 
@@ -218,10 +217,10 @@ def day_flows(table: FarsideTable, asset: Asset, report_date: date,
         # no fund has reported yet; on that day it cannot be told from a holiday row.
         why = (f"Farside's {asset} row for {_fmt(report_date)} has no figures yet (every "
                "fund '-'): not yet reported, or a US market holiday")
-        status = "not_reported"
+        status: EtfStatus = "not_reported"
     elif last.day == report_date:  # a holiday row of "-"
         why = f"{_fmt(report_date)} was a US market holiday (no ETF trading)"
-        status: EtfStatus = "non_trading"
+        status = "non_trading"
     elif not later and report_date.weekday() < 5:
         why = f"Farside has not published {asset} ETF flows for {_fmt(report_date)} yet"
         status = "not_reported"
@@ -263,9 +262,12 @@ def _tag(raw: RawPayload, asset: Asset) -> RawPayload:
 
 
 def _asset_of(raw: RawPayload, cfg: EtfConfig) -> Asset | None:
+    import httpx
+
     tagged = raw.headers.get(ASSET_HEADER)
-    if tagged in ASSETS:
-        return tagged  # type: ignore[return-value]
+    for asset in ASSETS:
+        if tagged == asset:
+            return asset
     url = str(httpx.URL(raw.url))
     if url == str(httpx.URL(cfg.farside_btc_url)) or "bitcoin" in url:
         return "BTC"
@@ -275,6 +277,8 @@ def _asset_of(raw: RawPayload, cfg: EtfConfig) -> Asset | None:
 
 
 def _is_sosovalue(raw: RawPayload, cfg: EtfConfig) -> bool:
+    import httpx
+
     return str(httpx.URL(raw.url)) == str(httpx.URL(cfg.sosovalue_url)) or "sosovalue" in raw.url
 
 
@@ -290,38 +294,90 @@ def farside_refusal(err: FetchError, url: str) -> FetchError:
     return new
 
 
-class EtfSource(Source):
+TITLE = "Spot ETF flows"
+
+
+# Trading days the section's chart covers.
+CHART_DAYS = 30
+
+
+def _fmt_day(day: date) -> str:
+    return numbers.day(day)
+
+
+def _table(day: date, asset: Asset, flows: EtfFlows) -> EtfTable:
+    found = flows.assets.get(asset)
+    if found is None:
+        why = flows.unavailable.get(asset, "no data")
+        return EtfTable(asset=asset, label=day.isoformat(), reason=f"unavailable for {day}: {why}")
+    if found.status == "no_data" or found.flow_date is None:
+        return EtfTable(asset=asset, label=day.isoformat(),
+                        reason=f"unavailable for {day}: {found.note or found.status}")
+    flow_day = found.flow_date
+    label = _fmt_day(flow_day) + ("" if flow_day == day
+                                  else f" ({flow_day:%A}, last trading day)")
+    rows = [EtfRow(fund=f.ticker, flow=f.flow_musd, direction=direction(f.flow_musd),
+                   name=f.name) for f in found.funds]
+    total = found.total_musd
+    before = [(d, v) for d, v in found.history if d < flow_day]
+    remarks = (trends.flow_remarks(total, before, launched=found.cumulative_from)
+               if total is not None and found.status != "partial" else [])
+    recent = [(d, v) for d, v in found.history if d <= flow_day][-CHART_DAYS:]
+    return EtfTable(asset=asset, label=label, note=found.note or None, rows=rows,
+                    total=total, total_direction=direction(total),
+                    cumulative=found.cumulative_musd, flow_date=flow_day, remarks=remarks,
+                    recent=recent,
+                    chart=f"charts/etf_{asset.lower()}.svg" if len(recent) >= 2 else None)
+
+
+def etf_section(day: date, flows: EtfFlows, ref: SourceRef | None) -> Section:
+    """US spot BTC and ETH ETF net flows per fund, total and running total."""
+    title = TITLE
+    tables = [_table(day, asset, flows) for asset in ASSETS]
+    missing = [t for t in tables if t.reason]
+    if len(missing) == len(tables):
+        # Neither table has figures (e.g. a date before the funds launched): the section is
+        # unavailable, not "ok" with two empty tables.
+        return Section(id="etf", title=title, kind="etf", source=ref,
+                       reason=f"unavailable for {day}: " + "; ".join(
+                           f"{t.asset}: {(t.reason or '').removeprefix(f'unavailable for {day}: ')}"
+                           for t in missing))
+    text = ["Net flows in US$ millions as published by Farside Investors; negative = outflow. "
+            "Running total = sum of Farside's daily totals from each fund's launch to the day shown."]
+    return Section(id="etf", title=title, kind="etf", tables=tables, text=text, source=ref,
+                   gaps=[f"{t.asset} ETF flows" for t in missing])
+
+
+class EtfSource(Source[EtfConfig]):
     """US spot BTC/ETH ETF flows (Farside, SoSoValue fallback)."""
 
     name: ClassVar[str] = "etf_farside"
     title: ClassVar[str] = "US spot ETF flows (Farside Investors)"
+    credit: ClassVar[str | None] = "Farside Investors, US spot ETF flows"
+    link: ClassVar[str | None] = "https://farside.co.uk/"
     history: ClassVar[str] = (
         "Farside's all-data pages hold every trading day since launch; rows up to the "
         "report date are used"
     )
     supports_past: ClassVar[bool] = True
     required: ClassVar[bool] = False
+    order: ClassVar[int] = 70
+    settings_model = EtfConfig
+    settings_key: ClassVar[str | None] = "etf"
+    model = EtfFlows
+    secrets = (("sosovalue_key", SOSOVALUE_KEY_ENV),)
     # The trading day shown: weekends and holidays make it days old; `day_flows` already
     # refuses a table more than STALE_AFTER_DAYS behind, this is the backstop.
     stale_after: ClassVar[timedelta | None] = timedelta(days=STALE_AFTER_DAYS + 1)
-
-    def settings(self) -> EtfConfig:
-        """This source's config (key `etf`), defaults when the main config has none."""
-        cfg: Any = getattr(self.config, "etf", None)
-        if isinstance(cfg, EtfConfig):
-            return cfg
-        if isinstance(cfg, dict):
-            return EtfConfig.model_validate(cfg)
-        return EtfConfig()
-
-    def secret_names(self) -> tuple[str, ...]:
-        return (SOSOVALUE_KEY_ENV,)
+    sections = (CustomSection("etf", TITLE, "etf", EtfFlows, etf_section, "ETF flows"),)
 
     def _sosovalue_key(self, ctx: FetchContext) -> str | None:
         return ctx.secrets.get("sosovalue_key") or None
 
     async def _farside(self, ctx: FetchContext, cfg: EtfConfig) -> list[RawPayload]:
         """Both Farside pages, concurrently; the first failure (in BTC, ETH order) wins."""
+        from reportgen.http import BROWSER_HEADERS
+
         urls: dict[Asset, str] = {"BTC": cfg.farside_btc_url, "ETH": cfg.farside_eth_url}
 
         async def page(asset: Asset, url: str) -> RawPayload:
@@ -343,19 +399,20 @@ class EtfSource(Source):
         return [r for r in results if isinstance(r, RawPayload)]
 
     async def _sosovalue(self, ctx: FetchContext, cfg: EtfConfig, key: str) -> list[RawPayload]:
-        async def one(asset: str, kind: str) -> RawPayload:
-            raw = await ctx.http.post(self.name, cfg.sosovalue_url, json={"type": kind},
+        async def one(asset: Asset) -> RawPayload:
+            raw = await ctx.http.post(self.name, cfg.sosovalue_url,
+                                      json={"type": ASSET_TYPES[asset]},
                                       headers={API_KEY_HEADER: key})
-            return _tag(raw, asset)  # type: ignore[arg-type]
+            return _tag(raw, asset)
 
-        return list(await asyncio.gather(*(one(a, k) for a, k in ASSET_TYPES.items())))
+        return list(await asyncio.gather(*(one(a) for a in ASSETS)))
 
     async def fetch(self, ctx: FetchContext) -> list[RawPayload]:
         """Farside's BTC and ETH pages; SoSoValue instead when Farside fails and a key is set.
 
         Raises FetchError (the Farside one, with its message) when nothing usable came back.
         """
-        cfg = self.settings()
+        cfg = self.settings
         try:
             return await self._farside(ctx, cfg)
         except FetchError as farside_err:
@@ -374,7 +431,7 @@ class EtfSource(Source):
 
     def parse(self, raws: list[RawPayload], ctx: ParseContext) -> EtfFlows:
         """EtfFlows for ctx.report_date from Farside pages (preferred) or SoSoValue answers."""
-        cfg = self.settings()
+        cfg = self.settings
         out = EtfFlows(report_date=ctx.report_date)
         ok = [r for r in raws if r.status == 200 and r.error is None]
         for asset in ASSETS:

@@ -8,14 +8,18 @@ to reach D and picking the row stamped D 00:00 UTC.
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, field_validator
 
 from reportgen.errors import ParseError
+from reportgen.figures import Indicator
 from reportgen.models import RawPayload
+from reportgen.settings import SourceSettings, check_url
 from reportgen.sources._json import dig, load_json, number
 from reportgen.sources.base import FetchContext, ParseContext, Source
 from reportgen.sources.checks import Checks, index
+from reportgen.units import INDEX
 
 
 class FearGreed(BaseModel):
@@ -27,19 +31,35 @@ class FearGreed(BaseModel):
     rejected: dict[str, str] = {}
 
 
-class FearGreedSource(Source):
+class FearGreedSettings(SourceSettings):
+    """Config key `sources.feargreed`."""
+
+    base_url: str = "https://api.alternative.me/fng/"
+
+    _url = field_validator("base_url")(check_url)
+
+
+class FearGreedSource(Source[FearGreedSettings]):
     name = "feargreed"
     title = "alternative.me Fear & Greed"
+    credit = "alternative.me Fear & Greed Index"
+    link = "https://alternative.me/crypto/fear-and-greed-index/"
     history = "full daily history since 2018-02-01 (limit=N rows back to the date)"
     supports_past = True
-    config_section = "sources.feargreed"
+    order = 40
+    settings_model = FearGreedSettings
+    model = FearGreed
     # One row per day stamped 00:00 UTC: the day's row is a day before the cut-off.
     stale_after = timedelta(hours=36)
+    indicators = (
+        Indicator("Fear & Greed Index", FearGreed, "value", lambda m: m.value, INDEX,
+                  change="pts", previous=lambda m: m.previous_value, note=lambda m: m.label),
+    )
 
     async def fetch(self, ctx: FetchContext) -> list[RawPayload]:
         # Rows back to the day before D, so the previous-day change is in the same answer.
         rows = max(2, (ctx.today - ctx.report_date).days + 2)
-        raw = await ctx.http.get(self.name, ctx.config.sources.feargreed.base_url,
+        raw = await ctx.http.get(self.name, self.settings.base_url,
                                  params={"limit": rows, "format": "json"})
         return [raw]
 
@@ -56,7 +76,7 @@ def parse_fng(raw: RawPayload, day: date) -> FearGreed:
     rows = dig(body, "data", source=raw.source)
     if not isinstance(rows, list) or not rows:
         raise ParseError(f"{raw.source}: data is empty")
-    by_day: dict[date, dict] = {}
+    by_day: dict[date, dict[str, Any]] = {}
     stamps: dict[date, datetime] = {}
     for row in rows:
         stamp = number(dig(row, "timestamp", source=raw.source), "timestamp", raw.source)

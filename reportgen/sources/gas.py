@@ -13,20 +13,24 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import math
 import statistics
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, field_validator
 
 from reportgen.clock import day_end
 from reportgen.errors import ParseError
+from reportgen.figures import Indicator
 from reportgen.models import RawPayload
+from reportgen.settings import SourceSettings, check_url
 from reportgen.sources._json import dig, load_json, number
 from reportgen.sources.base import FetchContext, ParseContext, Source
 from reportgen.sources.checks import Checks, Range
+from reportgen.units import Unit, grouped
 
-GWEI = 1e9
+WEI_PER_GWEI = 1e9
 FEE_BLOCKS = 20
 
 
@@ -53,20 +57,49 @@ def _checked(gas: float, base_fee: float | None, measure: str, block: int | None
     )
 
 
-class GasSource(Source):
+def gwei(value: float, decimals: int = 2) -> str:
+    """A gas price: `decimals` places from 1 gwei up ("1.62"), two significant digits below
+    ("0.38", "0.00038"): since 2025 mainnet fees under 1 gwei are normal, and a fixed two
+    decimals would print a priority fee of 0.00038 gwei as "0.00". At most 9 places (1 wei)."""
+    magnitude = abs(value)
+    if magnitude >= 1 or magnitude == 0 or not math.isfinite(value):
+        return grouped(value, decimals)
+    places = min(9, max(decimals, 1 - math.floor(math.log10(magnitude))))
+    return grouped(value, places)
+
+
+GWEI = Unit("gwei", lambda value, decimals: f"{gwei(value, decimals)} gwei")
+
+
+class GasSettings(SourceSettings):
+    """Config key `sources.gas`."""
+
+    rpc_url: str = "https://ethereum-rpc.publicnode.com"
+    etherscan_url: str = "https://api.etherscan.io/v2/api"
+
+    _url = field_validator("rpc_url", "etherscan_url")(check_url)
+
+
+class GasSource(Source[GasSettings]):
     name = "gas"
     title = "Ethereum gas"
+    credit = "Ethereum JSON-RPC / Etherscan gas oracle"
+    link = "https://etherscan.io/gastracker"
     history = "any date: block at the date's cut-off found by timestamp search, then eth_feeHistory"
     supports_past = True
-    config_section = "sources.gas"
+    order = 20
+    settings_model = GasSettings
+    model = Gas
+    secrets = (("etherscan_key", "REPORTGEN_ETHERSCAN_KEY"),)
     # The block at the cut-off (or the head when asked): a node hours behind is stale.
     stale_after = timedelta(hours=2)
-
-    def secret_names(self) -> tuple[str, ...]:
-        return ("REPORTGEN_ETHERSCAN_KEY",)
+    # The change is against the previous day's snapshot (collected for it when missing).
+    indicators = (
+        Indicator("Ethereum gas", Gas, "gas_gwei", lambda m: m.gas_gwei, GWEI, decimals=2),
+    )
 
     async def fetch(self, ctx: FetchContext) -> list[RawPayload]:
-        settings = ctx.config.sources.gas
+        settings = self.settings
         if not ctx.is_past and ctx.secrets.get("etherscan_key"):
             raw = await ctx.http.get(
                 self.name, settings.etherscan_url,
@@ -74,7 +107,7 @@ class GasSource(Source):
                         "apikey": ctx.secrets["etherscan_key"]},
             )
             return [raw]
-        rpc = _Rpc(ctx, self.name)
+        rpc = _Rpc(ctx, self.name, settings.rpc_url)
         if not ctx.is_past:
             price, fees = await asyncio.gather(
                 rpc.call("eth_gasPrice", []),
@@ -93,15 +126,14 @@ class GasSource(Source):
 class _Rpc:
     """Minimal JSON-RPC over the run's Http; keeps every exchange."""
 
-    def __init__(self, ctx: FetchContext, source: str) -> None:
-        self.ctx, self.source = ctx, source
+    def __init__(self, ctx: FetchContext, source: str, url: str) -> None:
+        self.ctx, self.source, self.url = ctx, source, url
         self.ids = itertools.count(1)
         self.lookups: list[RawPayload] = []
 
     async def call(self, method: str, params: list[Any]) -> RawPayload:
         payload = {"jsonrpc": "2.0", "id": next(self.ids), "method": method, "params": params}
-        return await self.ctx.http.post(self.source, self.ctx.config.sources.gas.rpc_url,
-                                        json=payload)
+        return await self.ctx.http.post(self.source, self.url, json=payload)
 
     async def result(self, method: str, params: list[Any]) -> Any:
         raw = await self.call(method, params)
@@ -142,7 +174,7 @@ def _hex_wei(value: Any, field: str) -> float:
     if not isinstance(value, str) or not value.startswith("0x"):
         raise ParseError(f"gas: {field} is {value!r}, not a hex quantity")
     try:
-        return int(value, 16) / GWEI
+        return int(value, 16) / WEI_PER_GWEI
     except ValueError:
         raise ParseError(f"gas: {field} is {value!r}, not a hex quantity") from None
 

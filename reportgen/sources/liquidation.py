@@ -10,18 +10,18 @@ maps per symbol (buckets, clusters, cascade, captions). The heavy modelling live
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import datetime
-from typing import TYPE_CHECKING, Any, ClassVar
+from datetime import date, datetime
+from typing import ClassVar
 
 from pydantic import BaseModel
 
 from reportgen.clock import day_end
 from reportgen.errors import FetchError, ParseError
+from reportgen.figures import CustomSection
+from reportgen.liquidation.config import LiqConfig
 from reportgen.models import RawPayload
 from reportgen.sources.base import FetchContext, ParseContext, Source
-
-if TYPE_CHECKING:
-    from reportgen.liquidation.config import LiqConfig
+from reportgen.view import CascadeStep, LiqMap, LiqPart, Section, SourceRef
 
 VENUE_SOURCES = ("liq_binance", "liq_bybit", "liq_okx", "liq_hyperliquid")
 
@@ -47,10 +47,168 @@ def not_asked(settings: LiqConfig, limits: dict[str, str], now: datetime) -> lis
     return out
 
 
+class ClusterText(BaseModel):
+    """A cluster a map's sentences cite (`reportgen.liquidation.summary.Cluster`)."""
+
+    text: str
+
+
+class CascadeText(BaseModel):
+    """One ±x % row of a map (`reportgen.liquidation.summary.CascadeRow`)."""
+
+    side: str
+    move_pct: float
+    price: float
+    usd: float
+
+
+class MapText(BaseModel):
+    """What the brief shows of one map (`reportgen.liquidation.summary.MapSummary`)."""
+
+    venue: str
+    mark_price: float
+    sentences: list[str] = []
+    clusters: list[ClusterText] = []
+    cascade: list[CascadeText] = []
+
+
+class VenueText(BaseModel):
+    """What the brief shows of one venue's part (`reportgen.liquidation.section.VenueStatus`)."""
+
+    status: str
+    reason: str | None = None
+    problems: list[str] = []
+
+
+class SymbolMaps(BaseModel):
+    """What the brief shows of one symbol's result (`LiquidationResult`, stored as its JSON
+    dump; read back here without the modelling code, which needs numpy)."""
+
+    symbol: str
+    cex: MapText | None = None
+    hyperliquid: MapText | None = None
+    unavailable: dict[str, str] = {}
+    captions: dict[str, str] = {}
+    venues: dict[str, VenueText] = {}
+
+
 class LiquidationMaps(BaseModel):
-    symbols: dict[str, dict[str, Any]]
+    symbols: dict[str, SymbolMaps]
     # The moment the maps describe: when the venues were asked, or the cut-off of a past day.
     as_of: datetime | None = None
+    # Whether render draws each symbol's heatmap (`liquidation.heatmaps`).
+    heatmaps: bool = False
+
+
+TITLE = "Liquidation map"
+_VENUE_TITLES = {"binance": "Binance", "bybit": "Bybit", "okx": "OKX",
+                 "hyperliquid": "Hyperliquid"}
+_PART_LABELS = {"cex": "CEX estimate", "hyperliquid": "Hyperliquid positions"}
+HOW_TO_READ = (
+    "Price runs left to right and the dashed line is the mark. Each bar is the US$ notional "
+    "that would be liquidated if price reached that bucket: longs below the mark, shorts "
+    "above. Colours are leverage, light for low and dark for high. The line adds up what is "
+    "liquidated as price moves out from the mark (right axis). Tall clusters act like "
+    "magnets: a move into one forces selling or buying that can carry price further. The "
+    "top panel is a model estimate from open interest, the bottom one Hyperliquid's own "
+    "reported positions. It is a map of where liquidations may sit, not a forecast of where "
+    "price will go."
+)
+
+
+def _venue_list(venue: str) -> str:
+    return ", ".join(_VENUE_TITLES.get(v, v) for v in venue.split("+"))
+
+
+def _chart_source(summaries: dict[str, MapText]) -> str:
+    """The source line printed under a symbol's chart (and inside its image)."""
+    parts = []
+    if "cex" in summaries:
+        parts.append(f"{_venue_list(summaries['cex'].venue)} open interest and prices (modelled)")
+    if "hyperliquid" in summaries:
+        parts.append("Hyperliquid positions (reported)")
+    return "Source: " + " · ".join(parts) + " · chart: reportgen"
+
+
+def _alt(symbol: str, summaries: dict[str, MapText]) -> str:
+    """What the chart shows, in words: both panels and the clusters the text cites."""
+    out = [f"{symbol} liquidation map by price"]
+    for kind, s in summaries.items():
+        what = ("Estimated CEX liquidation levels" if kind == "cex"
+                else "Hyperliquid's reported liquidation prices")
+        clusters = "; ".join(c.text for c in s.clusters)
+        out.append(f"{what} around the mark ${s.mark_price:,.0f}"
+                   + (f" (largest: {clusters})" if clusters else ""))
+    return ". ".join(out) + "."
+
+
+def _symbol_maps(day: date, symbol: str, result: SymbolMaps, *, heatmaps: bool) -> list[LiqMap]:
+    """One figure per symbol (CEX estimate above Hyperliquid positions, one price axis), the
+    words for each panel, and optionally the heatmap."""
+    sym = symbol.lower()
+    summaries = {k: m for k, m in (("cex", result.cex), ("hyperliquid", result.hyperliquid))
+                 if m is not None}
+    parts = []
+    for kind in ("cex", "hyperliquid"):
+        summary = summaries.get(kind)
+        if summary is None:
+            why = result.unavailable.get(kind) or "; ".join(
+                f"{k}: {v}" for k, v in result.unavailable.items()) or "no data"
+            parts.append(LiqPart(kind=kind, label=_PART_LABELS[kind],
+                                 reason=f"unavailable for {day}: {why}"))
+            continue
+        label = (f"{_PART_LABELS[kind]} ({_venue_list(summary.venue)})" if kind == "cex"
+                 else _PART_LABELS[kind])
+        parts.append(LiqPart(kind=kind, label=label, caption=result.captions.get(kind),
+                             lines=list(summary.sentences), venue=summary.venue,
+                             cascade=[CascadeStep(side=r.side, move_pct=r.move_pct,
+                                                  price=r.price, usd=r.usd)
+                                      for r in summary.cascade]))
+    maps = [LiqMap(
+        title=f"{symbol} liquidation map", symbol=symbol,
+        chart=f"charts/liqmap_{sym}.svg" if summaries else None,
+        png=f"charts/liqmap_{sym}.png" if summaries else None,
+        alt=_alt(symbol, summaries) if summaries else "",
+        source=_chart_source(summaries) if summaries else None, parts=parts)]
+    if heatmaps and "cex" in summaries:
+        venues = _venue_list(summaries["cex"].venue)
+        maps.append(LiqMap(
+            title=f"{symbol} estimated liquidation levels over time", symbol=symbol,
+            chart=f"charts/liqheat_{sym}.svg", png=f"charts/liqheat_{sym}.png",
+            alt=f"Heatmap of estimated {symbol} liquidation levels by time and price",
+            source=f"Source: {venues} open interest and prices (modelled) · chart: reportgen",
+            caption="Brighter means more estimated notional at that price and hour; the line "
+                    "is the mark. Levels the price trades through are removed."))
+    return maps
+
+
+def _venue_gaps(symbol: str, venues: dict[str, VenueText]) -> list[str]:
+    """"BTC: OKX dropped: answered HTTP 503 … on /api/v5/…" for each venue that was left
+    out, or used with a stand-in, in one symbol's map (see LiquidationResult.gaps)."""
+    out = []
+    for name, v in venues.items():
+        title = _VENUE_TITLES.get(name, name)
+        if v.status != "used":
+            out.append(f"{symbol}: {title} {v.status}: {v.reason}")
+        elif v.problems:
+            more = len(v.problems) - 1
+            out.append(f"{symbol}: {title} partial: {v.problems[0]}"
+                       + (f" (+{more} more)" if more else ""))
+    return out
+
+
+def liquidation_section(day: date, data: LiquidationMaps, ref: SourceRef | None) -> Section:
+    """One figure per symbol (CEX estimate above Hyperliquid positions), a reader's guide, the
+    words for each map, and optionally the heatmaps."""
+    maps = [m for symbol, result in data.symbols.items()
+            for m in _symbol_maps(day, symbol, result, heatmaps=data.heatmaps)]
+    if not maps:
+        return Section(id="liquidation", title=TITLE, kind="liquidation", source=ref,
+                       reason=f"unavailable for {day}: no symbol configured")
+    gaps = [gap for symbol, result in data.symbols.items()
+            for gap in _venue_gaps(symbol, result.venues)]
+    return Section(id="liquidation", title=TITLE, kind="liquidation", maps=maps,
+                   guide=HOW_TO_READ, source=ref, gaps=gaps)
 
 
 def group_by_source(raws: list[RawPayload]) -> dict[str, list[RawPayload]]:
@@ -60,21 +218,30 @@ def group_by_source(raws: list[RawPayload]) -> dict[str, list[RawPayload]]:
     return dict(grouped)
 
 
-class LiquidationSource(Source):
+class LiquidationSource(Source[LiqConfig]):
     name: ClassVar[str] = "liquidation"
     title: ClassVar[str] = "Liquidation map inputs (Binance, Bybit, OKX, Hyperliquid)"
+    credit: ClassVar[str | None] = "Binance, Bybit, OKX and Hyperliquid public APIs"
     history: ClassVar[str] = ("CEX open interest within the venues' retention (Binance 30 days); "
                               "Hyperliquid positions only from the archive")
     supports_past: ClassVar[bool] = True
     required: ClassVar[bool] = False
+    order: ClassVar[int] = 60
     sample_sources: ClassVar[tuple[str, ...]] = VENUE_SOURCES
-    config_section: ClassVar[str | None] = "liquidation"
+    settings_model = LiqConfig
+    settings_key: ClassVar[str | None] = "liquidation"
+    model = LiquidationMaps
+    sections = (CustomSection("liquidation", TITLE, "liquidation", LiquidationMaps,
+                              liquidation_section, "Liquidation map"),)
+
+    def probe_url(self) -> str | None:
+        return self.settings.binance_url
 
     async def fetch(self, ctx: FetchContext) -> list[RawPayload]:
         from reportgen.liquidation.fetch import fetch_all
         from reportgen.liquidation.history import window_limits, without
 
-        settings = ctx.config.liquidation
+        settings = self.settings
         end = day_end(ctx.report_date, ctx.config.timezone)
         now = ctx.http.clock.now()
         limits = window_limits(settings, end, now)
@@ -86,13 +253,13 @@ class LiquidationSource(Source):
         raws = [raw for payloads in found.values() for raw in payloads]
         raws += not_asked(settings, limits, now)
         if not any(raw.error is None for raw in raws):
-            reasons = {}
+            reasons: dict[str, str | None] = {}
             for raw in raws:  # the first failure of each venue says why
                 reasons.setdefault(raw.source, raw.error)
             err = FetchError("no venue answered: " + "; ".join(
                 f"{source.removeprefix('liq_')}: {why}" for source, why in reasons.items()))
             err.raw = raws[0] if raws else None
-            err.raws = raws  # every venue's failed exchange, for the archive
+            err.raws = list(raws)  # every venue's failed exchange, for the archive
             raise err
         return raws
 
@@ -101,16 +268,17 @@ class LiquidationSource(Source):
 
         as_of = day_end(ctx.report_date, ctx.zone)
         grouped = group_by_source(raws)  # failed ones too: they say what is missing
-        maps = {}
+        maps: dict[str, SymbolMaps] = {}
         problems: list[str] = []
-        for symbol in self.config.liquidation.symbols:
-            result = build_liquidation_section(grouped, symbol, self.config.liquidation, as_of)
-            maps[symbol] = result.model_dump(mode="json")
+        for symbol in self.settings.symbols:
+            result = build_liquidation_section(grouped, symbol, self.settings, as_of)
+            maps[symbol] = SymbolMaps.model_validate(result.model_dump(mode="json"))
             if result.cex is None and result.hyperliquid is None:
                 problems += [f"{symbol} {venue}: {why}" for venue, why in result.unavailable.items()]
-        if len(problems) and all(m["cex"] is None and m["hyperliquid"] is None
+        if len(problems) and all(m.cex is None and m.hyperliquid is None
                                  for m in maps.values()):
             # Nothing could be mapped: fail the source so its payloads are flagged in the archive.
             raise ParseError("no liquidation map could be built: " + "; ".join(problems)[:600])
         fetched = [r.fetched_at for r in raws if r.error is None]
-        return LiquidationMaps(symbols=maps, as_of=min(max(fetched), as_of) if fetched else as_of)
+        return LiquidationMaps(symbols=maps, as_of=min(max(fetched), as_of) if fetched else as_of,
+                               heatmaps=self.settings.heatmaps)

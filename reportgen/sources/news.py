@@ -16,18 +16,20 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime, timedelta
-from typing import Any, ClassVar, Literal
+from typing import ClassVar, Literal
 
-import httpx
 from pydantic import BaseModel, ConfigDict, Field
 
 from reportgen.errors import FetchError, ParseError
+from reportgen.figures import CustomSection
 from reportgen.models import RawPayload
 from reportgen.news.items import NewsItem, items_from_blockbeats, items_from_feed
 from reportgen.news.rank import DEDUPE_THRESHOLD, NewsStory, on_day, rank, split
-from reportgen.sources.base import FetchContext, ParseContext, Source
+from reportgen.settings import SourceSettings
+from reportgen.sources.base import FetchContext, ParseContext, Source, SourceConfig
+from reportgen.view import Section, SourceRef, Story
 
 NOT_MODIFIED_HEADER = "x-reportgen-not-modified"
 # A payload may carry a sentence for the section when it holds no headline (the bundled
@@ -60,10 +62,8 @@ DEFAULT_FEEDS = [
 ]
 
 
-class NewsConfig(BaseModel):
+class NewsConfig(SourceSettings):
     """Config key `news`."""
-
-    model_config = ConfigDict(extra="forbid")
 
     feeds: list[FeedConfig] = Field(default_factory=lambda: list(DEFAULT_FEEDS))
     max_highlights: int = Field(default=8, ge=1, le=10)
@@ -119,6 +119,8 @@ def validators_from(raws: Iterable[RawPayload]) -> dict[str, Validators]:
 
 
 def _key(url: str) -> str:
+    import httpx
+
     return str(httpx.URL(url).copy_with(query=None))
 
 
@@ -137,7 +139,35 @@ def resolve_not_modified(raw: RawPayload, previous: Mapping[str, RawPayload]) ->
     )
 
 
-class NewsSource(Source):
+TITLES = {"macro": "Macro & policy", "highlights": "Market highlights"}
+
+
+def _stories(stories: list[NewsStory]) -> list[Story]:
+    return [Story(title=s.title, link=s.link, sources=list(s.sources), summary=s.summary or "",
+                  published=s.published, time_known=s.time_known) for s in stories]
+
+
+def news_section(kind: Literal["macro", "highlights"],
+                 ) -> Callable[[date, NewsDigest, SourceRef | None], Section]:
+    """The builder of one of the two news sections from the day's digest."""
+    def build(day: date, digest: NewsDigest, ref: SourceRef | None) -> Section:
+        title = TITLES[kind]
+        stories = digest.macro if kind == "macro" else digest.highlights
+        if not stories:
+            note = digest.note or f"no {title.lower()} headlines published on {day}"
+            return Section(id=kind, title=title, kind="news", source=ref,
+                           reason=f"no headlines for {day}: {note}")
+        text = []
+        if digest.feeds_failed:
+            text.append("Feeds that did not answer: " + "; ".join(
+                f"{k} ({v})" for k, v in digest.feeds_failed.items()))
+        return Section(id=kind, title=title, kind="news", items=_stories(stories), text=text,
+                       source=ref)
+
+    return build
+
+
+class NewsSource(Source[NewsConfig]):
     """Crypto news feeds (RSS/Atom + BlockBeats JSON)."""
 
     name: ClassVar[str] = "news"
@@ -145,8 +175,17 @@ class NewsSource(Source):
     history: ClassVar[str] = "feeds hold only the latest items; past days come from the archive"
     supports_past: ClassVar[bool] = False
     required: ClassVar[bool] = False
+    order: ClassVar[int] = 80
+    settings_model = NewsConfig
+    settings_key: ClassVar[str | None] = "news"
+    model = NewsDigest
+    sections = (
+        CustomSection("macro", TITLES["macro"], "news", NewsDigest, news_section("macro"), "News"),
+        CustomSection("highlights", TITLES["highlights"], "news", NewsDigest,
+                      news_section("highlights"), "News"),
+    )
 
-    def __init__(self, config: Any, *, previous: Iterable[RawPayload] = ()) -> None:
+    def __init__(self, config: SourceConfig, *, previous: Iterable[RawPayload] = ()) -> None:
         super().__init__(config)
         self.remember(list(previous))
 
@@ -159,18 +198,12 @@ class NewsSource(Source):
             if r.status == 200 and r.body
         }
 
+    def probe_url(self) -> str | None:
+        return self.settings.feeds[0].url if self.settings.feeds else None
+
     def archive_days(self, day: date) -> tuple[date, ...]:
         """A day's headlines are still in the feeds fetched up to two days later."""
         return (day, day + timedelta(days=1), day + timedelta(days=2))
-
-    def settings(self) -> NewsConfig:
-        """This source's config (key `news`), defaults when the main config has none."""
-        cfg: Any = getattr(self.config, "news", None)
-        if isinstance(cfg, NewsConfig):
-            return cfg
-        if isinstance(cfg, dict):
-            return NewsConfig.model_validate(cfg)
-        return NewsConfig()
 
     async def _one(self, ctx: FetchContext, feed: FeedConfig, timeout_s: float) -> RawPayload:
         validators = self._validators.get(_key(feed.url))
@@ -192,7 +225,7 @@ class NewsSource(Source):
     async def fetch(self, ctx: FetchContext) -> list[RawPayload]:
         """Every configured feed; failed ones come back as error payloads. Raises FetchError
         only when every feed failed."""
-        cfg = self.settings()
+        cfg = self.settings
         results = await asyncio.gather(
             *(self._one(ctx, feed, cfg.timeout_s) for feed in cfg.feeds), return_exceptions=True,
         )
@@ -215,7 +248,7 @@ class NewsSource(Source):
 
     def parse(self, raws: list[RawPayload], ctx: ParseContext) -> NewsDigest:
         """The day's digest. Raises ParseError only when no feed payload could be read."""
-        cfg = self.settings()
+        cfg = self.settings
         by_url = {_key(f.url): f for f in cfg.feeds}
         digest = NewsDigest(report_date=ctx.report_date, zone=ctx.zone)
         items: list[NewsItem] = []
@@ -259,6 +292,8 @@ class NewsSource(Source):
 
 
 def _guess_feed(raw: RawPayload) -> FeedConfig:
+    import httpx
+
     # A payload whose URL is no longer configured (config changed since it was archived).
     host = httpx.URL(raw.url).host or raw.url
     kind: Literal["rss", "blockbeats"] = "blockbeats" if "theblockbeats" in host else "rss"

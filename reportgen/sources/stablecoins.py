@@ -13,13 +13,16 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, field_validator
 
 from reportgen.errors import ParseError
+from reportgen.figures import FigureSection, Indicator
 from reportgen.models import RawPayload
+from reportgen.settings import SourceSettings, check_url
 from reportgen.sources._json import dig, load_json, number
 from reportgen.sources.base import FetchContext, ParseContext, Source
 from reportgen.sources.checks import Checks, Range, Ratio, usd
+from reportgen.units import USD
 
 
 class Stablecoins(BaseModel):
@@ -35,17 +38,49 @@ class Stablecoins(BaseModel):
     rejected: dict[str, str] = {}
 
 
-class StablecoinSource(Source):
+class StablecoinSettings(SourceSettings):
+    """Config key `sources.stablecoins`."""
+
+    base_url: str = "https://stablecoins.llama.fi"
+
+    _url = field_validator("base_url")(check_url)
+
+
+def change_pct(now: float | None, before: float | None) -> float | None:
+    if now is None or not before:
+        return None
+    return (now / before - 1.0) * 100.0
+
+
+SECTION = "stablecoins"
+METHOD = ("Sum of USD-pegged stablecoins (DefiLlama pegType peggedUSD); gold- and "
+          "euro-pegged tokens are not counted.")
+NOT_IN_ANSWER = "not in the upstream answer"
+
+
+class StablecoinSource(Source[StablecoinSettings]):
     name = "stablecoins"
     title = "DefiLlama stablecoins (USD-pegged)"
+    credit = "DefiLlama stablecoins"
+    link = "https://defillama.com/stablecoins"
     history = "full daily history (/stablecoincharts/all, row dated D)"
     supports_past = True
-    config_section = "sources.stablecoins"
+    order = 50
+    settings_model = StablecoinSettings
+    model = Stablecoins
     # Chart rows are dated 00:00 UTC; the live endpoint is as of its fetch.
     stale_after = timedelta(hours=36)
+    figure_sections = (FigureSection(SECTION, "Stablecoins"),)
+    # The day before and the week before come in the same answer.
+    # One card with its 24 h and 7 d change (two more cards would repeat the figure).
+    indicators = (
+        Indicator("USD-stablecoin market cap", Stablecoins, "total_usd", lambda m: m.total_usd,
+                  USD, decimals=1, section=SECTION, previous=lambda m: m.prev_day_usd,
+                  week_ago=lambda m: m.prev_week_usd, essential=True, detail=lambda m: METHOD),
+    )
 
     async def fetch(self, ctx: FetchContext) -> list[RawPayload]:
-        base = ctx.config.sources.stablecoins.base_url.rstrip("/")
+        base = self.settings.base_url.rstrip("/")
         if ctx.is_past:
             url, params = f"{base}/stablecoincharts/all", None
         else:

@@ -6,12 +6,13 @@ from __future__ import annotations
 import re
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from reportgen.brief import story, trends
-from reportgen.brief.model import Brief, Figure, Section
+from reportgen import trends
+from reportgen.brief import story
+from reportgen.units import INDEX, PRICE
+from reportgen.view import Brief, CascadeStep, EtfTable, Figure, LiqMap, LiqPart, Section
 
 DAY = date(2025, 6, 11)  # a Wednesday
 
@@ -28,32 +29,31 @@ def indicators(*figures: Figure) -> Section:
 
 def price(symbol: str, value: float, change: float | None = None, week: float | None = None,
           remark: str | None = None) -> Figure:
-    return Figure(label=f"{symbol} price", unit="price", value=value, change_pct=change,
+    return Figure(label=f"{symbol} price", unit=PRICE, value=value, change_pct=change,
                   change_7d_pct=week, remark=remark)
 
 
-def etf_section(*tables: dict[str, Any]) -> Section:
-    return Section(id="etf", title="Spot ETF flows", data={"tables": list(tables)})
+def etf_section(*tables: EtfTable) -> Section:
+    return Section(id="etf", title="Spot ETF flows", kind="etf", tables=list(tables))
 
 
 def table(asset: str, total: float, history: list[float], *, flow_day: date = DAY,
-          launched: date | None = None) -> dict[str, Any]:
+          launched: date | None = None) -> EtfTable:
     days = [flow_day - timedelta(days=len(history) - i) for i in range(len(history))]
     before = list(zip(days, history, strict=True))
-    return {"asset": asset, "total": total, "reason": None, "flow_date": flow_day.isoformat(),
-            "remarks": trends.flow_remarks(total, before, launched=launched)}
+    return EtfTable(asset=asset, label=flow_day.isoformat(), total=total, flow_date=flow_day,
+                    remarks=trends.flow_remarks(total, before, launched=launched))
 
 
-def liq_section(*maps: dict[str, Any]) -> Section:
-    return Section(id="liquidation", title="Liquidation map", data={"maps": list(maps)})
+def liq_section(*parts: LiqPart) -> Section:
+    return Section(id="liquidation", title="Liquidation map", kind="liquidation",
+                   maps=[LiqMap(title="BTC liquidation map", symbol="BTC", parts=list(parts))])
 
 
-def liq_map(kind: str, venue: str, down: float, up: float) -> dict[str, Any]:
-    rows = [{"side": "long", "move_pct": p, "price": 100_000 * (1 - p / 100), "usd": down * p}
-            for p in (2, 5)]
-    rows += [{"side": "short", "move_pct": p, "price": 100_000 * (1 + p / 100), "usd": up * p}
-             for p in (2, 5)]
-    return {"symbol": "BTC", "kind": kind, "venue": venue, "cascade": rows}
+def liq_map(kind: str, venue: str, down: float, up: float) -> LiqPart:
+    rows = [CascadeStep("long", p, 100_000 * (1 - p / 100), down * p) for p in (2, 5)]
+    rows += [CascadeStep("short", p, 100_000 * (1 + p / 100), up * p) for p in (2, 5)]
+    return LiqPart(kind=kind, label=kind, venue=venue, cascade=rows)
 
 
 # -- rule 1: prices ----------------------------------------------------------------------
@@ -103,9 +103,9 @@ def test_etf_rule_record_and_streak() -> None:
     # ETH: a bigger inflow 12 trading days back, then smaller ones; the last 4 days inflows.
     eth = table("ETH", 240.3, [300.0, *[-5.0] * 7, 10.0, 20.0, 30.0, 40.0])
     btc = table("BTC", 164.6, [-50.0, 20.0, 1.0])
-    assert eth["remarks"] == ["largest daily inflow since 2025-05-30",
+    assert eth.remarks == ["largest daily inflow since 2025-05-30",
                               "5th straight day of inflows"]
-    assert btc["remarks"] == ["3rd straight day of inflows"]
+    assert btc.remarks == ["3rd straight day of inflows"]
     told = story.day_in_brief(brief(etf_section(btc, eth)))
     assert told.sentences == [
         "US spot ETFs: BTC funds took in US$164.6 M (3rd straight day of inflows) and ETH "
@@ -163,7 +163,7 @@ def test_liquidation_rule_falls_back_to_hyperliquid() -> None:
     (None, ""),
 ])
 def test_sentiment_rule(change: float | None, words: str) -> None:
-    fng = Figure(label="Fear & Greed Index", unit="index", value=68.0, note="Greed",
+    fng = Figure(label="Fear & Greed Index", unit=INDEX, value=68.0, note="Greed",
                  change_pts=change)
     told = story.day_in_brief(brief(indicators(fng)))
     assert told.sentences == [f"Sentiment: the Fear & Greed Index stands at 68 (Greed){words}."]
@@ -173,9 +173,10 @@ def test_sentiment_rule(change: float | None, words: str) -> None:
 
 
 def test_missing_figures_drop_their_sentences() -> None:
-    unavailable = Figure(label="BTC price", unit="price", value=None, reason="no data")
-    fng = Figure(label="Fear & Greed Index", unit="index", value=20.0, note="Extreme Fear")
-    gone = Section(id="etf", title="Spot ETF flows", reason="unavailable for 2025-06-11: 503")
+    unavailable = Figure(label="BTC price", unit=PRICE, value=None, reason="no data")
+    fng = Figure(label="Fear & Greed Index", unit=INDEX, value=20.0, note="Extreme Fear")
+    gone = Section(id="etf", title="Spot ETF flows", kind="etf",
+                   reason="unavailable for 2025-06-11: 503")
     told = story.day_in_brief(brief(indicators(unavailable, fng), gone))
     assert told.sentences == ["Sentiment: the Fear & Greed Index stands at 20 (Extreme Fear)."]
     assert told.title == ""
@@ -184,7 +185,7 @@ def test_missing_figures_drop_their_sentences() -> None:
 def test_a_day_without_figures_says_so(tmp_path: Path) -> None:
     from reportgen.render import render_html, render_markdown
 
-    empty = brief(Section(id="etf", title="Spot ETF flows", reason="unavailable: 503"))
+    empty = brief(Section(id="etf", title="Spot ETF flows", kind="etf", reason="unavailable: 503"))
     told = story.day_in_brief(empty)
     assert told.sentences == [] and told.title == ""
     assert "No figure of this day could be had" in render_markdown(empty)

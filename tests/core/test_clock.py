@@ -88,6 +88,7 @@ def test_an_archive_written_before_as_of_existed_still_opens(tmp_path: Path) -> 
     read back with as_of None (the brief then falls back as before)."""
     from reportgen.archive import Archive
     from reportgen.clock import FixedClock
+    from reportgen.sources.gas import Gas
 
     path = tmp_path / "archive.sqlite"
     with sqlite3.connect(path) as db:
@@ -101,10 +102,16 @@ def test_an_archive_written_before_as_of_existed_still_opens(tmp_path: Path) -> 
     clock = FixedClock(datetime(2025, 6, 12, 1, 0, tzinfo=UTC))
     with Archive(path, clock=clock) as archive:
         old = archive.snapshot(DAY, "gas")
-        assert old is not None and old.as_of is None and old.data == {"gas_gwei": 1.62}
-        archive.put_snapshot(old.model_copy(update={"as_of": datetime(2025, 6, 11, 23, 54,
-                                                                       tzinfo=UTC)}))
-        again = archive.snapshot(DAY, "gas")
+        assert old is not None and old.ok and old.as_of is None
+        # Its data predates today's Gas model: read as that model, it says so.
+        stale = archive.snapshot(DAY, "gas", Gas)
+        assert stale is not None and not stale.ok and stale.data is None
+        assert "does not fit Gas any more" in (stale.reason or "")
+        gas = Gas(gas_gwei=1.62, base_fee_gwei=1.2, measure="eth_gasPrice")
+        archive.put_snapshot(old.model_copy(update={
+            "as_of": datetime(2025, 6, 11, 23, 54, tzinfo=UTC), "data": gas}))
+        again = archive.snapshot(DAY, "gas", Gas)
         assert again is not None and again.as_of == datetime(2025, 6, 11, 23, 54, tzinfo=UTC)
+        assert again.ok and again.data == gas
         (updated,) = archive.db.execute("SELECT updated_at FROM snapshots").fetchone()
     assert updated == "2025-06-12T01:00:00+00:00"  # stamped by the archive's clock

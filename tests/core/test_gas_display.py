@@ -11,10 +11,11 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from reportgen.brief.model import Figure
 from reportgen.cli import app
 from reportgen.render.filters import figure_value
-from tests.conftest import live_config, write_config
+from reportgen.sources.gas import GWEI
+from reportgen.view import Figure
+from tests.conftest import live_config, only_sources, write_config
 from tests.fakeupstream import Upstream
 
 DAY = date(2025, 6, 11)
@@ -26,7 +27,7 @@ DAY = date(2025, 6, 11)
     (1.62, "1.62"), (22.0, "22.00"), (0.0, "0.00"),
 ])
 def test_gas_keeps_significant_digits_below_one_gwei(value: float, shown: str) -> None:
-    assert figure_value(Figure("Ethereum gas", "gwei", value, 2)) == f"{shown} gwei"
+    assert figure_value(Figure("Ethereum gas", GWEI, value, 2)) == f"{shown} gwei"
 
 
 def _rpc(_query: str, body: bytes) -> tuple[int, bytes]:
@@ -46,9 +47,8 @@ def test_live_sub_gwei_gas_reaches_every_format(upstream: Upstream, tmp_path: Pa
                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     upstream.load_day(DAY, ["coingecko", "feargreed", "stablecoins", "etf_farside", "news"])
     upstream.handle("https://ethereum-rpc.publicnode.com", _rpc)
-    data = live_config(upstream, tmp_path / "out")
-    data["sources"]["altseason"]["enabled"] = False
-    data["liquidation"]["enabled"] = False
+    data = only_sources(live_config(upstream, tmp_path / "out"), "coingecko", "feargreed",
+                        "stablecoins", "gas", "etf_farside", "news")
     config = write_config(tmp_path / "c.yaml", data)
     monkeypatch.setenv("REPORTGEN_NOW", "2025-06-11T23:58:00+00:00")
     result = CliRunner().invoke(app, ["--config", str(config), "run", "--formats", "html,md"])

@@ -11,7 +11,7 @@ from pypdf import PdfReader
 from typer.testing import CliRunner
 
 from reportgen.cli import app
-from tests.conftest import live_config, write_config
+from tests.conftest import live_config, only_sources, write_config
 from tests.fakeupstream import Upstream
 
 DAY = date(2025, 6, 11)
@@ -32,16 +32,12 @@ FEED = f"""<?xml version="1.0" encoding="UTF-8"?>
 @pytest.fixture
 def outputs(upstream: Upstream, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
     upstream.add("https://evil.example/rss", FEED, headers={"content-type": "application/rss+xml"})
-    data = live_config(upstream, tmp_path / "out")
-    data["news"] = {"feeds": [{"name": "Evil <b>Feed</b>", "url": upstream.url_for("https://evil.example/rss")}]}
-    for name in ("coingecko", "feargreed", "stablecoins", "gas", "altseason"):
-        data["sources"][name]["enabled"] = False
-    data["liquidation"] = {"enabled": False}
-    data["etf"] = {"farside_btc_url": "http://127.0.0.1:9/", "farside_eth_url": "http://127.0.0.1:9/"}
+    data = only_sources(live_config(upstream, tmp_path / "out"), "news")
+    data["news"]["feeds"] = [{"name": "Evil <b>Feed</b>", "url": upstream.url_for("https://evil.example/rss")}]
     config = write_config(tmp_path / "c.yaml", data)
     monkeypatch.setenv("REPORTGEN_NOW", "2025-06-11T23:58:00+00:00")
     result = CliRunner().invoke(app, ["--config", str(config), "run"])
-    assert result.exit_code == 3, result.output
+    assert result.exit_code == 0, result.output  # the other sources are switched off
     folder = tmp_path / "out" / "reports" / DAY.isoformat()
     pdf = PdfReader(folder / "brief.pdf")
     return {"html": (folder / "brief.html").read_text(), "md": (folder / "brief.md").read_text(),

@@ -19,7 +19,7 @@ from reportgen.errors import FetchError, ParseError
 from reportgen.http import FINAL_URL_HEADER, KEPT_ON_FAILURE, Http
 from reportgen.models import RawPayload
 from reportgen.sources._json import load_json
-from tests.conftest import FIXTURES, live_config, write_config
+from tests.conftest import FIXTURES, live_config, only_sources, write_config
 from tests.fakeupstream import Upstream
 
 WHEN = FixedClock(__import__("datetime").datetime.fromisoformat("2025-06-11T23:58:00+00:00"))
@@ -163,13 +163,9 @@ def test_a_hostile_upstream_costs_one_section_and_keeps_the_first_bytes(
     first bytes archived. (Time and memory at the default settings: bench/bench_hostile.py.)"""
     upstream.load_day(__import__("datetime").date(2025, 6, 11), ["coingecko", "feargreed"])
     upstream.faults["stablecoins.llama.fi"] = fault
-    data = live_config(upstream, tmp_path / "out")
+    data = only_sources(live_config(upstream, tmp_path / "out"), "coingecko", "feargreed",
+                        "stablecoins")
     data["http"] = {**FAST, "max_body_mb": 1}
-    for name in ("gas", "altseason"):
-        data["sources"][name]["enabled"] = False
-    data["liquidation"] = {"enabled": False}
-    data["etf"] = {"farside_btc_url": "http://127.0.0.1:9/", "farside_eth_url": "http://127.0.0.1:9/"}
-    data["news"] = {"feeds": [{"name": "X", "url": "http://127.0.0.1:9/"}]}
     config = write_config(tmp_path / "c.yaml", data)
     monkeypatch.setenv("REPORTGEN_NOW", "2025-06-11T23:58:00+00:00")
     result = CliRunner().invoke(app, ["--config", str(config), "run", "--formats", "md"])
@@ -192,12 +188,7 @@ def test_etherscan_key_is_sent_and_its_http_200_error_is_shown(
     upstream.require_key(url, "apikey", "k-123")
     upstream.add(url, (FIXTURES / "market" / "etherscan_notok_high_network_activity_2025-10-02.json")
                  .read_bytes())
-    data = live_config(upstream, tmp_path / "out")
-    for name in ("coingecko", "feargreed", "stablecoins", "altseason"):
-        data["sources"][name]["enabled"] = False
-    data["liquidation"] = {"enabled": False}
-    data["etf"] = {"farside_btc_url": "http://127.0.0.1:9/", "farside_eth_url": "http://127.0.0.1:9/"}
-    data["news"] = {"feeds": [{"name": "X", "url": "http://127.0.0.1:9/"}]}
+    data = only_sources(live_config(upstream, tmp_path / "out"), "gas")
     config = write_config(tmp_path / "c.yaml", data)
     monkeypatch.setenv("REPORTGEN_NOW", "2025-06-11T23:58:00+00:00")
     monkeypatch.setenv("REPORTGEN_ETHERSCAN_KEY", "k-123")

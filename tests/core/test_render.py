@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 import re
 import socket
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -13,9 +13,11 @@ import pytest
 from reportgen.archive import Archive
 from reportgen.config import config_from_mapping
 from reportgen.models import SourceSnapshot
+from reportgen.news.rank import NewsStory
 from reportgen.pipeline import render_day, run
 from reportgen.render.environment import assets_dir
 from reportgen.render.pdf import safe_url_fetcher
+from reportgen.sources.news import NewsDigest
 
 DAY = date(2025, 6, 11)
 FIGURES = ["17,411", "1,281", "US$3.75 T", "▼ −1.70%", "US$140 B", "61.0%", "9.4%",
@@ -77,11 +79,12 @@ def test_hostile_text_is_escaped_in_html_and_markdown(tmp_path: Path) -> None:
     evil = '<script>alert(1)</script><img src=x onerror="alert(2)">'
     with Archive(config.archive_path) as archive:
         archive.put_snapshot(SourceSnapshot.unavailable("coingecko", DAY, f"upstream said {evil}"))
+        story = NewsStory(title=evil + "[x](javascript:alert(3))", link=None,
+                          sources=["Evil <b>Feed</b>"], summary=evil, coverage=[], macro=False,
+                          score=1.0, published=datetime(2025, 6, 11, 10, 0, tzinfo=UTC))
         archive.put_snapshot(SourceSnapshot(
             source="news", report_date=DAY, ok=True, method="live",
-            data={"highlights": [{"title": evil + "[x](javascript:alert(3))", "link": None,
-                                  "sources": ["Evil <b>Feed</b>"], "summary": evil,
-                                  "published": "2025-06-11T10:00:00+00:00"}], "macro": []},
+            data=NewsDigest(report_date=DAY, zone="UTC", highlights=[story]),
         ))
     render_day(config, DAY, formats=["html", "md"])
     html = (tmp_path / "reports" / DAY.isoformat() / "brief.html").read_text()

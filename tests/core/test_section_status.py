@@ -15,10 +15,9 @@ from reportgen.brief import Brief, build_brief
 from reportgen.cli import app
 from reportgen.config import config_from_mapping
 from reportgen.models import RawPayload, SourceSnapshot
-from reportgen.sections import extra_sections
 from reportgen.sources.base import ParseContext
 from reportgen.sources.etf import EtfSource
-from tests.conftest import live_config, write_config
+from tests.conftest import live_config, only_sources, write_config
 from tests.fakeupstream import SAMPLE_ROOT, Upstream
 
 DAY = date(2025, 6, 11)
@@ -36,13 +35,13 @@ def _etf_snapshot(day: date) -> SourceSnapshot:
     model = source.parse(raws, ParseContext(report_date=day, is_past=True))
     return SourceSnapshot(source="etf_farside", report_date=day, ok=True, method="history",
                           fetched_at=raws[0].fetched_at, as_of=model.as_of,
-                          data=model.model_dump(mode="json"))
+                          data=model)
 
 
 def _brief(day: date, snapshot: SourceSnapshot) -> Brief:
-    return build_brief(day, {"etf_farside": snapshot}, {}, title="t", zone="UTC",
-                       generated_at=datetime(2025, 6, 11, tzinfo=UTC), sample=False,
-                       extra_sections=extra_sections(config_from_mapping({})))
+    return build_brief(day, {"etf_farside": snapshot}, {},
+                       contributors=[EtfSource(config_from_mapping({}))], title="t", zone="UTC",
+                       generated_at=datetime(2025, 6, 11, tzinfo=UTC), sample=False)
 
 
 def test_etf_before_the_funds_launched_is_unavailable_not_ok() -> None:
@@ -71,10 +70,7 @@ def test_etf_section_status_in_the_run_record(upstream: Upstream, tmp_path: Path
     """A backdated run for a day before the launch: the run record and the exit code say the
     section is unavailable (it used to say "ok")."""
     upstream.load_day(DAY, ["etf_farside"])
-    data = live_config(upstream, tmp_path / "out")
-    for name in ("coingecko", "feargreed", "stablecoins", "gas", "altseason"):
-        data["sources"][name]["enabled"] = False
-    data["liquidation"]["enabled"] = False
+    data = only_sources(live_config(upstream, tmp_path / "out"), "etf_farside")
     config = write_config(tmp_path / "c.yaml", data)
     monkeypatch.setenv("REPORTGEN_NOW", NOW)
     result = CliRunner().invoke(app, ["--config", str(config), "run", "--date", "2024-01-05",
@@ -89,15 +85,14 @@ def test_a_source_disabled_in_config_is_omitted_and_the_run_can_exit_0(
         upstream: Upstream, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     upstream.load_day(DAY, ["coingecko", "feargreed", "stablecoins", "gas", "etf_farside",
                             "news"])
-    data = live_config(upstream, tmp_path / "out")
-    data["liquidation"]["enabled"] = False
-    data["sources"]["altseason"]["enabled"] = False
+    data = only_sources(live_config(upstream, tmp_path / "out"), "coingecko", "feargreed",
+                        "stablecoins", "gas", "etf_farside", "news")
     config = write_config(tmp_path / "c.yaml", data)
     monkeypatch.setenv("REPORTGEN_NOW", NOW)
     result = CliRunner().invoke(app, ["--config", str(config), "run", "--formats", "md"])
     assert result.exit_code == 0, result.output
     md = (tmp_path / "out" / "reports" / DAY.isoformat() / "brief.md").read_text()
-    assert "Liquidation map" not in md and "Altcoin Season" not in md
+    assert "Liquidation map" not in md and "Altcoin Season" not in md and "hashrate" not in md
     assert "not collected" not in md and "unavailable" not in md.lower()
     assert [line for line in md.splitlines() if line.startswith("## ")][:6] == [
         "## The day in brief", "## 1. Indicators", "## 2. Stablecoins", "## 3. Spot ETF flows",

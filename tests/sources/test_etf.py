@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from reportgen.config import HttpSettings
+from reportgen.config import HttpSettings, config_from_mapping
 from reportgen.errors import FetchError, ParseError
 from reportgen.http import Http
 from reportgen.sample import load_raws, sample_days
@@ -20,6 +20,8 @@ from reportgen.sources.etf import SOSOVALUE_KEY_ENV, EtfConfig, EtfSource, day_f
 from reportgen.sources.farside import parse_cell, parse_farside_html
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "etf"
+
+DEFAULTS = config_from_mapping({})
 
 
 def cells_page(records: list[dict[str, str]]) -> str:
@@ -211,7 +213,7 @@ def test_sample_days_are_real_published_figures() -> None:
                     date(2025, 6, 11): 164.6}
     expected_eth = {date(2025, 6, 5): 11.3, date(2025, 6, 6): 25.3, date(2025, 6, 9): 52.7,
                     date(2025, 6, 10): 125.0, date(2025, 6, 11): 240.3}
-    source = EtfSource(None)
+    source = EtfSource(DEFAULTS)
     for day in sample_days():
         flows = source.parse(load_raws("etf_farside", day), ParseContext(report_date=day))
         btc, eth = flows.assets["BTC"], flows.assets["ETH"]
@@ -232,8 +234,8 @@ def test_sample_days_are_real_published_figures() -> None:
 def test_sample_page_never_uses_rows_after_report_date() -> None:
     raws = load_raws("etf_farside", date(2025, 6, 11))
     ctx = ParseContext(report_date=date(2025, 6, 6))
-    early = EtfSource(None).parse(raws, ctx)
-    own = EtfSource(None).parse(load_raws("etf_farside", date(2025, 6, 6)), ctx)
+    early = EtfSource(DEFAULTS).parse(raws, ctx)
+    own = EtfSource(DEFAULTS).parse(load_raws("etf_farside", date(2025, 6, 6)), ctx)
     assert early.assets == own.assets
 
 
@@ -254,7 +256,7 @@ async def test_fetch_403_is_reported_as_refusal(monkeypatch: pytest.MonkeyPatch)
 
     async with Http(HttpSettings(), transport=httpx.MockTransport(handler)) as client:
         with pytest.raises(FetchError, match=r"Farside refused the request \(HTTP 403\)") as err:
-            await EtfSource(None).fetch(_ctx(client))
+            await EtfSource(DEFAULTS).fetch(_ctx(client))
     assert err.value.status == 403 and err.value.raw is not None
     assert "Mozilla" in seen[0].headers["user-agent"]  # browser headers were sent
 
@@ -266,9 +268,9 @@ async def test_fetch_tags_assets_and_parses() -> None:
         return httpx.Response(200, content=pages[str(request.url)].body)
 
     async with Http(HttpSettings(), transport=httpx.MockTransport(handler)) as client:
-        raws = await EtfSource(None).fetch(_ctx(client))
+        raws = await EtfSource(DEFAULTS).fetch(_ctx(client))
     assert [r.headers["x-reportgen-asset"] for r in raws] == ["BTC", "ETH"]
-    flows = EtfSource(None).parse(raws, ParseContext(report_date=date(2025, 6, 11)))
+    flows = EtfSource(DEFAULTS).parse(raws, ParseContext(report_date=date(2025, 6, 11)))
     assert flows.assets["ETH"].total_musd == 240.3
 
 
@@ -288,10 +290,10 @@ async def test_sosovalue_fallback_when_key_set() -> None:
         return httpx.Response(200, json=answer)
 
     async with Http(HttpSettings(), transport=httpx.MockTransport(handler)) as client:
-        raws = await EtfSource(None).fetch(_ctx(client, {"sosovalue_key": "k"}))
+        raws = await EtfSource(DEFAULTS).fetch(_ctx(client, {"sosovalue_key": "k"}))
     assert bodies == [{"type": "us-btc-spot"}, {"type": "us-eth-spot"}]
     assert raws[0].status == 403  # the refusal is kept for the archive
-    flows = EtfSource(None).parse(raws, ParseContext(report_date=date(2025, 6, 11)))
+    flows = EtfSource(DEFAULTS).parse(raws, ParseContext(report_date=date(2025, 6, 11)))
     btc = flows.assets["BTC"]
     assert btc.source == "sosovalue" and btc.total_musd == 164.6
     assert btc.cumulative_musd == 45204.8 and btc.funds == []
@@ -306,11 +308,11 @@ def test_one_asset_layout_change_keeps_the_other() -> None:
     raws = load_raws("etf_farside", date(2025, 6, 11))
     broken = [r if r.headers["x-reportgen-asset"] == "BTC" else
               dataclasses.replace(r, body=b"<html><p>Just a moment...</p></html>") for r in raws]
-    flows = EtfSource(None).parse(broken, ParseContext(report_date=date(2025, 6, 11)))
+    flows = EtfSource(DEFAULTS).parse(broken, ParseContext(report_date=date(2025, 6, 11)))
     assert flows.assets["BTC"].total_musd == 164.6
     assert "no <table" in flows.unavailable["ETH"]
     with pytest.raises(ParseError, match="no usable payload"):
-        EtfSource(None).parse(
+        EtfSource(DEFAULTS).parse(
             [dataclasses.replace(r, body=b"<html></html>") for r in raws],
             ParseContext(report_date=date(2025, 6, 11)),
         )

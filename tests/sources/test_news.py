@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from reportgen.config import HttpSettings
+from reportgen.config import Config, HttpSettings, config_from_mapping
 from reportgen.errors import FetchError, ParseError
 from reportgen.http import Http
 from reportgen.models import RawPayload
@@ -19,7 +19,7 @@ from reportgen.news.rank import jaccard, merge, rank, split, tokens
 from reportgen.news.text import clean_summary, clean_title, safe_link, strip_html
 from reportgen.sample import load_raws, sample_days
 from reportgen.sources.base import FetchContext, ParseContext
-from reportgen.sources.news import FeedConfig, NewsConfig, NewsSource
+from reportgen.sources.news import NewsSource
 
 FIX = Path(__file__).resolve().parents[1] / "fixtures" / "news"
 
@@ -219,16 +219,11 @@ BB_URL = ("https://api.theblockbeats.news/v1/open-api/open-flash"
           "?page=1&size=50&type=push&lang=en")
 
 
-class _Cfg:
-    def __init__(self, news: NewsConfig) -> None:
-        self.news = news
-
-
-def _config() -> _Cfg:
-    return _Cfg(NewsConfig(feeds=[
-        FeedConfig(name="Cointelegraph", url=CT_URL),
-        FeedConfig(name="BlockBeats", url=BB_URL, kind="blockbeats"),
-    ]))
+def _config() -> Config:
+    return config_from_mapping({"news": {"feeds": [
+        {"name": "Cointelegraph", "url": CT_URL},
+        {"name": "BlockBeats", "url": BB_URL, "kind": "blockbeats"},
+    ]}})
 
 
 def _ctx(client: httpx.AsyncClient, config: object) -> FetchContext:
@@ -298,7 +293,7 @@ def test_unreadable_payloads_raise_parse_error() -> None:
 
 
 def test_sample_days() -> None:
-    source = NewsSource(None)
+    source = NewsSource(config_from_mapping({}))
     for day in sample_days():
         digest = source.parse(load_raws("news", day), ParseContext(report_date=day))
         if day == date(2025, 6, 11):

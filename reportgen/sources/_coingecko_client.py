@@ -1,4 +1,4 @@
-"""pycoingecko over our HTTP seam.
+"""pycoingecko over our HTTP seam (imported by the CoinGecko sources inside `fetch`).
 
 pycoingecko knows CoinGecko's endpoints, parameter spelling and key handling (pro key →
 pro host, demo key → `x_cg_demo_api_key`), but it is built on `requests` and hides response
@@ -12,7 +12,7 @@ exchange is recorded as a RawPayload.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
 import requests
@@ -34,7 +34,10 @@ class _SeamAdapter(BaseAdapter):
         super().__init__()
         self.ctx, self.source, self.loop, self.captured = ctx, source, loop, captured
 
-    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
+    def send(self, request: requests.PreparedRequest, stream: bool = False,
+             timeout: float | tuple[float, float] | tuple[float, None] | None = None,
+             verify: bool | str = True, cert: bytes | str | tuple[bytes | str, bytes | str] | None = None,
+             proxies: Mapping[str, str] | None = None) -> requests.Response:
         future = asyncio.run_coroutine_threadsafe(
             self.ctx.http.get(self.source, str(request.url)), self.loop,
         )
@@ -61,15 +64,14 @@ class _SeamAdapter(BaseAdapter):
 class CoinGeckoSession:
     """A pycoingecko client wired to our seam; `captured` holds every payload it fetched."""
 
-    def __init__(self, ctx: FetchContext, source: str) -> None:
-        settings = ctx.config.sources.coingecko
+    def __init__(self, ctx: FetchContext, source: str, *, base_url: str, pro_base_url: str) -> None:
         self.api = CoinGeckoAPI(
             api_key=ctx.secrets.get("coingecko_pro_key", ""),
             demo_api_key=ctx.secrets.get("coingecko_demo_key", ""),
         )
         # pycoingecko picks the host from the key; our config decides the URL of each host.
         self.api.api_base_url = (
-            settings.pro_base_url if ctx.secrets.get("coingecko_pro_key") else settings.base_url
+            pro_base_url if ctx.secrets.get("coingecko_pro_key") else base_url
         )
         if not self.api.api_base_url.endswith("/"):
             self.api.api_base_url += "/"

@@ -1,0 +1,143 @@
+"""The package's import graph keeps the pipeline's layers apart (the rules below), and
+loading the config pulls in no network or drawing library.
+
+The graph is read from the source (every `import`, at module level, inside functions and
+under TYPE_CHECKING alike: a lazy or type-only import is still a dependency a reader
+follows). A rule broken by a module another branch is reworking is listed in KNOWN with
+the reason; anything else fails."""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+import reportgen
+
+PACKAGE = Path(reportgen.__file__).resolve().parent
+
+# (importer prefix, imported prefix, why it must not happen)
+RULES = [
+    ("reportgen.brief", "reportgen.sources", "the brief is pure: sources hand it declarations"),
+    ("reportgen.brief", "reportgen.registry", "the brief is pure: the caller passes contributors"),
+    ("reportgen.brief", "reportgen.archive", "the brief is pure"),
+    ("reportgen.brief", "reportgen.render", "the brief is pure"),
+    ("reportgen.brief", "reportgen.publish", "the brief is pure"),
+    ("reportgen.render", "reportgen.sources", "render draws from stored results"),
+    ("reportgen.render", "reportgen.liquidation", "charts are drawn from the stored map result"),
+    ("reportgen.config", "reportgen.sources", "config reaches sources only through the registry"),
+    ("reportgen.config", "reportgen.liquidation", "loading config loads no model code"),
+    ("reportgen.config", "reportgen.news", "loading config loads no feed parser"),
+    ("reportgen.sources", "reportgen.pipeline", "a source does I/O and parsing only"),
+    ("reportgen.sources", "reportgen.brief", "a source declares figures; the brief builds"),
+    ("reportgen.sources", "reportgen.render", "a source does I/O and parsing only"),
+    ("reportgen.sources", "reportgen.registry", "the registry finds sources, not the reverse"),
+    ("reportgen.archive", "reportgen.sources", "the archive is given model classes"),
+    ("reportgen.publish", "reportgen.pipeline", "publish reads what render wrote"),
+    ("reportgen.publish", "reportgen.sources", "publish reads what render wrote"),
+]
+
+# Broken rules and cycles that the `phases` branch (issue 11, part B: render draws from the
+# stored map result, publish reads the per-day manifest) removes; delete each entry with it.
+KNOWN = {
+    ("reportgen.render.charts", "reportgen.sources.liquidation"),
+    ("reportgen.render.charts", "reportgen.liquidation.chart"),
+    ("reportgen.render.charts", "reportgen.liquidation.section"),
+    ("reportgen.render.charts", "reportgen.liquidation.config"),
+    ("reportgen.publish.send", "reportgen.pipeline"),
+}
+KNOWN_CYCLES = [{"reportgen.pipeline", "reportgen.publish.phase", "reportgen.publish.send"}]
+
+HEAVY = ("httpx", "requests", "pycoingecko", "feedparser", "matplotlib", "numpy", "weasyprint",
+         "PIL")
+
+
+def _module_name(path: Path) -> str:
+    parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _graph() -> dict[str, set[str]]:
+    modules = {_module_name(p): p for p in PACKAGE.rglob("*.py")}
+    graph: dict[str, set[str]] = {name: set() for name in modules}
+    for name, path in modules.items():
+        package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            targets: list[str] = []
+            if isinstance(node, ast.Import):
+                targets = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                base = node.module or ""
+                if node.level:
+                    base = ".".join(package.split(".")[: len(package.split(".")) - node.level + 1]
+                                    + ([base] if base else []))
+                targets = [base] + [f"{base}.{alias.name}" for alias in node.names]
+            for target in targets:
+                if target in modules and target != name:
+                    graph[name].add(target)
+    return graph
+
+
+def _under(name: str, prefix: str) -> bool:
+    return name == prefix or name.startswith(prefix + ".")
+
+
+def test_layers_import_one_way() -> None:
+    graph = _graph()
+    broken = sorted(
+        f"{importer} imports {imported}: {why}"
+        for importer, targets in graph.items() for imported in targets
+        for low, high, why in RULES
+        if _under(importer, low) and _under(imported, high)
+        and (importer, imported) not in KNOWN
+    )
+    assert not broken, "\n".join(broken)
+
+
+def _cycles(graph: dict[str, set[str]]) -> list[set[str]]:
+    """Strongly connected components of more than one module (Tarjan)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on: set[str] = set()
+    found: list[set[str]] = []
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        on.add(node)
+        for nxt in graph[node]:
+            if nxt not in index:
+                visit(nxt)
+                low[node] = min(low[node], low[nxt])
+            elif nxt in on:
+                low[node] = min(low[node], index[nxt])
+        if low[node] == index[node]:
+            component = set()
+            while True:
+                member = stack.pop()
+                on.discard(member)
+                component.add(member)
+                if member == node:
+                    break
+            if len(component) > 1:
+                found.append(component)
+
+    for node in sorted(graph):
+        if node not in index:
+            visit(node)
+    return found
+
+
+def test_no_module_is_in_a_cycle() -> None:
+    cycles = [c for c in _cycles(_graph()) if c not in KNOWN_CYCLES]
+    assert not cycles, "import cycles:\n" + "\n".join(" ↔ ".join(sorted(c)) for c in cycles)
+
+
+def test_loading_the_config_imports_no_network_or_drawing_library(tmp_path: Path) -> None:
+    code = ("import sys, reportgen.config as c; c.load_config(); "
+            f"print(','.join(m for m in {HEAVY!r} if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          cwd=tmp_path, check=True)
+    assert done.stdout.strip() == "", f"loading the config imported {done.stdout.strip()}"
