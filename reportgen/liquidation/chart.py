@@ -22,7 +22,7 @@ from reportgen.liquidation.summary import MapSummary, cumulative, fmt_price, fmt
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-    from reportgen.liquidation.section import Heatmap, LiquidationResult
+    from reportgen.liquidation.result import Heatmap, LiquidationResult
 
 LONG_RED = "#d9024b"
 SHORT_GREEN = "#45bf87"
