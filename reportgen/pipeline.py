@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from reportgen import sample as sample_data
 from reportgen.archive import Archive
@@ -23,13 +23,16 @@ from reportgen.brief import Brief, build_brief
 from reportgen.clock import Clock, default_clock, today_in
 from reportgen.collect import CollectOptions, collect
 from reportgen.config import Config, secrets_from_env
-from reportgen.errors import UsageError
+from reportgen.errors import ArchiveError, UsageError
 from reportgen.models import SourceSnapshot
 from reportgen.ops.guard import day_guard
 from reportgen.render import render_brief
 from reportgen.sections import extra_sections
 from reportgen.sources import all_sources
 from reportgen.writer import OutputWriter
+
+if TYPE_CHECKING:
+    from reportgen.liquidation.result import LiquidationResult
 
 log = logging.getLogger(__name__)
 
@@ -142,13 +145,35 @@ def _generated_at(snapshots: dict[str, SourceSnapshot], clock: Clock) -> datetim
     return max(stamps) if stamps else clock.now()
 
 
+# The source whose stored map results the charts are drawn from.
+CHART_SOURCE = "liquidation"
+
+
+def chart_phase_input(day: date, archive: Archive) -> list[LiquidationResult]:
+    """The liquidation map results collect computed and stored for `day`, for the charts:
+    render draws them and never runs the model again. None when the source had no map."""
+    from reportgen.liquidation.result import StoredMap
+
+    snapshot = archive.snapshot(day, CHART_SOURCE)
+    if snapshot is None or not snapshot.ok:
+        return []
+    stored = archive.results(day, CHART_SOURCE, StoredMap)
+    if not stored:
+        sample = " --sample" if archive.is_sample_day(day) else ""
+        raise ArchiveError(
+            f"the archive has the liquidation map of {day} but not the map results its charts "
+            f"are drawn from (it was collected by an older reportgen): run "
+            f"`reportgen collect{sample} --date {day} --force`, then render again"
+        )
+    return [m.full() for m in stored.values()]
+
+
 def _render(config: Config, day: date, brief: Brief, writer: OutputWriter,
-            formats: list[str] | None) -> list[Path]:
+            formats: list[str] | None, maps: list[LiquidationResult]) -> list[Path]:
     """Charts first (the HTML and PDF embed them), then the brief in each format."""
     from reportgen.render.charts import render_liquidation_charts
 
-    with Archive(config.archive_path) as archive:
-        charts = render_liquidation_charts(config, day, archive, writer, report_dir(day))
+    charts = render_liquidation_charts(maps, writer, report_dir(day))
     return charts + render_brief(brief, writer, report_dir(day),
                                  formats or list(config.report.formats))
 
@@ -161,9 +186,10 @@ def render_day(config: Config, day: date, *, clock: Clock | None = None,
     with Archive(config.archive_path, clock=clock) as archive:
         brief = build_phase(config, day, archive, clock=clock)
         snapshots = archive.snapshots(day)
+        maps = chart_phase_input(day, archive)
     built = time.perf_counter()
     writer = OutputWriter(config.output)
-    files = _render(config, day, brief, writer, formats)
+    files = _render(config, day, brief, writer, formats, maps)
     return RunResult(day=day, brief=brief, files=files, snapshots=snapshots,
                      seconds={"build": built - started, "render": time.perf_counter() - built},
                      phases=["build", "render"])
@@ -217,10 +243,11 @@ def _run_locked(config: Config, day: date, *, sample: bool, formats: list[str] |
         phases.append("archive")  # collect writes each source's payloads as they arrive
         start = phase("build")
         brief = build_phase(config, day, archive, clock=clock)
+        maps = chart_phase_input(day, archive)
         seconds["build"] = time.perf_counter() - start
     start = phase("render")
     writer = OutputWriter(config.output)
-    files = _render(config, day, brief, writer, formats)
+    files = _render(config, day, brief, writer, formats, maps)
     seconds["render"] = time.perf_counter() - start
     log.info("%s: %d files, %d sections unavailable", day, len(files), len(brief.unavailable))
     published: dict[str, Any] = {}

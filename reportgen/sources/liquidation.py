@@ -13,7 +13,7 @@ from collections import defaultdict
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from pydantic import BaseModel
+from pydantic import BaseModel, PrivateAttr
 
 from reportgen.clock import day_end
 from reportgen.errors import FetchError, ParseError
@@ -22,6 +22,7 @@ from reportgen.sources.base import FetchContext, ParseContext, Source
 
 if TYPE_CHECKING:
     from reportgen.liquidation.config import LiqConfig
+    from reportgen.liquidation.result import StoredMap
 
 VENUE_SOURCES = ("liq_binance", "liq_bybit", "liq_okx", "liq_hyperliquid")
 
@@ -51,6 +52,9 @@ class LiquidationMaps(BaseModel):
     symbols: dict[str, dict[str, Any]]
     # The moment the maps describe: when the venues were asked, or the cut-off of a past day.
     as_of: datetime | None = None
+    # Each symbol's full result, heatmap included: not in the snapshot, kept apart in the
+    # archive (LiquidationSource.results) for the charts.
+    _maps: dict[str, StoredMap] = PrivateAttr(default_factory=dict)
 
 
 def group_by_source(raws: list[RawPayload]) -> dict[str, list[RawPayload]]:
@@ -96,16 +100,23 @@ class LiquidationSource(Source):
             raise err
         return raws
 
+    def results(self, model: BaseModel) -> dict[str, BaseModel]:
+        """The map result of each symbol (bucket arrays, heatmap), which render draws."""
+        return dict(model._maps) if isinstance(model, LiquidationMaps) else {}
+
     def parse(self, raws: list[RawPayload], ctx: ParseContext) -> LiquidationMaps:
+        from reportgen.liquidation.result import StoredMap
         from reportgen.liquidation.section import build_liquidation_section
 
         as_of = day_end(ctx.report_date, ctx.zone)
         grouped = group_by_source(raws)  # failed ones too: they say what is missing
         maps = {}
+        stored = {}
         problems: list[str] = []
         for symbol in self.config.liquidation.symbols:
             result = build_liquidation_section(grouped, symbol, self.config.liquidation, as_of)
             maps[symbol] = result.model_dump(mode="json")
+            stored[symbol] = StoredMap.of(result)
             if result.cex is None and result.hyperliquid is None:
                 problems += [f"{symbol} {venue}: {why}" for venue, why in result.unavailable.items()]
         if len(problems) and all(m["cex"] is None and m["hyperliquid"] is None
@@ -113,4 +124,6 @@ class LiquidationSource(Source):
             # Nothing could be mapped: fail the source so its payloads are flagged in the archive.
             raise ParseError("no liquidation map could be built: " + "; ".join(problems)[:600])
         fetched = [r.fetched_at for r in raws if r.error is None]
-        return LiquidationMaps(symbols=maps, as_of=min(max(fetched), as_of) if fetched else as_of)
+        out = LiquidationMaps(symbols=maps, as_of=min(max(fetched), as_of) if fetched else as_of)
+        out._maps = stored
+        return out

@@ -1,0 +1,118 @@
+"""Each phase reads only the previous phase's output: render draws the liquidation charts
+from the map results collect stored, never from raw payloads and never by running the model
+again (issue 11)."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from reportgen.archive import Archive
+from reportgen.cli import app
+from reportgen.config import config_from_mapping
+from reportgen.liquidation import chart
+from reportgen.liquidation.result import StoredMap
+from reportgen.pipeline import render_day, run
+
+DAY = date(2025, 6, 11)
+
+
+def _cli(output: Path, *args: str) -> Any:
+    result = CliRunner().invoke(app, ["-o", str(output), *args])
+    assert result.exit_code in (0, 3), result.output
+    return result
+
+
+def _md_unescape(text: str) -> str:
+    return re.sub(r"\\(.)", r"\1", text)
+
+
+@pytest.fixture
+def drawn(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str]]:
+    """(venue, caption) of every liquidation map chart drawn."""
+    seen: list[tuple[str, str]] = []
+    original = chart.render_map
+
+    def spy(s: Any, path: Path, caption: str = "", **kwargs: Any) -> Path:
+        seen.append((s.venue, caption))
+        return original(s, path, caption, **kwargs)
+
+    monkeypatch.setattr(chart, "render_map", spy)
+    return seen
+
+
+def test_a_second_collection_is_not_counted_twice_in_the_chart(
+        tmp_path: Path, drawn: list[tuple[str, str]]) -> None:
+    # The repro of issue 11: collect, collect again with --force, render. The chart used to be
+    # remodelled from every archived payload of the day (both collections: 96 Hyperliquid
+    # accounts, US$324 M of longs) while the text said 48 accounts (US$162 M).
+    out = tmp_path / "out"
+    _cli(out, "collect", "--sample", "--date", DAY.isoformat())
+    _cli(out, "collect", "--sample", "--date", DAY.isoformat(), "--force")
+    _cli(out, "render", "--date", DAY.isoformat(), "--formats", "md")
+
+    markdown = _md_unescape((out / "reports" / DAY.isoformat() / "brief.md").read_text())
+    in_text = re.findall(r"(\d+) accounts", markdown)
+    hyperliquid = [caption for venue, caption in drawn if venue == "hyperliquid"]
+    assert len(hyperliquid) == 2 * 2  # BTC and ETH, as SVG and PNG
+    in_charts = [re.search(r"(\d+) accounts", caption).group(1) for caption in hyperliquid]
+    assert in_text and sorted(set(in_charts)) == sorted(set(in_text)), (in_charts, in_text)
+    assert "48" in in_text
+    # Not just the count: every caption under a chart is the one the brief prints.
+    for _, caption in drawn:
+        assert caption in markdown
+
+
+def test_render_draws_from_the_stored_result_and_never_runs_the_model(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, drawn: list[tuple[str, str]]) -> None:
+    config = config_from_mapping({"output": str(tmp_path / "out")})
+    run(config, DAY, sample=True, formats=["md"], send=False, publish=False)
+    with Archive(config.archive_path) as archive:
+        stored = archive.results(DAY, "liquidation", StoredMap)
+    assert list(stored) == ["BTC", "ETH"]
+    assert all(m.heatmap is not None and m.result.hyperliquid is not None for m in stored.values())
+
+    from reportgen.liquidation import estimate, section
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("render ran the liquidation model")
+
+    monkeypatch.setattr(section, "build_liquidation_section", refuse)
+    monkeypatch.setattr(estimate, "estimate", refuse)
+    drawn.clear()
+    result = render_day(config, DAY, formats=["md"])
+    charts = sorted(p.name for p in result.files if p.parent.name == "charts")
+    assert charts == sorted(f"{kind}_{sym}{tail}.{fmt}" for sym in ("btc", "eth")
+                            for kind, tail in (("liqmap", "_cex"), ("liqmap", "_hyperliquid"),
+                                               ("liqheat", ""))
+                            for fmt in ("svg", "png"))
+    assert {caption for _, caption in drawn} == {
+        m.result.captions[kind] for m in stored.values() for kind in ("cex", "hyperliquid")}
+
+
+def test_a_new_snapshot_replaces_the_stored_maps(tmp_path: Path) -> None:
+    config = config_from_mapping({"output": str(tmp_path / "out")})
+    run(config, DAY, sample=True, formats=["md"], send=False, publish=False)
+    with Archive(config.archive_path) as archive:
+        failed = archive.snapshot(DAY, "liquidation").model_copy(
+            update={"ok": False, "reason": "no venue answered", "data": {}})
+        archive.put_snapshot(failed)
+        assert archive.results(DAY, "liquidation", StoredMap) == {}
+    result = render_day(config, DAY, formats=["md"])  # the section says why; no chart drawn
+    assert not [p for p in result.files if p.parent.name == "charts"]
+
+
+def test_an_archive_without_stored_maps_names_the_command_that_fixes_it(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    _cli(out, "collect", "--sample", "--date", DAY.isoformat())
+    with Archive(out / "archive.sqlite") as archive, archive.transaction() as db:
+        db.execute("DELETE FROM results")  # as an archive collected before maps were stored
+    result = CliRunner().invoke(app, ["-o", str(out), "render", "--date", DAY.isoformat()])
+    assert result.exit_code == 1, result.output
+    assert f"reportgen collect --sample --date {DAY} --force" in result.output
+    assert "Traceback" not in result.output
