@@ -215,7 +215,8 @@ def run(config: Config, day: date | None = None, *, sample: bool = False,
         result = _run_locked(config, day, sample=sample, formats=formats, clock=clock,
                              options=options, on_phase=on_phase, on_source=on_source,
                              send=send, publish=publish)
-        record.finish(result)
+        record.finish(complete=result.complete, files=result.files, published=result.published,
+                      sections={s.id: s.status for s in result.brief.sections})
     return result
 
 

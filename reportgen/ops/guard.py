@@ -31,7 +31,6 @@ from reportgen.ops.locks import date_lock
 
 if TYPE_CHECKING:
     from reportgen.config import Config
-    from reportgen.pipeline import RunResult
 
 log = logging.getLogger(__name__)
 
@@ -47,20 +46,20 @@ class RunRecord:
             self.id = archive.start_run(day, sample=sample)
         self.finished = False
 
-    def finish(self, result: RunResult) -> None:
-        """Record the outcome: status, then each section's and each channel's status."""
-        brief = result.brief
-        sections = {section.id: section.status for section in brief.sections}
+    def finish(self, *, complete: bool, sections: dict[str, str], files: list[Path],
+               published: dict[str, Any]) -> None:
+        """Record the outcome: complete or partial, each section's status ("ok", "partial:
+        …", "unavailable: …"), each brief file written and each publish channel's outcome
+        (channel → its JSON-able report). Plain data: the guard knows nothing of the pipeline."""
         root = self.config.output.resolve()
         channels: dict[str, Any] = {}
-        for path in result.files:
+        for path in files:
             if path.name.startswith("brief."):
                 channels[path.suffix.lstrip(".")] = {
                     "status": "ok", "path": str(path.resolve().relative_to(root)),
                 }
-        # Site and email report their own outcome (RunResult.published: channel → details).
-        channels.update(result.published)
-        status = "complete" if brief.complete else "partial"
+        channels.update(published)
+        status = "complete" if complete else "partial"
         self._write(status, sections, channels)
         log.info("%s: run %d %s", self.day, self.id, status)
 
