@@ -24,9 +24,10 @@ from reportgen.clock import Clock, default_clock, today_in
 from reportgen.collect import CollectOptions, collect
 from reportgen.config import Config, secrets_from_env
 from reportgen.errors import ArchiveError, UsageError
+from reportgen.manifest import ReportManifest, report_dir
 from reportgen.models import SourceSnapshot
 from reportgen.ops.guard import day_guard
-from reportgen.render import render_brief
+from reportgen.render import Rendered, render_report
 from reportgen.sections import extra_sections
 from reportgen.sources import all_sources
 from reportgen.writer import OutputWriter
@@ -45,6 +46,7 @@ class RunResult:
     brief: Brief
     files: list[Path]
     snapshots: dict[str, SourceSnapshot]
+    manifest: ReportManifest | None = None  # what render wrote (None before render)
     seconds: dict[str, float] = field(default_factory=dict)
     phases: list[str] = field(default_factory=list)
     published: dict[str, Any] = field(default_factory=dict)  # channel → its report
@@ -52,11 +54,6 @@ class RunResult:
     @property
     def complete(self) -> bool:
         return self.brief.complete
-
-
-def report_dir(day: date) -> str:
-    """The report's folder, relative to the output root."""
-    return f"reports/{day.isoformat()}"
 
 
 # The earliest report date any source can answer for: CoinGecko's market history (the
@@ -168,14 +165,9 @@ def chart_phase_input(day: date, archive: Archive) -> list[LiquidationResult]:
     return [m.full() for m in stored.values()]
 
 
-def _render(config: Config, day: date, brief: Brief, writer: OutputWriter,
-            formats: list[str] | None, maps: list[LiquidationResult]) -> list[Path]:
-    """Charts first (the HTML and PDF embed them), then the brief in each format."""
-    from reportgen.render.charts import render_liquidation_charts
-
-    charts = render_liquidation_charts(maps, writer, report_dir(day))
-    return charts + render_brief(brief, writer, report_dir(day),
-                                 formats or list(config.report.formats))
+def _render(config: Config, brief: Brief, writer: OutputWriter, formats: list[str] | None,
+            maps: list[LiquidationResult]) -> Rendered:
+    return render_report(brief, writer, formats or list(config.report.formats), maps)
 
 
 def render_day(config: Config, day: date, *, clock: Clock | None = None,
@@ -189,8 +181,9 @@ def render_day(config: Config, day: date, *, clock: Clock | None = None,
         maps = chart_phase_input(day, archive)
     built = time.perf_counter()
     writer = OutputWriter(config.output)
-    files = _render(config, day, brief, writer, formats, maps)
-    return RunResult(day=day, brief=brief, files=files, snapshots=snapshots,
+    rendered = _render(config, brief, writer, formats, maps)
+    return RunResult(day=day, brief=brief, files=rendered.files, snapshots=snapshots,
+                     manifest=rendered.manifest,
                      seconds={"build": built - started, "render": time.perf_counter() - built},
                      phases=["build", "render"])
 
@@ -248,7 +241,8 @@ def _run_locked(config: Config, day: date, *, sample: bool, formats: list[str] |
         seconds["build"] = time.perf_counter() - start
     start = phase("render")
     writer = OutputWriter(config.output)
-    files = _render(config, day, brief, writer, formats, maps)
+    rendered = _render(config, brief, writer, formats, maps)
+    files = rendered.files
     seconds["render"] = time.perf_counter() - start
     log.info("%s: %d files, %d sections unavailable", day, len(files), len(brief.unavailable))
     published: dict[str, Any] = {}
@@ -261,4 +255,4 @@ def _run_locked(config: Config, day: date, *, sample: bool, formats: list[str] |
         published = publish_phase(config, brief, send=send, site=publish, clock=clock)
         seconds["publish"] = time.perf_counter() - start
     return RunResult(day=day, brief=brief, files=files, snapshots=snapshots, seconds=seconds,
-                     phases=phases, published=published)
+                     phases=phases, published=published, manifest=rendered.manifest)
