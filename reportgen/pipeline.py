@@ -34,6 +34,7 @@ from reportgen.writer import OutputWriter
 
 if TYPE_CHECKING:
     from reportgen.liquidation.result import LiquidationResult
+    from reportgen.publish.mailer import SendReport, SmtpFactory
 
 log = logging.getLogger(__name__)
 
@@ -166,8 +167,11 @@ def chart_phase_input(day: date, archive: Archive) -> list[LiquidationResult]:
 
 
 def _render(config: Config, brief: Brief, writer: OutputWriter, formats: list[str] | None,
-            maps: list[LiquidationResult]) -> Rendered:
-    return render_report(brief, writer, formats or list(config.report.formats), maps)
+            maps: list[LiquidationResult], *, for_email: bool = False) -> Rendered:
+    formats = list(formats or config.report.formats)
+    if for_email and config.email.attach_pdf and "pdf" not in formats:
+        formats.append("pdf")  # the email attaches it
+    return render_report(brief, writer, formats, maps)
 
 
 def render_day(config: Config, day: date, *, clock: Clock | None = None,
@@ -220,6 +224,8 @@ def _run_locked(config: Config, day: date, *, sample: bool, formats: list[str] |
                 send: bool, publish: bool) -> RunResult:
     seconds: dict[str, float] = {}
     phases: list[str] = []
+    send = send and config.email.enabled
+    publish = publish and config.site.enabled
 
     def phase(name: str) -> float:
         phases.append(name)
@@ -240,19 +246,51 @@ def _run_locked(config: Config, day: date, *, sample: bool, formats: list[str] |
         maps = chart_phase_input(day, archive)
         seconds["build"] = time.perf_counter() - start
     start = phase("render")
-    writer = OutputWriter(config.output)
-    rendered = _render(config, brief, writer, formats, maps)
+    writer = OutputWriter(config.output)  # the run's one writer of the output folder
+    rendered = _render(config, brief, writer, formats, maps, for_email=send)
     files = rendered.files
     seconds["render"] = time.perf_counter() - start
     log.info("%s: %d files, %d sections unavailable", day, len(files), len(brief.unavailable))
     published: dict[str, Any] = {}
-    send = send and config.email.enabled
-    publish = publish and config.site.enabled
     if send or publish:
         from reportgen.publish.phase import publish_phase
 
         start = phase("publish")
-        published = publish_phase(config, brief, send=send, site=publish, clock=clock)
+        published = publish_phase(config, brief, rendered.manifest, send=send, site=publish,
+                                  clock=clock, writer=writer)
         seconds["publish"] = time.perf_counter() - start
     return RunResult(day=day, brief=brief, files=files, snapshots=snapshots, seconds=seconds,
                      phases=phases, published=published, manifest=rendered.manifest)
+
+
+def send_day(config: Config, day: date, *, to: list[str] | None = None, dry_run: bool = False,
+             force: bool = False, clock: Clock | None = None,
+             factory: SmtpFactory | None = None) -> SendReport:
+    """`reportgen send`: mail a day that was rendered. The view-model is built again from
+    the archive (pure, no network) and must be the one render wrote (the manifest's digest);
+    nothing is collected or rendered here: a day that was not rendered, or whose archived
+    data changed since, is a UsageError naming the command to run first."""
+    from reportgen.publish.mailer import connect
+    from reportgen.publish.reports import read_manifest
+    from reportgen.publish.send import send_brief
+    from reportgen.render import render_markdown
+    from reportgen.render.report import digest
+
+    clock = clock or default_clock()
+    manifest = read_manifest(config.output / report_dir(day))
+    with Archive(config.archive_path, clock=clock) as archive:
+        collected = bool(archive.snapshots(day))
+        if manifest is None:
+            if not collected:
+                raise UsageError(f"no brief for {day} in {config.output}: nothing was collected "
+                                 f"for that date; run `reportgen run --date {day} --no-send` "
+                                 "first (add --sample for a day of the bundled sample)")
+            raise UsageError(f"{day} was collected but never rendered in {config.output}: run "
+                             f"`reportgen render --date {day}` first")
+        brief = build_phase(config, day, archive, clock=clock)
+    if digest(render_markdown(brief)) != manifest.digest:
+        raise UsageError(f"the archived data for {day} changed since it was rendered (collected "
+                         f"again?): run `reportgen render --date {day}` so the email matches "
+                         "the rendered brief")
+    return send_brief(config, brief, manifest, writer=OutputWriter(config.output), to=to,
+                      dry_run=dry_run, force=force, clock=clock, factory=factory or connect)

@@ -475,17 +475,22 @@ def _lock(output: Path, wait: float) -> FileLock:
     return lock
 
 
-def build_site(config: Config) -> SiteResult:
+def build_site(config: Config, *, writer: OutputWriter | None = None) -> SiteResult:
     """Build output/site from every rendered report in output/reports; see the module doc.
+    Files are written through `writer`, the run's one writer of the output folder (a new
+    one when the site is built on its own).
 
     One build at a time per output folder: a second publisher waits for the first (up to
     site.lock_wait_s), then builds with whatever is there by then."""
     started = time.perf_counter()
     output = config.output.resolve()
     output.mkdir(parents=True, exist_ok=True)
+    writer = writer or OutputWriter(output)
+    if writer.root != output:
+        raise ValueError(f"the site of {output} cannot be written by a writer of {writer.root}")
     lock = _lock(output, config.site.lock_wait_s)
     try:
-        return _build_locked(config, output, started)
+        return _build_locked(config, output, started, writer)
     finally:
         lock.release()
 
@@ -500,7 +505,8 @@ def _extra_folder(config: Config) -> Path | None:
     return folder
 
 
-def _build_locked(config: Config, output: Path, started: float) -> SiteResult:
+def _build_locked(config: Config, output: Path, started: float,
+                  writer: OutputWriter) -> SiteResult:
     extra = _extra_folder(config)
     link = output / "site"
     previous, manifest, legacy = _live_build(link, config)
@@ -516,7 +522,8 @@ def _build_locked(config: Config, output: Path, started: float) -> SiteResult:
             "canonical and OpenGraph URLs are left out"
         )
     try:
-        _build_into(build, entries, config, None if legacy else previous, manifest, result, extra)
+        _build_into(writer.within(build.name), entries, config, None if legacy else previous,
+                    manifest, result, extra)
         _readable(build)
         aside = _swap(link, build, legacy=legacy)
     except BaseException:
@@ -552,9 +559,10 @@ def _copy_extra_files(folder: Path, writer: OutputWriter, made: set[str], result
     return copied
 
 
-def _build_into(build: Path, entries: list[DayEntry], config: Config, previous: Path | None,
-                manifest: dict[str, Any], result: SiteResult, extra: Path | None = None) -> None:
-    writer = OutputWriter(build)
+def _build_into(writer: OutputWriter, entries: list[DayEntry], config: Config,
+                previous: Path | None, manifest: dict[str, Any], result: SiteResult,
+                extra: Path | None = None) -> None:
+    """Write the build through `writer`, rooted at the new build's folder."""
     old_days = manifest.get("days", {}) if manifest.get("version") == SITE_VERSION else {}
     templates_hash = _templates_hash()
     days: dict[str, Any] = {}
