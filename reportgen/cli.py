@@ -115,13 +115,19 @@ def _os_error_line(exc: OSError | sqlite3.Error) -> str:
     return text
 
 
-def parse_date(text: str | None) -> date | None:
+def parse_date(text: str | None, option: str = "--date") -> date | None:
     if text is None:
         return None
     try:
-        return date.fromisoformat(text)
+        day = date.fromisoformat(text)
     except ValueError:
-        fail(f"--date {text!r} is not a date: use YYYY-MM-DD, e.g. 2025-06-11", EXIT_USAGE)
+        fail(f"{option} {text!r} is not a date: use YYYY-MM-DD, e.g. 2025-06-11", EXIT_USAGE)
+    from reportgen.pipeline import too_early
+
+    early = too_early(day, option)  # no source reaches back that far: no command can help
+    if early:
+        fail(early, EXIT_USAGE)
+    return day
 
 
 def parse_formats(text: str | None) -> list[str] | None:
@@ -438,7 +444,7 @@ def backfill(
 
         console = Console(stderr=True)
         config = load_output(log_level=logging.WARNING)
-        first, last = parse_date(from_), parse_date(to)
+        first, last = parse_date(from_, "--from"), parse_date(to, "--to")
         assert first is not None and last is not None
         days = (last - first).days + 1
 

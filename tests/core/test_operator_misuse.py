@@ -57,10 +57,21 @@ def test_a_section_reason_with_rich_markup_does_not_crash_run_or_render(
 # -- 7. paths and dates ------------------------------------------------------------------------
 
 
+def test_the_filesystem_root_is_not_an_output_folder() -> None:
+    # Checked without running a command: code that accepts "/" would write /archive.sqlite.
+    from reportgen.errors import UsageError
+    from reportgen.writer import check_output
+
+    with pytest.raises(ConfigError, match="output: / is the filesystem root"):
+        config_from_mapping({"output": "/"})
+    with pytest.raises(UsageError, match="filesystem root"):
+        check_output(Path("/"))
+
+
 def _bad_outputs(tmp_path: Path) -> list[tuple[str, str]]:
     a_file = tmp_path / "a-file"
     a_file.write_text("not a folder\n")
-    return [("/", "filesystem root"), (str(a_file), "is a file"),
+    return [(str(a_file), "is a file"),
             (str(a_file / "sub"), "cannot be written"),
             ("/proc/reportgen-no-such-folder", "cannot be written"),
             ("/proc/self", "cannot be written")]
@@ -111,12 +122,16 @@ def test_a_full_disk_is_one_line_and_exit_1(tmp_path: Path, monkeypatch: pytest.
 
 @pytest.mark.parametrize("args", [
     ["run", "--date", "0001-01-01"],
-    ["run", "--date", "1970-01-01"],
+    ["run", "--date", "1970-01-01", "--formats", "md"],
     ["collect", "--date", "2013-04-27"],
-    ["backfill", "--from", "1970-01-01", "--to", "2025-06-11"],
+    ["render", "--date", "1999-12-31"],
+    ["backfill", "--sample", "--from", "1970-01-01", "--to", "2025-06-11"],
 ])
-def test_dates_before_any_source_are_refused_with_the_reason(tmp_path: Path, args: list[str]) -> None:
-    result = _cli("-o", str(tmp_path / "out"), *args)
+def test_dates_before_any_source_are_refused_with_the_reason(tmp_path: Path, upstream: Upstream,
+                                                             args: list[str]) -> None:
+    # Every upstream is the loopback fake: code that accepts the date stays off the internet.
+    config = write_config(tmp_path / "config.yaml", live_config(upstream, tmp_path / "out"))
+    result = _cli("-c", str(config), *args, REPORTGEN_NOW="2025-06-11T12:00:00+00:00")
     _clean_exit(result, 2)
     assert "2013-04-28" in result.output and "CoinGecko" in result.output
     assert not (tmp_path / "out" / "reports").exists()
