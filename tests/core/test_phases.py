@@ -116,3 +116,21 @@ def test_an_archive_without_stored_maps_names_the_command_that_fixes_it(tmp_path
     assert result.exit_code == 1, result.output
     assert f"reportgen collect --sample --date {DAY} --force" in result.output
     assert "Traceback" not in result.output
+
+
+def test_one_output_writer_per_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from reportgen.writer import OutputWriter
+
+    made: list[Path] = []
+    original = OutputWriter.__init__
+
+    def count(self: OutputWriter, root: Path) -> None:
+        made.append(root)
+        original(self, root)
+
+    monkeypatch.setattr(OutputWriter, "__init__", count)
+    config = config_from_mapping({"output": str(tmp_path / "out"), "site": {"enabled": True}})
+    result = run(config, DAY, sample=True, formats=["html", "md"], send=False)
+    assert result.published["site"]["ok"]
+    assert len(made) == 1, made  # render and the site build share the run's writer
+    assert (tmp_path / "out" / "site" / "index.html").is_file()
