@@ -2,9 +2,11 @@
 
     collect → archive → build the view-model → render → publish
 
-Phases talk through data objects only. `collect` is the only phase that may touch the
-network; `render_day` works from the archive alone (a test proves it), so any archived day
-can be rebuilt exactly.
+Phases talk through data objects only, each reading what the one before made. `collect` is
+the only phase that may touch the network, and the only one that runs the liquidation model
+(it stores each map result in the archive); `render_day` works from the archive alone (a
+test proves it), so any archived day can be rebuilt exactly, and ends with the day's
+manifest. `send_day` mails a day that was rendered, from that manifest and the view-model.
 """
 
 from __future__ import annotations
@@ -147,9 +149,9 @@ def _generated_at(snapshots: dict[str, SourceSnapshot], clock: Clock) -> datetim
 CHART_SOURCE = "liquidation"
 
 
-def chart_phase_input(day: date, archive: Archive) -> list[LiquidationResult]:
+def stored_maps(day: date, archive: Archive) -> list[LiquidationResult]:
     """The liquidation map results collect computed and stored for `day`, for the charts:
-    render draws them and never runs the model again. None when the source had no map."""
+    render draws them and never runs the model again. Empty when the source had no map."""
     from reportgen.liquidation.result import StoredMap
 
     snapshot = archive.snapshot(day, CHART_SOURCE)
@@ -182,7 +184,7 @@ def render_day(config: Config, day: date, *, clock: Clock | None = None,
     with Archive(config.archive_path, clock=clock) as archive:
         brief = build_phase(config, day, archive, clock=clock)
         snapshots = archive.snapshots(day)
-        maps = chart_phase_input(day, archive)
+        maps = stored_maps(day, archive)
     built = time.perf_counter()
     writer = OutputWriter(config.output)
     rendered = _render(config, brief, writer, formats, maps)
@@ -243,7 +245,7 @@ def _run_locked(config: Config, day: date, *, sample: bool, formats: list[str] |
         phases.append("archive")  # collect writes each source's payloads as they arrive
         start = phase("build")
         brief = build_phase(config, day, archive, clock=clock)
-        maps = chart_phase_input(day, archive)
+        maps = stored_maps(day, archive)
         seconds["build"] = time.perf_counter() - start
     start = phase("render")
     writer = OutputWriter(config.output)  # the run's one writer of the output folder
@@ -280,13 +282,18 @@ def send_day(config: Config, day: date, *, to: list[str] | None = None, dry_run:
     manifest = read_manifest(config.output / report_dir(day))
     with Archive(config.archive_path, clock=clock) as archive:
         collected = bool(archive.snapshots(day))
+        if manifest is None and not collected:
+            raise UsageError(f"no brief for {day} in {config.output}: nothing was collected "
+                             f"for that date; run `reportgen run --date {day} --no-send` "
+                             "first (add --sample for a day of the bundled sample)")
         if manifest is None:
-            if not collected:
-                raise UsageError(f"no brief for {day} in {config.output}: nothing was collected "
-                                 f"for that date; run `reportgen run --date {day} --no-send` "
-                                 "first (add --sample for a day of the bundled sample)")
             raise UsageError(f"{day} was collected but never rendered in {config.output}: run "
                              f"`reportgen render --date {day}` first")
+        if not collected:
+            raise UsageError(f"{day} was rendered, but the archive {config.archive_path} has "
+                             "nothing for it, and the email is made from the archived data: "
+                             f"use the archive it was rendered from, or `reportgen run --date "
+                             f"{day} --no-send` again")
         brief = build_phase(config, day, archive, clock=clock)
     if digest(render_markdown(brief)) != manifest.digest:
         raise UsageError(f"the archived data for {day} changed since it was rendered (collected "

@@ -2,9 +2,10 @@
 Binance, Bybit and OKX, Hyperliquid mark prices and account positions.
 
 Payloads are archived under their venue's name (liq_binance, liq_bybit, liq_okx,
-liq_hyperliquid) so a past day's map can be redrawn exactly; the snapshot holds the parsed
-maps per symbol (buckets, clusters, cascade, captions). The heavy modelling lives in
-`reportgen.liquidation`.
+liq_hyperliquid) for diagnosis and re-collection; the snapshot holds the parsed maps per
+symbol (buckets, clusters, cascade, captions), and each symbol's full result, heatmap
+included, is kept beside it (`results`): the charts are drawn from that, so the model runs
+once per collection. The heavy modelling lives in `reportgen.liquidation`.
 """
 
 from __future__ import annotations
