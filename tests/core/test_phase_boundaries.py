@@ -1,8 +1,13 @@
-"""The boundaries of DESIGN.md, checked on the import graph of the package.
+"""The phases' boundaries of DESIGN.md (issue 11): each phase reads only what the one before
+made. Render draws the charts from the stored map result (no source, no model, no archive);
+publish reads what render wrote and the view-model it is handed (no pipeline, no source, no
+raw payloads); the pipeline, publish, render and the run guard are in no import cycle.
 
-Every `import` and `from … import` in reportgen/ counts, wherever it is (module level, inside
-a function, under TYPE_CHECKING): a lazy import is still a dependency. The graph is read from
-the source (ast), so nothing is imported to check it.
+Checked on the import graph read from the source (ast): every `import` counts, wherever it
+is (module level, inside a function, under TYPE_CHECKING): a lazy import is still a
+dependency, and it is followed to what it imports in turn (not through reportgen.config,
+whose own imports are another rule). The layer rules between the other packages are in
+the general import-graph test.
 """
 
 from __future__ import annotations
@@ -10,8 +15,6 @@ from __future__ import annotations
 import ast
 from functools import cache
 from pathlib import Path
-
-import pytest
 
 PACKAGE = Path(__file__).resolve().parents[2] / "reportgen"
 
@@ -21,11 +24,9 @@ LIQUIDATION_MODEL = {f"reportgen.liquidation.{name}" for name in (
     "parsers", "model", "estimate", "hyperliquid", "venues", "section", "fetch", "history",
     "check", "command", "cli")}
 
-# Cycles still to be broken elsewhere: config imports two sources' settings, and they import
-# config back (issue 11 part A moves each source's settings into its own module). A cycle
-# listed here may shrink or go; no other may appear.
-KNOWN_CYCLES = [{"reportgen.config", "reportgen.http", "reportgen.sources.base",
-                 "reportgen.sources.etf", "reportgen.sources.news"}]
+# The modules of the phases this test is about: none may be in an import cycle.
+PHASE_MODULES = ("reportgen.pipeline", "reportgen.publish", "reportgen.render",
+                 "reportgen.ops.guard", "reportgen.manifest", "reportgen.collect")
 
 
 @cache
@@ -134,10 +135,10 @@ def test_the_graph_is_read() -> None:
     assert "reportgen.publish.mailer" in graph()["reportgen.pipeline"]  # a lazy import counts
 
 
-def test_no_module_is_in_a_cycle_with_another() -> None:
-    new = [sorted(group) for group in strongly_connected()
-           if not any(group <= known for known in KNOWN_CYCLES)]
-    assert not new, f"import cycles: {new}"
+def test_the_phases_are_in_no_import_cycle() -> None:
+    cycles = [sorted(group) for group in strongly_connected()
+              if any(m == p or m.startswith(p + ".") for m in group for p in PHASE_MODULES)]
+    assert not cycles, f"import cycles: {cycles}"
 
 
 def test_publish_never_imports_the_pipeline_a_source_or_the_model() -> None:
@@ -175,12 +176,3 @@ def test_the_archive_imports_no_source_and_the_run_guard_no_pipeline() -> None:
     assert offenders("reportgen.manifest", forbidden_prefixes=(
         "reportgen.render", "reportgen.publish", "reportgen.pipeline")) == {}
     assert "reportgen.pipeline" not in reachable("reportgen.ops.guard", through_config=True)
-
-
-@pytest.mark.xfail(reason="config still imports the ETF and news sources' settings: issue 11 "
-                          "part A moves them into their source modules", strict=False)
-def test_config_imports_no_source_liquidation_or_news_module() -> None:
-    bad = sorted(t for t in reachable("reportgen.config", through_config=True)
-                 if t.startswith(("reportgen.sources", "reportgen.news"))
-                 or t in LIQUIDATION_MODEL)
-    assert bad == []
