@@ -513,7 +513,9 @@ def _build_locked(config: Config, output: Path, started: float,
     warnings: list[str] = []
     entries = read_days(output / "reports", warnings)
     if not entries:
-        raise DeliveryError(f"no rendered briefs in {output / 'reports'}: run `reportgen run` first")
+        why = "; ".join(warnings[:3]) + (f" (and {len(warnings) - 3} more)" if len(warnings) > 3 else "")
+        raise DeliveryError(f"no rendered briefs in {output / 'reports'}: "
+                            + (why if why else "run `reportgen run` first"))
     build = Path(tempfile.mkdtemp(prefix=".site-", dir=output))
     result = SiteResult(path=link, build_dir=build, days=[e.day for e in entries], warnings=warnings)
     if not config.site.url:
