@@ -134,3 +134,26 @@ def test_one_output_writer_per_run(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     assert result.published["site"]["ok"]
     assert len(made) == 1, made  # render and the site build share the run's writer
     assert (tmp_path / "out" / "site" / "index.html").is_file()
+
+
+def test_stored_results_are_compressed_when_large_and_keep_no_secret(tmp_path: Path) -> None:
+    from pydantic import BaseModel
+
+    class Note(BaseModel):
+        text: str
+        values: list[float] = []
+
+    secret = "sk-live-0123456789abcdef"
+    with Archive(tmp_path / "archive.sqlite", secrets=[secret]) as archive:
+        archive.put_results(DAY, "demo", {
+            "small": Note(text=f"failed: GET /x?key={secret}"),
+            "large": Note(text="heatmap", values=[i / 7 for i in range(20_000)]),
+        })
+        rows = {r["name"]: (r["encoding"], bytes(r["body"])) for r in archive.db.execute(
+            "SELECT name, encoding, body FROM results")}
+        assert rows["small"][0] == "json" and rows["large"][0] == "json+zlib"
+        assert secret.encode() not in rows["small"][1]
+        back = archive.results(DAY, "demo", Note)
+    assert list(back) == ["small", "large"]
+    assert back["small"].text == "failed: GET /x?key=***"
+    assert len(back["large"].values) == 20_000
