@@ -10,7 +10,7 @@ STAMP  := $(VENV)/.installed
 # Debian packages WeasyPrint needs (Pango for text layout) and a font family.
 SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core
 
-.PHONY: demo test setup syslibs chromium lint golden docs bench clean
+.PHONY: demo test setup syslibs chromium axe lint golden docs bench clean
 
 setup: $(STAMP) syslibs
 
@@ -49,7 +49,16 @@ chromium:
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; } || \
 	  echo "chromium not installed: browser tests will be skipped (sudo apt-get install chromium)"
 
-test: setup chromium lint
+# axe-core (the accessibility engine the browser test runs in Chromium) from the npm registry,
+# pinned, into the venv; without npm the axe checks are skipped with the reason.
+AXE_VERSION := 4.14.1
+AXE_JS := $(VENV)/axe/node_modules/axe-core/axe.min.js
+axe: $(AXE_JS)
+$(AXE_JS):
+	@command -v npm >/dev/null 2>&1 && npm install --silent --no-audit --no-fund --prefix $(VENV)/axe axe-core@$(AXE_VERSION) || \
+	  echo "npm not found: the axe-core checks in tests/publish/test_browser.py will be skipped"
+
+test: setup chromium axe lint
 	$(BIN)/python -m pytest -q -p no:cacheprovider -n 2
 
 # Regenerate the golden sample briefs on purpose, after an intended change of output.
@@ -65,6 +74,7 @@ bench: setup
 	$(BIN)/python bench/bench_brief.py
 	$(BIN)/python bench/bench_liqmap.py
 	$(BIN)/python bench/bench_backfill.py
+	$(BIN)/python bench/bench_formats.py
 
 clean:
 	rm -rf output/reports output/archive.sqlite output/site

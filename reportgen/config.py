@@ -176,6 +176,8 @@ class SourcesSettings(Strict):
 
 class ReportSettings(Strict):
     title: str = "Daily Crypto Research Brief"
+    # the PDF's Author and the pages' <meta name="author">: your desk's or firm's name
+    author: str = Field("reportgen", min_length=1, max_length=200)
     formats: list[Format] = ["html", "pdf", "md"]
     original_url: str | None = Field(
         None, description="link to the original/public page of the brief, shown in the footer"

@@ -64,6 +64,7 @@ class ReportManifest(BaseModel):
     summary: str           # one line about the day: "Crypto brief for Wednesday, 11 June 2025"
     headline: Headline | None = None
     sample: bool
+    author: str | None = None  # report.author, for the pages' author meta tag
     generated_at: datetime
     # sha256 of the view-model as rendered to Markdown: a phase that rebuilds the view-model
     # from the archive (`reportgen send`) checks it still matches what was rendered.

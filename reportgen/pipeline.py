@@ -132,7 +132,8 @@ def build_phase(config: Config, day: date, archive: Archive, *, clock: Clock) ->
     return build_brief(
         day, snapshots, previous, title=config.report.title, zone=config.timezone,
         generated_at=_generated_at(snapshots, clock), sample=archive.is_sample_day(day),
-        original_url=config.report.original_url, extra_sections=extra_sections(config),
+        original_url=config.report.original_url, author=config.report.author,
+        extra_sections=extra_sections(config),
         stale_after={s.name: s.stale_after for s in sources},
         disabled={s.name for s in sources if not s.enabled()[0]},
     )
@@ -173,7 +174,7 @@ def _render(config: Config, brief: Brief, writer: OutputWriter, formats: list[st
     formats = list(formats or config.report.formats)
     if for_email and config.email.attach_pdf and "pdf" not in formats:
         formats.append("pdf")  # the email attaches it
-    return render_report(brief, writer, formats, maps)
+    return render_report(brief, writer, formats, maps, heatmaps=config.liquidation.heatmaps)
 
 
 def render_day(config: Config, day: date, *, clock: Clock | None = None,

@@ -95,8 +95,58 @@ def _news_section(kind: str) -> Builder:
     return build
 
 
-def liquidation_section(day: date, snap: SourceSnapshot | None, refs: _Refs) -> Section:
-    """Both maps per symbol (CEX estimate, Hyperliquid positions), the heatmap, and words."""
+HOW_TO_READ = (
+    "Price runs left to right and the dashed line is the mark. Each bar is the US$ notional "
+    "that would be liquidated if price reached that bucket: longs below the mark, shorts "
+    "above. Colours are leverage, light for low and dark for high. The line adds up what is "
+    "liquidated as price moves out from the mark (right axis). Tall clusters act like "
+    "magnets: a move into one forces selling or buying that can carry price further. The "
+    "top panel is a model estimate from open interest, the bottom one Hyperliquid's own "
+    "reported positions. It is a map of where liquidations may sit, not a forecast of where "
+    "price will go."
+)
+_PART_LABELS = {"cex": "CEX estimate", "hyperliquid": "Hyperliquid positions"}
+
+
+def _venue_list(venue: str) -> str:
+    return ", ".join(_VENUE_TITLES.get(v, v) for v in venue.split("+"))
+
+
+def _chart_source(summaries: dict[str, dict[str, Any]]) -> str:
+    """The source line printed under a symbol's chart (and inside its image)."""
+    parts = []
+    if "cex" in summaries:
+        parts.append(f"{_venue_list(summaries['cex'].get('venue', ''))} open interest and "
+                     "prices (modelled)")
+    if "hyperliquid" in summaries:
+        parts.append("Hyperliquid positions (reported)")
+    return "Source: " + " · ".join(parts) + " · chart: reportgen"
+
+
+def _alt(symbol: str, summaries: dict[str, dict[str, Any]]) -> str:
+    """What the chart shows, in words: both panels and the clusters the text cites."""
+    out = [f"{symbol} liquidation map by price"]
+    for kind, s in summaries.items():
+        what = ("Estimated CEX liquidation levels" if kind == "cex"
+                else "Hyperliquid's reported liquidation prices")
+        clusters = "; ".join(c["text"] for c in s.get("clusters", []))
+        out.append(f"{what} around the mark ${s.get('mark_price', 0):,.0f}"
+                   + (f" (largest: {clusters})" if clusters else ""))
+    return ". ".join(out) + "."
+
+
+def liquidation_section_for(heatmaps: bool = False) -> Builder:
+    """The liquidation builder; with `heatmaps`, each symbol's heatmap follows its map."""
+    def build(day: date, snap: SourceSnapshot | None, refs: _Refs) -> Section:
+        return liquidation_section(day, snap, refs, heatmaps=heatmaps)
+
+    return build
+
+
+def liquidation_section(day: date, snap: SourceSnapshot | None, refs: _Refs, *,
+                        heatmaps: bool = False) -> Section:
+    """One figure per symbol (CEX estimate above Hyperliquid positions, one price axis), the
+    words for each map, and optionally the heatmap."""
     title = SECTION_TITLES["liquidation"]
     if snap is None or not snap.ok:
         return Section(id="liquidation", title=title, reason=_reason(day, snap, "Liquidation map"))
@@ -105,42 +155,49 @@ def liquidation_section(day: date, snap: SourceSnapshot | None, refs: _Refs) -> 
     for symbol, result in snap.data.get("symbols", {}).items():
         sym = symbol.lower()
         captions = result.get("captions", {})
-        for kind, label in (("cex", "estimated from open interest"),
-                            ("hyperliquid", "reported positions")):
-            summary = result.get(kind)
+        unavailable = result.get("unavailable", {})
+        summaries = {k: result[k] for k in ("cex", "hyperliquid") if result.get(k) is not None}
+        parts = []
+        for kind in ("cex", "hyperliquid"):
+            summary = summaries.get(kind)
             if summary is None:
-                why = result.get("unavailable", {}).get(kind) or "; ".join(
-                    f"{k}: {v}" for k, v in result.get("unavailable", {}).items()) or "no data"
-                maps.append({"title": f"{symbol} · {'CEX' if kind == 'cex' else 'Hyperliquid'} · {label}",
-                             "chart": None, "alt": "", "caption": None, "lines": [],
-                             "reason": f"unavailable for {day}: {why}"})
+                why = unavailable.get(kind) or "; ".join(
+                    f"{k}: {v}" for k, v in unavailable.items()) or "no data"
+                parts.append({"kind": kind, "label": _PART_LABELS[kind], "caption": None,
+                              "lines": [], "reason": f"unavailable for {day}: {why}"})
                 continue
             venue = summary.get("venue", kind)
+            label = (f"{_PART_LABELS[kind]} ({_venue_list(venue)})" if kind == "cex"
+                     else _PART_LABELS[kind])
+            parts.append({"kind": kind, "label": label, "caption": captions.get(kind),
+                          "lines": summary.get("sentences", []), "reason": None})
+        maps.append({
+            "symbol": symbol, "title": f"{symbol} liquidation map",
+            "chart": f"charts/liqmap_{sym}.svg" if summaries else None,
+            "png": f"charts/liqmap_{sym}.png" if summaries else None,
+            "alt": _alt(symbol, summaries) if summaries else "",
+            "source": _chart_source(summaries) if summaries else None,
+            "parts": parts, "caption": None, "lines": [], "reason": None,
+        })
+        if heatmaps and "cex" in summaries:
+            venues = _venue_list(summaries["cex"].get("venue", ""))
             maps.append({
-                "title": f"{symbol} liquidation map · {venue} · {label}",
-                "chart": f"charts/liqmap_{sym}_{kind}.svg",
-                "png": f"charts/liqmap_{sym}_{kind}.png",
-                "alt": (f"{symbol} liquidation map ({venue}): US$ notional of longs below and "
-                        f"shorts above the mark price {summary.get('mark_price')}"),
-                "caption": captions.get(kind), "lines": summary.get("sentences", []),
-                "reason": None,
+                "symbol": symbol, "title": f"{symbol} estimated liquidation levels over time",
+                "chart": f"charts/liqheat_{sym}.svg", "png": f"charts/liqheat_{sym}.png",
+                "alt": f"Heatmap of estimated {symbol} liquidation levels by time and price",
+                "source": f"Source: {venues} open interest and prices (modelled) · chart: "
+                          "reportgen",
+                "caption": "Brighter means more estimated notional at that price and hour; the "
+                           "line is the mark. Levels the price trades through are removed.",
+                "parts": [], "lines": [], "reason": None,
             })
-            if kind == "cex":
-                maps.append({
-                    "title": f"{symbol} estimated liquidation levels over time · {venue}",
-                    "chart": f"charts/liqheat_{sym}.svg", "png": f"charts/liqheat_{sym}.png",
-                    "alt": f"Heatmap of estimated {symbol} liquidation levels by time and price",
-                    "caption": None, "lines": [], "reason": None,
-                })
     if not maps:
         return Section(id="liquidation", title=title,
                        reason=f"unavailable for {day}: no symbol configured", source=ref)
-    text = ["The CEX map is a model estimate in US$ notional (not a unitless intensity); the "
-            "Hyperliquid map sums the venue's own liquidation prices for the accounts covered."]
     gaps = [gap for symbol, result in snap.data.get("symbols", {}).items()
             for gap in _venue_gaps(symbol, result.get("venues", {}))]
-    return Section(id="liquidation", title=title, data={"maps": maps}, text=text, source=ref,
-                   gaps=gaps)
+    return Section(id="liquidation", title=title, data={"maps": maps, "how_to": HOW_TO_READ},
+                   text=[], source=ref, gaps=gaps)
 
 
 _VENUE_TITLES = {"binance": "Binance", "bybit": "Bybit", "okx": "OKX",
@@ -165,7 +222,7 @@ def _venue_gaps(symbol: str, venues: dict[str, Any]) -> list[str]:
 def extra_sections(config: Config) -> dict[str, tuple[str, Builder]]:
     """Section id → (archive source name, builder)."""
     return {
-        "liquidation": ("liquidation", liquidation_section),
+        "liquidation": ("liquidation", liquidation_section_for(config.liquidation.heatmaps)),
         "etf": ("etf_farside", etf_section),
         "macro": ("news", _news_section("macro")),
         "highlights": ("news", _news_section("highlights")),

@@ -172,6 +172,7 @@ def build_brief(
     generated_at: datetime,
     sample: bool,
     original_url: str | None = None,
+    author: str | None = None,
     extra_sections: Mapping[str, tuple[str, SectionBuilder]] | None = None,
     stale_after: Mapping[str, timedelta | None] | None = None,
     disabled: Collection[str] = (),
@@ -202,7 +203,7 @@ def build_brief(
         title=title, day=day, zone=zone, sample=sample, generated_at=generated_at,
         sections=[s for s in sections if s is not None],
         sources=sorted(refs.refs.values(), key=lambda r: r.key),
-        original_url=original_url,
+        original_url=original_url, author=author,
     )
 
 

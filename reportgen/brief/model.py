@@ -86,6 +86,7 @@ class Brief:
     sources: list[SourceRef]
     original_url: str | None = None
     archive_url: str | None = None
+    author: str | None = None           # report.author: PDF Author, <meta name="author">
     assets: dict[str, str] = field(default_factory=dict)  # chart name → file name
 
     def section(self, section_id: str) -> Section:

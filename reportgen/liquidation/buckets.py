@@ -7,6 +7,7 @@ Hyperliquid). Dense arrays keep sums and cumulative curves one numpy call each.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -96,22 +97,50 @@ def combine(maps: list[LiqMap], venue: str, mark_price: float) -> LiqMap:
 
 
 def clip_to_range(m: LiqMap, range_pct: float) -> LiqMap:
-    """Keep buckets within mark ± range_pct; what lies beyond goes to the beyond-range totals
-    (a short liquidating at 5× the mark would otherwise stretch the axis)."""
+    """Exactly the buckets within mark ± range_pct (empty ones added where the map is
+    narrower), so the map's range is the same whatever its data; what lies beyond goes to
+    the beyond-range totals (a short liquidating at 5× the mark would otherwise stretch the
+    axis)."""
     lo = bucket_index(m.mark_price * (1 - range_pct), m.bucket_size) - m.k0
     hi = bucket_index(m.mark_price * (1 + range_pct), m.bucket_size) - m.k0 + 1
+    n = max(hi - lo, 1)
+    long_, short = np.zeros((n, len(m.tiers))), np.zeros((n, len(m.tiers)))
     lo_c, hi_c = max(lo, 0), min(hi, m.n)
-    if lo_c >= hi_c:
-        return replace(
-            m, k0=m.k0 + lo, long_by_tier=np.zeros((max(hi - lo, 1), len(m.tiers))),
-            short_by_tier=np.zeros((max(hi - lo, 1), len(m.tiers))),
-            beyond_range_long_usd=m.beyond_range_long_usd + float(m.long_by_tier.sum()),
-            beyond_range_short_usd=m.beyond_range_short_usd + float(m.short_by_tier.sum()),
-        )
-    keep_l, keep_s = m.long_by_tier[lo_c:hi_c], m.short_by_tier[lo_c:hi_c]
+    if lo_c < hi_c:
+        long_[lo_c - lo: hi_c - lo] = m.long_by_tier[lo_c:hi_c]
+        short[lo_c - lo: hi_c - lo] = m.short_by_tier[lo_c:hi_c]
     return replace(
-        m, k0=m.k0 + lo_c, long_by_tier=keep_l.copy(), short_by_tier=keep_s.copy(),
-        beyond_range_long_usd=m.beyond_range_long_usd + float(m.long_by_tier.sum() - keep_l.sum()),
+        m, k0=m.k0 + lo, long_by_tier=long_, short_by_tier=short,
+        beyond_range_long_usd=m.beyond_range_long_usd + float(m.long_by_tier.sum() - long_.sum()),
         beyond_range_short_usd=m.beyond_range_short_usd
-        + float(m.short_by_tier.sum() - keep_s.sum()),
+        + float(m.short_by_tier.sum() - short.sum()),
     )
+
+
+def grid_factor(n_buckets: int, max_buckets: int | None) -> int:
+    """The smallest of 1, 2, 5, 10, 20, 50, … that brings `n_buckets` to `max_buckets` or
+    fewer (None: no limit)."""
+    if not max_buckets or n_buckets <= max_buckets:
+        return 1
+    factor, steps = 1, (2, 2.5, 2)  # 1 → 2 → 5 → 10 → 20 → 50 …
+    i = 0
+    while math.ceil(n_buckets / factor) > max_buckets:
+        factor = round(factor * steps[i % 3])
+        i += 1
+    return factor
+
+
+def regrid(m: LiqMap, factor: int) -> LiqMap:
+    """The map on a grid `factor` times coarser, aligned to multiples of the new size (so
+    bucket edges stay round numbers); notional per bucket is summed."""
+    if factor <= 1:
+        return m
+    k = m.k0 + np.arange(m.n)
+    group = np.floor_divide(k, factor)
+    g0 = int(group[0]) if m.n else bucket_index(m.mark_price, m.bucket_size * factor)
+    n = int(group[-1]) - g0 + 1 if m.n else 1
+    long_, short = np.zeros((n, len(m.tiers))), np.zeros((n, len(m.tiers)))
+    np.add.at(long_, group - g0, m.long_by_tier)
+    np.add.at(short, group - g0, m.short_by_tier)
+    return replace(m, bucket_size=m.bucket_size * factor, k0=g0, long_by_tier=long_,
+                   short_by_tier=short)

@@ -1,6 +1,12 @@
-"""Matplotlib charts of a liquidation map and of the heatmap (SVG/PDF for web and print,
-PNG at 2× for email). matplotlib is imported inside the functions so `reportgen --help`
-stays fast; Figure objects are used without pyplot (no global state, Agg canvas).
+"""Matplotlib charts of a symbol's liquidation maps and of the heatmap (SVG for web and
+print, PNG at 2× for email). matplotlib is imported inside the functions so `reportgen
+--help` stays fast; Figure objects are used without pyplot (no global state, Agg canvas).
+
+One figure per symbol: the CEX estimate above the Hyperliquid positions, on one price axis
+that spans exactly the maps' range (mark ± `range_pct`), so every cluster the text cites is
+on the chart. Each bucket of the published map is one bar: the chart, the bullets and the
+JSON share one price grid. Method notes are text beside the image (`figcaption`); the image
+itself carries its title, a source line and, for sample data, a "SAMPLE DATA" mark.
 
 Same input, same bytes: a fixed `svg.hashsalt`, no dates in SVG/PDF metadata, fixed PNG
 metadata.
@@ -8,61 +14,67 @@ metadata.
 
 from __future__ import annotations
 
-import math
-import textwrap
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from reportgen.liquidation.buckets import LiqMap
 from reportgen.liquidation.summary import MapSummary, cumulative, fmt_price, fmt_usd
 
 if TYPE_CHECKING:
+    from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
     from reportgen.liquidation.result import Heatmap, LiquidationResult
 
-LONG_RED = "#d9024b"
-SHORT_GREEN = "#45bf87"
-TIER_COLOURS = ["#f6c744", "#f29a38", "#4c9be8", "#8e6bd6", "#20b2a5", "#c45ab3", "#7f8c8d"]
-HL_COLOURS = ["#9ecae1", "#4292c6", "#2171b5", "#08306b"]
+# Leverage is ordinal: a sequential palette (viridis samples) whose lightness steps apart
+# tiers for every kind of colour vision; no red-green pair carries meaning.
+TIER_COLOURS = ["#cae11f", "#44bf70", "#228b8d", "#38588c", "#481769"]
+HL_COLOURS = ["#bddf26", "#22a884", "#32648e", "#481769"]
+CUMULATIVE = "#3a3f47"      # one dark line: longs sit left of the mark, shorts right
+MUTED = "#4d5562"
+SAMPLE_MARK = "#a34700"
+WIDTH_IN = 6.4              # 640 px at 100 dpi: 9.5 pt ticks are ≥ 10 px at 560 px wide
+RIGHT_TICK_PT = 9           # the cumulative axis: 10.9 px at the email's 560 px
+BASE_DPI = 100
+PNG_DPI = 175               # 1120 px: 2× the email's 560 px
 RC = {
     "svg.hashsalt": "reportgen-liqmap",
     "svg.fonttype": "path",
     "text.parse_math": False,  # "$" in prices and labels is a currency sign, not TeX
-    "font.size": 11,
-    "axes.titlesize": 13,
-    "axes.labelsize": 11,
-    "xtick.labelsize": 10,
-    "ytick.labelsize": 10,
-    "legend.fontsize": 9.5,
+    "font.size": 9.5,
+    "axes.titlesize": 10,
+    "axes.labelsize": 9.5,
+    "xtick.labelsize": 9.5,
+    "ytick.labelsize": 9.5,
+    "legend.fontsize": 9,
     "font.family": "DejaVu Sans",
+    "axes.edgecolor": "#8a94a3",
+    "xtick.color": "#333333",
+    "ytick.color": "#333333",
 }
 METADATA: dict[str, dict[str, Any]] = {
     "svg": {"Date": None, "Creator": "reportgen"},
     "pdf": {"CreationDate": None, "ModDate": None, "Creator": "reportgen", "Producer": None},
     "png": {"Software": "reportgen"},
 }
-BASE_DPI = 100
-MAX_BARS = 120  # more bars than this are merged for display: thin bars vanish on a phone
 
 
-def _usd_axis(x: float, _pos: int | None = None) -> str:
-    if x == 0:
-        return "0"
-    return fmt_usd(x).replace("US$", "$")
-
-
-def _save(fig: Figure, path: Path) -> Path:
-    fmt = path.suffix.lstrip(".").lower()
-    if fmt not in METADATA:
-        raise ValueError(f"chart format must be svg, pdf or png, got {path.suffix!r}")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    dpi = BASE_DPI * 2 if fmt == "png" else BASE_DPI
-    fig.savefig(path, format=fmt, dpi=dpi, metadata=METADATA[fmt])
-    return path
+def _save(fig: Figure, paths: list[Path]) -> list[Path]:
+    """Write `fig` once per path (the format from the suffix). The layout is worked out by
+    the first save and then frozen: constrained layout is most of a chart's drawing time."""
+    for path in paths:
+        if path.suffix.lstrip(".").lower() not in METADATA:
+            raise ValueError(f"chart format must be svg, pdf or png, got {path.suffix!r}")
+    for i, path in enumerate(paths):
+        fmt = path.suffix.lstrip(".").lower()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        dpi = PNG_DPI if fmt == "png" else BASE_DPI
+        fig.savefig(path, format=fmt, dpi=dpi, metadata=METADATA[fmt])
+        if i == 0:
+            fig.set_layout_engine("none")
+    return paths
 
 
 def _when(dt: datetime | None) -> str:
@@ -75,134 +87,309 @@ def _when(dt: datetime | None) -> str:
     return utc.strftime("%Y-%m-%d %H:%M UTC")
 
 
+def _span(s: MapSummary) -> str | None:
+    a = s.assumptions or {}
+    hours = a.get("data_hours")
+    if hours is not None:  # the data the map rests on, not the window asked for
+        return f"{hours / 24:.0f} d" if hours >= 23.5 else f"{hours:.0f} h"
+    if a.get("window_days"):
+        return f"{a['window_days']} d"
+    return None
+
+
+def venue_names(s: MapSummary) -> str:
+    """'Binance+Bybit+OKX' for the estimate's venues, 'Hyperliquid'."""
+    from reportgen.liquidation.estimate import VENUE_TITLES
+
+    return "+".join(VENUE_TITLES.get(v, v) for v in s.venue.split("+"))
+
+
 def map_title(s: MapSummary) -> str:
     """'BTCUSDT · Binance+Bybit+OKX · estimated · as of … · 7 d'."""
     pair = s.symbol + ("USDT" if s.kind == "estimated" else "")
     parts = [pair, "Hyperliquid" if s.venue == "hyperliquid" else s.venue,
              "estimated" if s.kind == "estimated" else "reported positions",
              f"as of {_when(s.as_of)}"]
-    a = s.assumptions or {}
-    hours = a.get("data_hours")
-    if hours is not None:  # the data the map rests on, not the window asked for
-        parts.append(f"{hours / 24:.0f} d" if hours >= 23.5 else f"{hours:.0f} h")
-    elif a.get("window_days"):
-        parts.append(f"{a['window_days']} d")
+    span = _span(s)
+    if span:
+        parts.append(span)
     return " · ".join(parts)
 
 
-def _display(m: LiqMap, lo: float, hi: float) -> tuple[np.ndarray, float, np.ndarray, np.ndarray]:
-    """Rows within [lo, hi], merged so at most MAX_BARS bars show: (x_low, width, L, S)."""
-    x = m.price_low
-    keep = (x + m.bucket_size > lo) & (x < hi)
-    rows = np.flatnonzero(keep)
-    if rows.size == 0:
-        return np.zeros(0), m.bucket_size, np.zeros((0, len(m.tiers))), np.zeros((0, len(m.tiers)))
-    factor = max(1, math.ceil(rows.size / MAX_BARS))
-    # merge on a grid aligned to multiples of factor × size so the bars stay round numbers
-    k = m.k0 + rows
-    group = k // factor
-    uniq, inv = np.unique(group, return_inverse=True)
-    L = np.zeros((uniq.size, len(m.tiers)))
-    S = np.zeros_like(L)
-    np.add.at(L, inv, m.long_by_tier[rows])
-    np.add.at(S, inv, m.short_by_tier[rows])
-    return uniq * factor * m.bucket_size, factor * m.bucket_size, L, S
+def panel_title(s: MapSummary) -> str:
+    """The line above one panel: what it is, from where, and the mark."""
+    if s.kind == "estimated":
+        span = _span(s)
+        what = f"Estimated · {venue_names(s)} open interest" + (f", {span}" if span else "")
+    else:
+        accounts = s.coverage.get("accounts")
+        what = "Reported · Hyperliquid positions" + (f", {accounts} accounts" if accounts else "")
+    return f"{what} · mark {fmt_price(s.mark_price, s.bucket_size)}"
 
 
-def render_map(s: MapSummary, path: Path, caption: str = "", zoom_pct: float = 0.12) -> Path:
-    """Bars per price bucket stacked by tier, cumulative long/short curves, mark line."""
-    import matplotlib
+def source_line(maps: list[MapSummary]) -> str:
+    """'Source: Binance, Bybit, OKX open interest (modelled) · Hyperliquid positions …'."""
+    from reportgen.liquidation.estimate import VENUE_TITLES
+
+    parts = []
+    for s in maps:
+        if s.kind == "estimated":
+            names = ", ".join(VENUE_TITLES.get(v, v) for v in s.venue.split("+"))
+            parts.append(f"{names} open interest and prices (modelled)")
+        else:
+            parts.append("Hyperliquid positions (reported)")
+    return "Source: " + " · ".join(parts) + " · chart: reportgen"
+
+
+class UsdFormatter:
+    """Axis labels in one style per axis: '$0', '$20 M', '$40 M' (or '$2.5 M' for all)."""
+
+    def __new__(cls) -> Any:
+        from matplotlib.ticker import Formatter
+
+        class _Usd(Formatter):
+            unit, div, decimals = "", 1.0, 0
+
+            def set_locs(self, locs: Any) -> None:
+                top = max((abs(v) for v in locs), default=0)
+                self.div, self.unit = next(((d, u) for d, u in ((1e9, " B"), (1e6, " M"),
+                                                                (1e3, " k")) if top >= d),
+                                           (1.0, ""))
+                scaled = [v / self.div for v in locs]
+                # the fewest decimals that print every tick exactly (0.25 B is not "0.2 B")
+                self.decimals = next((d for d in (0, 1, 2) if all(
+                    abs(v * 10**d - round(v * 10**d)) < 1e-6 for v in scaled)), 2)
+
+            def __call__(self, x: float, pos: int | None = None) -> str:
+                if x == 0:
+                    return "$0"
+                return f"${x / self.div:,.{self.decimals}f}{self.unit}"
+
+        return _Usd()
+
+
+def _locator() -> Any:
+    from matplotlib.ticker import MaxNLocator
+
+    return MaxNLocator(nbins=5, steps=[1, 2, 5, 10])  # round steps: $50 M, not $25 M
+
+
+def _price_formatter(size: float) -> Any:
+    from matplotlib.ticker import FuncFormatter
+
+    return FuncFormatter(lambda v, _p: fmt_price(v, size))
+
+
+def _extent(s: MapSummary) -> tuple[float, float]:
+    """The map's price range (where its buckets may lie), as published."""
+    if s.range_low is not None and s.range_high is not None:
+        return s.range_low, s.range_high
+    m = s.to_map()
+    return float(m.price_low[0]), float(m.price_low[-1] + m.bucket_size)
+
+
+def _bars(ax: Axes, s: MapSummary, colours: list[str]) -> float:
+    """One bar per bucket, stacked by tier; returns the tallest stack (US$)."""
     from matplotlib.collections import PolyCollection
-    from matplotlib.figure import Figure
-    from matplotlib.ticker import FuncFormatter, MaxNLocator
 
     m = s.to_map()
-    mark = s.mark_price
-    lo, hi = mark * (1 - zoom_pct), mark * (1 + zoom_pct)
-    x, width, L, S = _display(m, lo, hi)
+    x = m.price_low
+    values = m.long_by_tier + m.short_by_tier  # a bucket holds longs or shorts, rarely both
+    bottom = np.zeros(len(x))
+    # One PolyCollection per tier instead of ax.bar: thousands of Rectangle patches (each
+    # with its own transform) made a chart take ~0.5 s to draw.
+    w = m.bucket_size * (0.84 if len(x) < 200 else 1.0)  # past ~200 bars a gap is noise
+    for t, label in enumerate(m.tiers):
+        heights = values[:, t]
+        drawn = heights > 0
+        x0, base = x[drawn], bottom[drawn]
+        top = base + heights[drawn]
+        quads = np.stack([np.c_[x0, base], np.c_[x0 + w, base],
+                          np.c_[x0 + w, top], np.c_[x0, top]], axis=1)
+        ax.add_collection(PolyCollection(quads, facecolors=colours[t % len(colours)],
+                                         linewidths=0, label=label))
+        bottom = bottom + heights
+    return float(bottom.max()) if bottom.size else 0.0
+
+
+def _cumulative(ax: Axes, s: MapSummary) -> Any:
+    """Cumulative notional from the mark outwards, on a right-hand axis."""
+    m = s.to_map()
     cum_l, cum_s = cumulative(m)
+    mark = s.mark_price
+    px = m.price_low + m.bucket_size / 2
+    below, above = px <= mark + m.bucket_size, px >= mark - m.bucket_size
+    ax2 = ax.twinx()
+    ax2.plot(np.r_[px[below], mark], np.r_[cum_l[below], 0.0], color=CUMULATIVE, lw=1.3,
+             label="Cumulative from the mark (right axis)")
+    ax2.plot(np.r_[mark, px[above]], np.r_[0.0, cum_s[above]], color=CUMULATIVE, lw=1.3)
+    top = max(float(cum_l.max(initial=0)), float(cum_s.max(initial=0)), 1.0)
+    ax2.set_ylim(0, top * 1.08)
+    ax2.yaxis.set_major_locator(_locator())
+    ax2.yaxis.set_major_formatter(UsdFormatter())
+    ax2.tick_params(axis="y", colors=MUTED, labelsize=RIGHT_TICK_PT, length=2)
+    for side in ("top", "left", "bottom"):
+        ax2.spines[side].set_visible(False)
+    ax2.spines["right"].set_color("#c4cad3")
+    return ax2
+
+
+def _clusters(ax: Axes, s: MapSummary, top: float) -> None:
+    """A bracket over each cluster the text cites, with its notional."""
+    m = s.to_map()
+    stack = (m.long_by_tier + m.short_by_tier).sum(axis=1)
+    for c in s.clusters:
+        rows = (m.price_low + m.bucket_size / 2 >= c.price_low) & \
+               (m.price_low + m.bucket_size / 2 <= c.price_high)
+        y = (float(stack[rows].max()) if rows.any() else 0.0) + top * 0.05
+        ax.plot([c.price_low, c.price_low, c.price_high, c.price_high],
+                [y - top * 0.025, y, y, y - top * 0.025], color="#111111", lw=0.9)
+        ax.annotate(fmt_usd(c.usd).replace("US$", "$"), xy=((c.price_low + c.price_high) / 2, y),
+                    xytext=(0, 1.5), textcoords="offset points", ha="center", va="bottom",
+                    fontsize=8.5, fontweight="bold", color="#111111",
+                    bbox={"boxstyle": "square,pad=0.05", "fc": "white", "ec": "none",
+                          "alpha": 0.85})
+
+
+def _beyond(ax: Axes, s: MapSummary) -> None:
+    """What lies outside the range, written at the edge it lies past."""
+    for usd, x, ha, text in ((s.beyond_range_long_usd, 0.005, "left", "◀ {} more below"),
+                             (s.beyond_range_short_usd, 0.995, "right", "{} more above ▶")):
+        if usd >= 1:  # float dust from sums is not money
+            ax.text(x, 0.97, text.format(fmt_usd(usd).replace("US$", "$")),
+                    transform=ax.transAxes, ha=ha, va="top", fontsize=8, color=MUTED,
+                    bbox={"boxstyle": "square,pad=0.1", "fc": "white", "ec": "none",
+                          "alpha": 0.85})
+
+
+def _panel(ax: Axes, s: MapSummary, lo: float, hi: float, *, xlabels: bool) -> None:
     colours = HL_COLOURS if s.venue == "hyperliquid" else TIER_COLOURS
+    top = max(_bars(ax, s, colours), 1.0)
+    ax.set_xlim(lo, hi)
+    ax.set_ylim(0, top * 1.22)
+    ax.yaxis.set_major_locator(_locator())
+    ax.yaxis.set_major_formatter(UsdFormatter())
+    ax.grid(axis="y", color="#e6e9ee", linewidth=0.7)
+    ax.set_axisbelow(True)
+    ax.spines["top"].set_visible(False)
+    ax.tick_params(axis="x", labelbottom=xlabels)
+    ax.axvline(s.mark_price, color="#333333", ls=(0, (4, 2)), lw=1.1)
+    _clusters(ax, s, top)
+    _beyond(ax, s)
+    ax2 = _cumulative(ax, s)
+    ax.set_zorder(ax2.get_zorder() + 1)  # bars and labels over the (secondary) curve
+    ax.patch.set_visible(False)
+    h1, l1 = ax.get_legend_handles_labels()
+    h2, l2 = ax2.get_legend_handles_labels()
+    word = "Band" if s.venue == "hyperliquid" else "Tier"
+    leg = ax.legend(h1 + h2, [f"{word} {label}" if i == 0 else label
+                              for i, label in enumerate(l1)] + l2,
+                    loc="lower left", bbox_to_anchor=(0, 1.0), ncols=len(h1) + 1,
+                    frameon=False, handlelength=1.0, handletextpad=0.35, columnspacing=0.8,
+                    borderaxespad=0.15, borderpad=0.1, fontsize=8.5)
+    ax.add_artist(leg)
+    ax.set_title(panel_title(s), loc="left", fontsize=9.5, fontweight="bold", pad=16)
+
+
+def _frame(fig: Figure, title: str, source: str, sample: bool, height_in: float) -> float:
+    """Title, source line and sample mark; returns the figure fraction the source takes."""
+    fig.suptitle(title, x=0.01, y=1 - 0.07 / height_in, ha="left", va="top", fontsize=11,
+                 fontweight="bold")
+    lines = _wrap(source)
+    fig.text(0.01, 0.006, "\n".join(lines), ha="left", va="bottom", fontsize=8, color=MUTED,
+             linespacing=1.25)
+    if sample:
+        fig.text(0.995, 1 - 0.06 / height_in, "SAMPLE DATA", ha="right", va="top", fontsize=9,
+                 fontweight="bold", color="white",
+                 bbox={"boxstyle": "round,pad=0.3", "fc": SAMPLE_MARK, "ec": "none"})
+    return (0.06 + 0.145 * len(lines)) / height_in  # 8 pt lines, in inches, as a fraction
+
+
+def render_pair(result: LiquidationResult, path: Path, *, sample: bool = False) -> Path | None:
+    """The symbol's figure: the CEX estimate above the Hyperliquid positions, one price axis."""
+    written = _pair(result, [path], sample)
+    return written[0] if written else None
+
+
+def _pair(result: LiquidationResult, paths: list[Path], sample: bool) -> list[Path]:
+    import matplotlib
+    from matplotlib.figure import Figure
+
+    maps = [s for s in (result.cex, result.hyperliquid) if s is not None]
+    if not maps:
+        return []
+    lo = min(_extent(s)[0] for s in maps)
+    hi = max(_extent(s)[1] for s in maps)
+    size = maps[0].bucket_size
     with matplotlib.rc_context(RC):
-        fig = Figure(figsize=(10, 6.2), dpi=BASE_DPI, layout="constrained")
+        # A fixed layout in inches (no layout engine: constrained layout cost more than the
+        # drawing). Labels are short by construction: '$200 M', '$1.5 B', '$100,000'.
+        n = len(maps)
+        source = source_line(maps)
+        foot = 0.5 + 0.135 * len(_wrap(source))   # x ticks, x label, source lines
+        top, header, panel, gap = 0.3, 0.44, 1.72, 0.1  # suptitle; panel title + legend
+        height = top + n * (header + panel) + (n - 1) * gap + foot
+        fig = Figure(figsize=(WIDTH_IN, height), dpi=BASE_DPI)
+        left, right = 0.88, 0.6
+        axes = []
+        for i, s in enumerate(maps):
+            y = height - top - (i + 1) * (header + panel) - i * gap
+            ax = fig.add_axes((left / WIDTH_IN, y / height, (WIDTH_IN - left - right) / WIDTH_IN,
+                               panel / height), sharex=axes[0] if axes else None)
+            axes.append(ax)
+            _panel(ax, s, lo, hi, xlabels=i == n - 1)
+            ax.set_ylabel(f"US$ per {fmt_price(s.bucket_size, s.bucket_size)}", labelpad=3)
+        axes[0].xaxis.set_major_formatter(_price_formatter(size))
+        mark = maps[0].mark_price
+        axes[-1].set_xlabel(f"{result.symbol} price (US$) · the maps' whole range, mark ± "
+                            f"{int(min(mark - lo, hi - mark) / mark * 100)} %", labelpad=2)
+        _frame(fig, f"{result.symbol} liquidation map · as of {_when(result.as_of)}", source,
+               sample, height)
+        return _save(fig, paths)
+
+
+def _wrap(text: str) -> list[str]:
+    import textwrap
+
+    return textwrap.wrap(text, 104)
+
+
+def render_map(s: MapSummary, path: Path, caption: str = "", *, sample: bool = False) -> Path:
+    """One map alone (the `liqmap` command): bars by tier, cumulative curves, clusters.
+    `caption` (the method note) is printed under the chart: a file on its own has no page
+    to carry it."""
+    import textwrap
+
+    import matplotlib
+    from matplotlib.figure import Figure
+
+    lo, hi = _extent(s)
+    with matplotlib.rc_context(RC):
+        lines = textwrap.wrap(caption, 118) if caption else []
+        height = 4.2 + 0.13 * len(lines)
+        fig = Figure(figsize=(WIDTH_IN, height), dpi=BASE_DPI, layout="constrained")
         ax = fig.add_subplot()
-        bottom = np.zeros(len(x))
-        values = L + S  # each bucket holds longs (below mark) or shorts (above), rarely both
-        # One PolyCollection per tier instead of ax.bar: thousands of Rectangle patches
-        # (each with its own transform) made a chart take ~0.5 s to draw.
-        bar_w = width * 0.92
-        for t, label in enumerate(m.tiers):
-            heights = values[:, t]
-            drawn = heights > 0
-            x0, base = np.asarray(x)[drawn], bottom[drawn]
-            w0 = np.broadcast_to(bar_w, x.shape)[drawn] if np.ndim(bar_w) else bar_w
-            top = base + heights[drawn]
-            quads = np.stack([np.c_[x0, base], np.c_[x0 + w0, base],
-                              np.c_[x0 + w0, top], np.c_[x0, top]], axis=1)
-            ax.add_collection(PolyCollection(quads, facecolors=colours[t % len(colours)],
-                                             linewidths=0, label=label))
-            bottom = bottom + heights
-        ax.set_xlim(lo, hi)
-        ax.set_ylim(0, max(float(bottom.max()) if bottom.size else 0, 1) * 1.12)
-        ax.yaxis.set_major_formatter(FuncFormatter(_usd_axis))
-        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _p: fmt_price(v, s.bucket_size)))
-        ax.xaxis.set_major_locator(MaxNLocator(7))
-        step = fmt_price(width, s.bucket_size)
-        ax.set_ylabel(f"Liquidation notional, US$ per {step} bucket")
+        _panel(ax, s, lo, hi, xlabels=True)
+        ax.xaxis.set_major_formatter(_price_formatter(s.bucket_size))
+        ax.set_ylabel(f"US$ per {fmt_price(s.bucket_size, s.bucket_size)}")
         ax.set_xlabel(f"{s.symbol} price (US$)")
-        ax.grid(axis="y", color="#e5e5e5", linewidth=0.8)
-        ax.set_axisbelow(True)
-        for side in ("top",):
-            ax.spines[side].set_visible(False)
-        ax2 = ax.twinx()
-        px = m.price_low + m.bucket_size / 2
-        below = px <= mark + m.bucket_size
-        above = px >= mark - m.bucket_size
-        ax2.plot(np.r_[px[below], mark], np.r_[cum_l[below], 0.0], color=LONG_RED, lw=2.2,
-                 label="Cumulative longs (liquidated as price falls)")
-        ax2.fill_between(np.r_[px[below], mark], np.r_[cum_l[below], 0.0], color=LONG_RED,
-                         alpha=0.06, lw=0)
-        ax2.plot(np.r_[mark, px[above]], np.r_[0.0, cum_s[above]], color=SHORT_GREEN, lw=2.2,
-                 label="Cumulative shorts (liquidated as price rises)")
-        ax2.fill_between(np.r_[mark, px[above]], np.r_[0.0, cum_s[above]], color=SHORT_GREEN,
-                         alpha=0.06, lw=0)
-        top = max(float(cum_l.max(initial=0)), float(cum_s.max(initial=0)), 1.0)
-        ax2.set_ylim(0, top * 1.12)
-        ax2.set_xlim(lo, hi)
-        ax2.yaxis.set_major_formatter(FuncFormatter(_usd_axis))
-        ax2.set_ylabel("Cumulative, US$")
-        ax2.spines["top"].set_visible(False)
-        ax.axvline(mark, color="#333333", ls="--", lw=1.4)
-        ax.annotate(f"Mark {fmt_price(mark, s.bucket_size)}", xy=(mark, 1.0),
-                    xycoords=("data", "axes fraction"), xytext=(0, -4),
-                    textcoords="offset points", ha="center", va="top", fontsize=10.5,
-                    fontweight="bold", bbox={"boxstyle": "round,pad=0.3", "fc": "white",
-                                             "ec": "#333333", "lw": 0.8})
-        h1, l1 = ax.get_legend_handles_labels()
-        h2, l2 = ax2.get_legend_handles_labels()
-        tier_title = "Leverage band" if s.venue == "hyperliquid" else "Leverage tier"
-        leg = ax.legend(h1, l1, title=tier_title, loc="upper left", ncols=1, frameon=True,
-                        framealpha=0.9)
-        ax.add_artist(leg)
-        ax2.legend(h2, l2, loc="upper right", frameon=True, framealpha=0.9)
-        ax.set_title(map_title(s), loc="left", fontweight="bold")
-        if caption:
-            lines = textwrap.wrap(caption, 150)
-            fig.text(0.01, 0.0, "\n".join(lines), ha="left", va="bottom", fontsize=8.5,
-                     color="#555555")
-            # room for the caption's lines (8.5 pt ≈ 2.4 % of the figure's height each)
-            bottom = 0.015 + 0.024 * len(lines)
-            fig.get_layout_engine().set(rect=(0, bottom, 1, 1 - bottom))
-        return _save(fig, path)
+        foot = _frame(fig, map_title(s), source_line([s]), sample, height)
+        if lines:
+            fig.text(0.01, foot, "\n".join(lines), ha="left", va="bottom", fontsize=7.5,
+                     color=MUTED)
+            foot += 0.125 * len(lines) / height
+        fig.get_layout_engine().set(rect=(0, foot, 1, 1 - foot))
+        return _save(fig, [path])[0]
 
 
-def render_heatmap(h: Heatmap, symbol: str, venue: str, path: Path,
-                   zoom_pct: float = 0.12) -> Path:
-    """Time × price heat of estimated live liquidation levels (US$), price path overlaid."""
+def render_heatmap(h: Heatmap, symbol: str, venue: str, path: Path | list[Path], *,
+                   range_pct: float = 0.12, sample: bool = False) -> list[Path]:
+    """Time × price heat of estimated live liquidation levels (US$), price path overlaid,
+    written to each of `path` (one path or several formats of one figure)."""
     import matplotlib
     from matplotlib.colors import PowerNorm
     from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
     from matplotlib.figure import Figure
-    from matplotlib.ticker import FuncFormatter
 
     values = np.asarray(h.values, dtype=float)
     times = np.array([t.astimezone(UTC).replace(tzinfo=None) for t in h.times],
@@ -211,10 +398,10 @@ def render_heatmap(h: Heatmap, symbol: str, venue: str, path: Path,
     n_b = values.shape[1] if values.ndim == 2 else 0
     edges_y = h.price_low0 + np.arange(n_b + 1) * h.bucket_size
     mark = float(price[-1]) if price.size else 0.0
-    lo, hi = mark * (1 - zoom_pct), mark * (1 + zoom_pct)
+    lo, hi = mark * (1 - range_pct), mark * (1 + range_pct)
     sel = np.flatnonzero((edges_y[:-1] + h.bucket_size > lo) & (edges_y[:-1] < hi))
     with matplotlib.rc_context(RC):
-        fig = Figure(figsize=(10, 5.6), dpi=BASE_DPI, layout="constrained")
+        fig = Figure(figsize=(WIDTH_IN, 3.3), dpi=BASE_DPI, layout="constrained")
         ax = fig.add_subplot()
         if sel.size and times.size > 1:
             step = np.median(np.diff(times).astype(np.int64)).astype("timedelta64[s]")
@@ -225,41 +412,43 @@ def render_heatmap(h: Heatmap, symbol: str, venue: str, path: Path,
                                  norm=PowerNorm(0.5, vmin=0, vmax=vmax), shading="flat",
                                  rasterized=True)
             cb = fig.colorbar(mesh, ax=ax, pad=0.01)
-            cb.set_label(f"US$ per {fmt_price(h.bucket_size, h.bucket_size)} bucket")
-            cb.formatter = FuncFormatter(_usd_axis)
+            cb.set_label(f"US$ per {fmt_price(h.bucket_size, h.bucket_size)}")
+            cb.formatter = UsdFormatter()
             cb.update_ticks()
             ax.plot(times, price, color="white", lw=1.6, label=f"{symbol} mark")
             ax.plot(times, price, color="#222222", lw=0.6)
             ax.set_xlim(edges_x[0], edges_x[-1])
         ax.set_ylim(lo, hi)
-        ax.yaxis.set_major_formatter(FuncFormatter(lambda y, _p: fmt_price(y, h.bucket_size)))
-        locator = AutoDateLocator(minticks=4, maxticks=8)
+        ax.yaxis.set_major_formatter(_price_formatter(h.bucket_size))
+        locator = AutoDateLocator(minticks=4, maxticks=7)
         ax.xaxis.set_major_locator(locator)
         ax.xaxis.set_major_formatter(ConciseDateFormatter(locator))
         ax.set_xlabel("UTC")
-        ax.set_ylabel(f"{symbol} price (US$)")
         days = (times[-1] - times[0]).astype(np.int64) / 86400 + 1 / 24 if times.size > 1 else 0
-        ax.set_title(f"{symbol} estimated liquidation levels · {venue} · {days:.0f} d to "
-                     f"{_when(h.times[-1] if h.times else None)}", loc="left", fontsize=11,
-                     fontweight="bold")
-        return _save(fig, path)
+        foot = _frame(fig, f"{symbol} estimated liquidation levels over {days:.0f} d · to "
+                           f"{_when(h.times[-1] if h.times else None)}",
+                      f"Source: {venue} open interest and prices (modelled) · chart: reportgen",
+                      sample, 3.3)
+        fig.get_layout_engine().set(rect=(0, foot, 1, 1 - foot))
+        return _save(fig, [path] if isinstance(path, Path) else list(path))
+
+
+def chart_names(symbol: str, heatmap: bool = False) -> list[str]:
+    """File stems `render_charts` writes for `symbol` (the pair first)."""
+    sym = symbol.lower()
+    return [f"liqmap_{sym}"] + ([f"liqheat_{sym}"] if heatmap else [])
 
 
 def render_charts(result: LiquidationResult, out_dir: Path,
-                  formats: tuple[str, ...] = ("svg", "png")) -> list[Path]:
-    """Every chart of `result` in every format; returns the written paths."""
+                  formats: tuple[str, ...] = ("svg", "png"), *, sample: bool = False,
+                  heatmap: bool = False) -> list[Path]:
+    """The symbol's figure (and, with `heatmap`, its heatmap) in every format; returns the
+    written paths. Each figure is built once and saved in every format."""
     out_dir = Path(out_dir)
-    sym = result.symbol.lower()
-    written: list[Path] = []
-    for fmt in formats:
-        if result.cex is not None:
-            written.append(render_map(result.cex, out_dir / f"liqmap_{sym}_cex.{fmt}",
-                                      result.captions.get("cex", "")))
-        if result.hyperliquid is not None:
-            written.append(render_map(result.hyperliquid,
-                                      out_dir / f"liqmap_{sym}_hyperliquid.{fmt}",
-                                      result.captions.get("hyperliquid", "")))
-        if result.heatmap is not None and result.cex is not None:
-            written.append(render_heatmap(result.heatmap, result.symbol, result.cex.venue,
-                                          out_dir / f"liqheat_{sym}.{fmt}"))
+    pair, *rest = chart_names(result.symbol, heatmap)
+    written = _pair(result, [out_dir / f"{pair}.{fmt}" for fmt in formats], sample)
+    if rest and result.heatmap is not None and result.cex is not None:
+        written += render_heatmap(result.heatmap, result.symbol, venue_names(result.cex),
+                                  [out_dir / f"{rest[0]}.{fmt}" for fmt in formats],
+                                  sample=sample)
     return written

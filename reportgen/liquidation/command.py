@@ -151,8 +151,9 @@ def positions_map(positions_file: Path, symbol: str, mark: float, config: LiqCon
     except (KeyError, TypeError, ValueError) as exc:
         raise UsageError(f"--positions: not clearinghouseState responses ({exc!r})") from None
     size = config.bucket_for(symbol, mark)
-    m = aggregate(pos, coin, mark, size, config.range_pct, accounts=len(states))
-    return summarise(m, as_of=as_of, cluster_buckets=config.cluster_buckets,
+    factor, width = config.grid_for(symbol, mark)
+    m = aggregate(pos, coin, mark, size * factor, config.range_pct, accounts=len(states))
+    return summarise(m, as_of=as_of, cluster_buckets=width,
                      cascade_pcts=config.cascade_pcts, coverage=m.extra)
 
 
@@ -243,6 +244,14 @@ def run_liqmap(
         except ParseError as exc:
             raise UsageError(f"--check-against {check_against}: {exc}") from None
         target = result.cex if venue != "hyperliquid" and result.cex else maps[0]
+        if cfg.max_buckets is not None and positions is None and raws_by_source is not None:
+            # scored at the model's own buckets, not the published (coarser) grid: "within
+            # one bucket of a level" must not widen with the chart's bars
+            fine = build_liquidation_section(
+                raws_by_source, coin, without(cfg.model_copy(update={"max_buckets": None}),
+                                              limits), result.as_of)
+            target = (fine.cex if venue != "hyperliquid" and fine.cex else fine.hyperliquid) \
+                or target
         report = check_fn(target, events, as_of=result.as_of,
                           horizon_hours=horizon or cfg.check_horizon_hours, mmr=cfg.mmr,
                           range_pct=cfg.range_pct, level_floor=cfg.check_level_floor)

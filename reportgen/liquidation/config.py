@@ -75,6 +75,12 @@ class LiqConfig(BaseModel):
     )
     range_pct: float = Field(0.30, gt=0, le=5.0)  # levels beyond mark ± this go to "beyond range"
     cluster_buckets: int = Field(5, ge=1, le=100)
+    # The published map (JSON, bullets and chart share it) has at most this many buckets over
+    # mark ± range_pct: the model's buckets are summed 2, 5, 10, … at a time when there are
+    # more. A cluster then spans cluster_buckets model buckets, rounded to whole grid buckets.
+    max_buckets: int | None = Field(150, ge=10, le=10_000)
+    # The time × price heatmap of the estimate under each symbol's map (brief and site).
+    heatmaps: bool = False
     cascade_pcts: list[float] = Field(default_factory=lambda: [2.0, 5.0, 10.0])
     heatmap_step_minutes: int = Field(60, ge=5, le=1440)
     check_level_floor: float = Field(0.05, ge=0, lt=1)
@@ -182,6 +188,15 @@ class LiqConfig(BaseModel):
         if symbol.upper() in self.bucket_size:
             return self.bucket_size[symbol.upper()]
         return nice_step(price * self.default_bucket_share)
+
+    def grid_for(self, symbol: str, price: float) -> tuple[int, int]:
+        """(factor, cluster width): the published grid is the model's bucket × factor; a
+        cluster spans that many grid buckets."""
+        from reportgen.liquidation.buckets import grid_factor
+
+        size = self.bucket_for(symbol, price)
+        factor = grid_factor(round(2 * self.range_pct * price / size) + 1, self.max_buckets)
+        return factor, max(1, round(self.cluster_buckets / factor))
 
     def mmr(self, venue: str, symbol: str) -> float:
         """First-bracket maintenance margin rate of `symbol` on `venue`."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from reportgen.errors import ParseError
-from reportgen.liquidation.buckets import clip_to_range
+from reportgen.liquidation.buckets import clip_to_range, regrid
 from reportgen.liquidation.config import LiqConfig
 from reportgen.liquidation.estimate import estimate
 from reportgen.liquidation.hyperliquid import aggregate, arrays_from_positions, coin_name
@@ -144,8 +144,9 @@ def build_liquidation_section(raws_by_source: dict[str, list[RawPayload]], symbo
                     "first": datetime.fromtimestamp(sp["first_ms"] / 1000, UTC),
                     "last": datetime.fromtimestamp(sp["last_ms"] / 1000, UTC),
                     "last_price_bars": sp.get("last_price_bars", 0)})
-            clipped = clip_to_range(est.map, config.range_pct)
-            result.cex = summarise(clipped, as_of=as_of, cluster_buckets=config.cluster_buckets,
+            factor, width = config.grid_for(symbol, est.map.mark_price)
+            clipped = clip_to_range(regrid(est.map, factor), config.range_pct)
+            result.cex = summarise(clipped, as_of=as_of, cluster_buckets=width,
                                    cascade_pcts=config.cascade_pcts,
                                    assumptions=est.assumptions, coverage=est.coverage)
             result.captions["cex"] = cex_caption(result.cex, result.venues)
@@ -182,12 +183,14 @@ def _hyperliquid(result: LiquidationResult, raws: list[RawPayload], symbol: str,
                     else f"no {symbol} mark price in metaAndAssetCtxs")
     ctx = data.assets[name]
     size = config.bucket_for(symbol, ctx.mark_px)
-    m = aggregate(arrays_from_positions(data.positions, name), name, ctx.mark_px, size,
-                  config.range_pct, open_interest=ctx.open_interest, accounts=data.accounts)
+    factor, width = config.grid_for(symbol, ctx.mark_px)
+    m = aggregate(arrays_from_positions(data.positions, name), name, ctx.mark_px,
+                  size * factor, config.range_pct, open_interest=ctx.open_interest,
+                  accounts=data.accounts)
     status = VenueStatus(venue="hyperliquid", status="used", accounts=data.accounts,
                          problems=problems)
     result.venues["hyperliquid"] = status
-    result.hyperliquid = summarise(m, as_of=as_of, cluster_buckets=config.cluster_buckets,
+    result.hyperliquid = summarise(m, as_of=as_of, cluster_buckets=width,
                                    cascade_pcts=config.cascade_pcts, coverage=m.extra)
     result.captions["hyperliquid"] = hl_caption(result.hyperliquid, status)
 

@@ -63,6 +63,9 @@ class MapSummary(BaseModel):
     no_liquidation_price_usd: float
     beyond_range_long_usd: float
     beyond_range_short_usd: float
+    # the price range the map covers (its plotted range): levels outside are "beyond"
+    range_low: float | None = None
+    range_high: float | None = None
     total_long_usd: float
     total_short_usd: float
     clusters: list[Cluster]
@@ -197,15 +200,23 @@ def summarise(m: LiqMap, *, as_of: datetime | None, cluster_buckets: int,
     if m.no_liquidation_price_usd > 0:
         sentences.append(f"{fmt_usd(m.no_liquidation_price_usd)} of positions have no "
                          "liquidation price (over-collateralised) and are not on the map")
-    beyond = m.beyond_range_long_usd + m.beyond_range_short_usd
-    if beyond > 0:
-        sentences.append(f"{fmt_usd(beyond)} liquidates beyond the plotted range")
+    range_low = float(m.price_low[0]) if m.n else None
+    range_high = float(m.price_low[-1] + m.bucket_size) if m.n else None
+    beyond = [f"{fmt_usd(usd)} of {word} {where} {fmt_price(edge, m.bucket_size)}"
+              for usd, word, where, edge in (
+                  (m.beyond_range_long_usd, "longs", "below", range_low),
+                  (m.beyond_range_short_usd, "shorts", "above", range_high))
+              if usd >= 1 and edge is not None]  # float dust from sums is not money
+    if beyond:
+        sentences.append(" and ".join(beyond) + " liquidate outside the map's range "
+                         "(not on the chart)")
     return MapSummary(
         symbol=m.symbol, venue=m.venue, kind=m.kind, as_of=as_of, mark_price=m.mark_price,
         bucket_size=m.bucket_size, tiers=list(m.tiers), buckets=buckets,
         no_liquidation_price_usd=m.no_liquidation_price_usd,
         beyond_range_long_usd=m.beyond_range_long_usd,
         beyond_range_short_usd=m.beyond_range_short_usd,
+        range_low=range_low, range_high=range_high,
         total_long_usd=float(long_t.sum()), total_short_usd=float(short_t.sum()),
         clusters=clusters, cascade=rows, sentences=sentences, assumptions=assumptions,
         coverage=coverage or {},

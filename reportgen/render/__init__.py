@@ -26,8 +26,13 @@ FORMAT_FILES = {"html": "brief.html", "md": "brief.md", "pdf": "brief.pdf"}
 PAGE_FILE = "body.html"  # the brief without its page, for layouts that wrap it (the site)
 
 
-def render_html(brief: Brief, *, body_only: bool = False) -> str:
-    return environment().get_template("brief.html.j2").render(brief=brief, body_only=body_only)
+def render_html(brief: Brief, *, for_print: bool = False, body_only: bool = False) -> str:
+    """The brief as a web page; `for_print` is the PDF's source, whose charts are the PNGs
+    (made for email at 1120 px, ~190 dpi at the PDF's 150 mm): WeasyPrint lays out a PNG
+    in milliseconds where it took ~0.7 s per chart to parse the SVG. `body_only`: the brief
+    without its page (body.html), for layouts that wrap it, such as the site's."""
+    return environment().get_template("brief.html.j2").render(brief=brief, for_print=for_print,
+                                                              body_only=body_only)
 
 
 def render_markdown(brief: Brief) -> str:
@@ -38,7 +43,8 @@ def render_pdf(brief: Brief, report_dir: Path) -> bytes:
     from reportgen.render.pdf import html_to_pdf
 
     return html_to_pdf(
-        render_html(brief), base_dir=report_dir, allowed=[assets_dir(), report_dir],
+        render_html(brief, for_print=True), base_dir=report_dir,
+        allowed=[assets_dir(), report_dir],
         stylesheets=[],  # print.css is embedded in the HTML under @media print
     )
 
@@ -74,13 +80,15 @@ class Rendered:
 
 
 def render_report(brief: Brief, writer: OutputWriter, formats: list[str],
-                  maps: Sequence[LiquidationResult] = ()) -> Rendered:
+                  maps: Sequence[LiquidationResult] = (), *, heatmaps: bool = False) -> Rendered:
     """The render phase for one day: charts from the stored map results (the HTML and PDF
-    embed them), the brief in each of `formats`, then `manifest.json` listing them all."""
+    embed them; `heatmaps` adds each symbol's heatmap), the brief in each of `formats`,
+    then `manifest.json` listing them all."""
     from reportgen.render.charts import render_liquidation_charts
 
     folder = report_dir(brief.day)
-    files = render_liquidation_charts(maps, writer, folder)
+    files = render_liquidation_charts(maps, writer, folder, sample=brief.sample,
+                                      heatmaps=heatmaps)
     files += render_brief(brief, writer, folder, formats)
     names = [path.relative_to(writer.path(folder)).as_posix() for path in files]
     manifest = build_manifest(brief, render_markdown(brief), names,

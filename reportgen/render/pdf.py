@@ -1,5 +1,8 @@
 """PDF from print-styled HTML with WeasyPrint (imported lazily: it is slow to import).
 
+The PDF is tagged (PDF/UA-1: structure tree, language, title in the window bar) so a screen
+reader can follow it; its Author is the page's <meta name="author"> (config `report.author`).
+
 WeasyPrint resolves every URL in the document through `url_fetcher`. Ours serves only
 inline `data:` URIs and files in an allow-list of folders (the package's own assets and the
 report's own folder, for its charts) and refuses everything else — no `file://` path or
@@ -15,6 +18,9 @@ from typing import Any
 from urllib.parse import unquote, urlparse
 
 from reportgen.errors import RenderError
+
+# WeasyPrint 70's PDF/UA-1 variant: tagged (pdf_tags), PDF 1.7, with UA metadata.
+PDF_VARIANT = "pdf/ua-1"
 
 
 def safe_url_fetcher(allowed: list[Path]) -> Any:
@@ -57,6 +63,7 @@ def html_to_pdf(html: str, base_dir: Path, allowed: list[Path], stylesheets: lis
             string=html, base_url=base_dir.resolve().as_uri() + "/", url_fetcher=fetcher
         )
         sheets = [weasyprint.CSS(filename=str(s), url_fetcher=fetcher) for s in stylesheets]
-        return document.write_pdf(stylesheets=sheets, uncompressed_pdf=False)
+        return document.write_pdf(stylesheets=sheets, uncompressed_pdf=False,
+                                  pdf_variant=PDF_VARIANT)
     except Exception as exc:
         raise RenderError(f"PDF rendering failed: {exc}") from exc

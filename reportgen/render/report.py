@@ -43,6 +43,7 @@ def build_manifest(brief: Brief, markdown: str, files: list[str], *,
                    page: str | None) -> ReportManifest:
     return ReportManifest(
         day=brief.day, title=page_title(brief), summary=summary(brief),
-        headline=headline(brief), sample=brief.sample, generated_at=brief.generated_at,
+        headline=headline(brief), sample=brief.sample, author=brief.author,
+        generated_at=brief.generated_at,
         digest=digest(markdown), page=page, files=files,
     )

@@ -17,6 +17,7 @@ from reportgen.cli import app
 from reportgen.config import config_from_mapping
 from reportgen.liquidation import chart
 from reportgen.liquidation.result import StoredMap
+from reportgen.liquidation.summary import MapSummary
 from reportgen.pipeline import render_day, run
 
 DAY = date(2025, 6, 11)
@@ -33,21 +34,22 @@ def _md_unescape(text: str) -> str:
 
 
 @pytest.fixture
-def drawn(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str]]:
-    """(venue, caption) of every liquidation map chart drawn."""
-    seen: list[tuple[str, str]] = []
-    original = chart.render_map
+def drawn(monkeypatch: pytest.MonkeyPatch) -> list[MapSummary]:
+    """Every map drawn into a chart panel (the CEX estimate and the Hyperliquid positions of
+    each symbol's figure)."""
+    seen: list[MapSummary] = []
+    original = chart._panel
 
-    def spy(s: Any, path: Path, caption: str = "", **kwargs: Any) -> Path:
-        seen.append((s.venue, caption))
-        return original(s, path, caption, **kwargs)
+    def spy(ax: Any, s: MapSummary, *args: Any, **kwargs: Any) -> Any:
+        seen.append(s)
+        return original(ax, s, *args, **kwargs)
 
-    monkeypatch.setattr(chart, "render_map", spy)
+    monkeypatch.setattr(chart, "_panel", spy)
     return seen
 
 
 def test_a_second_collection_is_not_counted_twice_in_the_chart(
-        tmp_path: Path, drawn: list[tuple[str, str]]) -> None:
+        tmp_path: Path, drawn: list[MapSummary]) -> None:
     # The repro of issue 11: collect, collect again with --force, render. The chart used to be
     # remodelled from every archived payload of the day (both collections: 96 Hyperliquid
     # accounts, US$324 M of longs) while the text said 48 accounts (US$162 M).
@@ -57,20 +59,23 @@ def test_a_second_collection_is_not_counted_twice_in_the_chart(
     _cli(out, "render", "--date", DAY.isoformat(), "--formats", "md")
 
     markdown = _md_unescape((out / "reports" / DAY.isoformat() / "brief.md").read_text())
-    in_text = re.findall(r"(\d+) accounts", markdown)
-    hyperliquid = [caption for venue, caption in drawn if venue == "hyperliquid"]
-    assert len(hyperliquid) == 2 * 2  # BTC and ETH, as SVG and PNG
-    in_charts = [re.search(r"(\d+) accounts", caption).group(1) for caption in hyperliquid]
-    assert in_text and sorted(set(in_charts)) == sorted(set(in_text)), (in_charts, in_text)
-    assert "48" in in_text
-    # Not just the count: every caption under a chart is the one the brief prints.
-    for _, caption in drawn:
-        assert caption in markdown
+    in_text = set(re.findall(r"(\d+) accounts", markdown))
+    hyperliquid = [s for s in drawn if s.venue == "hyperliquid"]
+    assert len(hyperliquid) == 2  # BTC and ETH
+    in_charts = {str(s.coverage["accounts"]) for s in hyperliquid}
+    assert in_charts == in_text == {"48"}, (in_charts, in_text)
+    # Not just the count: what each chart shows is what the brief says (its clusters, the
+    # longs and shorts within each move).
+    assert len(drawn) == 4
+    for s in drawn:
+        for line in [c.text for c in s.clusters] + [r.text for r in s.cascade]:
+            assert line in markdown, line
 
 
 def test_render_draws_from_the_stored_result_and_never_runs_the_model(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, drawn: list[tuple[str, str]]) -> None:
-    config = config_from_mapping({"output": str(tmp_path / "out")})
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, drawn: list[MapSummary]) -> None:
+    config = config_from_mapping({"output": str(tmp_path / "out"),
+                                  "liquidation": {"heatmaps": True}})
     run(config, DAY, sample=True, formats=["md"], send=False, publish=False)
     with Archive(config.archive_path) as archive:
         stored = archive.results(DAY, "liquidation", StoredMap)
@@ -87,12 +92,10 @@ def test_render_draws_from_the_stored_result_and_never_runs_the_model(
     drawn.clear()
     result = render_day(config, DAY, formats=["md"])
     charts = sorted(p.name for p in result.files if p.parent.name == "charts")
-    assert charts == sorted(f"{kind}_{sym}{tail}.{fmt}" for sym in ("btc", "eth")
-                            for kind, tail in (("liqmap", "_cex"), ("liqmap", "_hyperliquid"),
-                                               ("liqheat", ""))
-                            for fmt in ("svg", "png"))
-    assert {caption for _, caption in drawn} == {
-        m.result.captions[kind] for m in stored.values() for kind in ("cex", "hyperliquid")}
+    assert charts == sorted(f"{kind}_{sym}.{fmt}" for sym in ("btc", "eth")
+                            for kind in ("liqmap", "liqheat") for fmt in ("svg", "png"))
+    assert [s.model_dump() for s in drawn] == [
+        s.model_dump() for m in stored.values() for s in (m.result.cex, m.result.hyperliquid)]
 
 
 def test_a_new_snapshot_replaces_the_stored_maps(tmp_path: Path) -> None:

@@ -27,17 +27,27 @@ def result():
 def test_charts_are_byte_identical(result, tmp_path) -> None:
     a = render_charts(result, tmp_path / "a", ("svg", "png"))
     b = render_charts(result, tmp_path / "b", ("svg", "png"))
-    assert [p.name for p in a] == ["liqmap_btc_cex.svg", "liqmap_btc_hyperliquid.svg",
-                                   "liqheat_btc.svg", "liqmap_btc_cex.png",
-                                   "liqmap_btc_hyperliquid.png", "liqheat_btc.png"]
+    assert [p.name for p in a] == ["liqmap_btc.svg", "liqmap_btc.png"]  # both maps, one figure
     for pa, pb in zip(a, b, strict=True):
         assert pa.read_bytes() == pb.read_bytes(), pa.name
     svg = a[0].read_text()
     assert "<dc:date>" not in svg
-    png = a[3].read_bytes()
+    png = a[1].read_bytes()
     assert png[:8] == b"\x89PNG\r\n\x1a\n"
     width = int.from_bytes(png[16:20], "big")
-    assert width == 2000  # 10 in × 100 dpi × 2
+    assert width == 1120  # 2 × the email's 560 px
+    heat = render_charts(result, tmp_path / "c", ("svg",), heatmap=True, sample=True)
+    assert [p.name for p in heat] == ["liqmap_btc.svg", "liqheat_btc.svg"]
+
+
+def test_chart_text_is_readable_in_the_email() -> None:
+    """Issue 12: ~7 px tick labels at the email's 560 px. A point is 1/72 in; the figure is
+    WIDTH_IN wide, shown 560 px wide."""
+    from reportgen.liquidation.chart import RC, RIGHT_TICK_PT, WIDTH_IN
+
+    px_per_pt = 560 / WIDTH_IN / 72
+    for size in (RC["xtick.labelsize"], RC["ytick.labelsize"], RIGHT_TICK_PT):
+        assert size * px_per_pt >= 10
 
 
 def test_command_sample_day_json_and_chart(tmp_path) -> None:
@@ -47,10 +57,14 @@ def test_command_sample_day_json_and_chart(tmp_path) -> None:
                      echo=lines.append)
     assert out.exit_code == 0
     d = json.loads((tmp_path / "m.json").read_text())
-    assert d["symbol"] == "BTC" and d["bucket_size"] == 100.0
+    # the model runs on $100 buckets; the published grid (JSON, bullets, chart) sums them 5 at
+    # a time so that mark ± 30 % holds at most 150 bars
+    assert d["symbol"] == "BTC" and d["bucket_size"] == 500.0
     assert d["assumptions"]["tier_weights"] == {"5x": 0.25, "10x": 0.3, "25x": 0.25,
                                                 "50x": 0.15, "100x": 0.05}
-    assert all(b["price_low"] % 100 == 0 for b in d["buckets"])
+    assert all(b["price_low"] % 500 == 0 for b in d["buckets"])
+    assert d["range_low"] <= min(b["price_low"] for b in d["buckets"])
+    assert d["range_high"] >= max(b["price_high"] for b in d["buckets"])
     assert (tmp_path / "m.svg").exists()
     assert any("of longs between" in line for line in lines)
 
@@ -59,7 +73,8 @@ def test_command_bucket_override_and_all(tmp_path) -> None:
     out = run_liqmap(symbol="ETH", venue="all", day=sample.SAMPLE_LAST, bucket=10,
                      json_path=tmp_path / "e.json", echo=lambda _s: None)
     d = json.loads((tmp_path / "e.json").read_text())
-    assert d["cex"]["bucket_size"] == 10 and d["hyperliquid"]["bucket_size"] == 10
+    # $10 model buckets, published two at a time: ±30 % of $2,770 is 167 of them
+    assert d["cex"]["bucket_size"] == 20 and d["hyperliquid"]["bucket_size"] == 20
     assert out.exit_code == 0
 
 
@@ -76,7 +91,7 @@ def test_command_saved_positions(tmp_path, fixtures) -> None:
     d = json.loads((tmp_path / "hl.json").read_text())
     assert out.exit_code == 0
     assert d["no_liquidation_price_usd"] == pytest.approx(48277.7061)  # the whale's BTC long
-    assert d["buckets"] == [{"price_low": 90100.0, "price_high": 90200.0, "long_usd": 0.0,
+    assert d["buckets"] == [{"price_low": 90000.0, "price_high": 90500.0, "long_usd": 0.0,
                              "short_usd": 127471.5, "long_by_tier": [0.0, 0.0, 0.0, 0.0],
                              "short_by_tier": [0.0, 127471.5, 0.0, 0.0]}]
 
@@ -101,6 +116,8 @@ def test_command_check_against(tmp_path) -> None:
     assert d["check"]["events_after"] == 2 and d["check"]["events_in_horizon"] == 1
     assert d["check"]["long"]["events"] == 1 and d["check"]["long"]["lift"] > 0
     assert d["check"]["horizon_hours"] == 24
+    # scored at the model's $100 buckets, not the published $500 grid
+    assert d["check"]["bucket_size"] == 100 and d["bucket_size"] == 500
     assert out.check is not None
 
 

@@ -130,7 +130,10 @@ def test_no_event_in_the_horizon_scores_nothing() -> None:
 def sample_map():
     day = sample.SAMPLE_LAST
     raws = {src: sample.load_raws(src, day) for src in SOURCES.values()}
-    return build_liquidation_section(raws, "BTC", LiqConfig(), sample.fetched_at(day)).cex
+    # at the model's own $100 buckets, as `liqmap --check-against` scores (the published map's
+    # grid is coarser: see test_chart_command.py::test_command_check_against)
+    config = LiqConfig(max_buckets=None)
+    return build_liquidation_section(raws, "BTC", config, sample.fetched_at(day)).cex
 
 
 def test_evenly_spread_made_up_events_show_no_lift(sample_map) -> None:

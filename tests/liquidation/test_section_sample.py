@@ -60,3 +60,29 @@ def test_generator_reproduces_the_bundled_files(tmp_path) -> None:
     assert len(made) > 7 * 4
     for rel in made:
         assert (tmp_path / rel).read_bytes() == (data / rel).read_bytes(), rel
+
+
+@pytest.mark.parametrize("day", sample.sample_days())
+def test_text_and_chart_share_one_grid_and_range(day) -> None:
+    """Issue 12: the bullets cited a cluster the chart did not show, and bucketed BTC at
+    $500 while the chart drew $300 bars over a $100 map. Now one grid per symbol: both maps
+    share its bucket and range, every cited cluster lies inside it on whole bars, and what
+    lies outside is said to be outside."""
+    raws = {src: sample.load_raws(src, day) for src in SOURCES.values()}
+    for symbol in ("BTC", "ETH"):
+        r = build_liquidation_section(raws, symbol, LiqConfig(), sample.fetched_at(day))
+        assert r.cex.bucket_size == r.hyperliquid.bucket_size
+        for s in (r.cex, r.hyperliquid):
+            n = round((s.range_high - s.range_low) / s.bucket_size)
+            assert n <= LiqConfig().max_buckets
+            assert s.range_low <= s.mark_price * 0.7 + s.bucket_size
+            assert s.range_high >= s.mark_price * 1.3 - s.bucket_size
+            for c in s.clusters:
+                assert s.range_low <= c.price_low < c.price_high <= s.range_high
+                bars = (c.price_high - c.price_low) / s.bucket_size  # whole bars of the grid
+                assert bars == pytest.approx(round(bars)) and 1 <= round(bars) <= 5
+            for b in s.buckets:
+                assert (b.price_low / s.bucket_size) == pytest.approx(round(b.price_low / s.bucket_size))
+            beyond = s.beyond_range_long_usd + s.beyond_range_short_usd
+            said = [t for t in s.sentences if "outside the map's range" in t]
+            assert bool(said) == (beyond >= 1), (symbol, s.venue, beyond, said)
