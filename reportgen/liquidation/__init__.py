@@ -18,7 +18,8 @@ from typing import Any
 
 _EXPORTS = {
     "LiqConfig": "reportgen.liquidation.config",
-    "LiquidationResult": "reportgen.liquidation.section",
+    "LiquidationResult": "reportgen.liquidation.result",
+    "StoredMap": "reportgen.liquidation.result",
     "build_liquidation_section": "reportgen.liquidation.section",
     "SOURCES": "reportgen.liquidation.section",
     "render_charts": "reportgen.liquidation.chart",

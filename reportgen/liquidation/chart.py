@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
-    from reportgen.liquidation.section import Heatmap, LiquidationResult
+    from reportgen.liquidation.result import Heatmap, LiquidationResult
 
 # Leverage is ordinal: a sequential palette (viridis samples) whose lightness steps apart
 # tiers for every kind of colour vision; no red-green pair carries meaning.
@@ -99,7 +99,7 @@ def _span(s: MapSummary) -> str | None:
 
 def venue_names(s: MapSummary) -> str:
     """'Binance+Bybit+OKX' for the estimate's venues, 'Hyperliquid'."""
-    from reportgen.liquidation.estimate import VENUE_TITLES
+    from reportgen.liquidation.result import VENUE_TITLES
 
     return "+".join(VENUE_TITLES.get(v, v) for v in s.venue.split("+"))
 
@@ -129,7 +129,7 @@ def panel_title(s: MapSummary) -> str:
 
 def source_line(maps: list[MapSummary]) -> str:
     """'Source: Binance, Bybit, OKX open interest (modelled) · Hyperliquid positions …'."""
-    from reportgen.liquidation.estimate import VENUE_TITLES
+    from reportgen.liquidation.result import VENUE_TITLES
 
     parts = []
     for s in maps:

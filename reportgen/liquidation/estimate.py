@@ -10,9 +10,8 @@ import numpy as np
 from reportgen.liquidation.buckets import LiqMap, combine
 from reportgen.liquidation.config import INTERVAL_MS, LiqConfig
 from reportgen.liquidation.model import MarketSeries, ModelParams, VenueMap, run_model
+from reportgen.liquidation.result import VENUE_TITLES
 from reportgen.liquidation.venues import liq_factors, tier_weights_for
-
-VENUE_TITLES = {"binance": "Binance", "bybit": "Bybit", "okx": "OKX", "hyperliquid": "Hyperliquid"}
 
 # How each venue's open-interest figure is read (one side: a contract counted once).
 OI_CONVENTIONS = {

@@ -3,76 +3,25 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Literal
-
-from pydantic import BaseModel, Field
 
 from reportgen.errors import ParseError
 from reportgen.liquidation.buckets import clip_to_range, regrid
 from reportgen.liquidation.config import LiqConfig
-from reportgen.liquidation.estimate import VENUE_TITLES, estimate
+from reportgen.liquidation.estimate import estimate
 from reportgen.liquidation.hyperliquid import aggregate, arrays_from_positions, coin_name
 from reportgen.liquidation.parsers import parse_hyperliquid, parse_venue, request_params
+from reportgen.liquidation.result import (
+    VENUE_TITLES,
+    Heatmap,
+    LiquidationResult,
+    VenueStatus,
+    problems_text,
+)
 from reportgen.liquidation.summary import MapSummary, fmt_usd, summarise
 from reportgen.models import RawPayload
 
 SOURCES = {"binance": "liq_binance", "bybit": "liq_bybit", "okx": "liq_okx",
            "hyperliquid": "liq_hyperliquid"}
-
-
-class Heatmap(BaseModel):
-    """Time × price grid of estimated live liquidation notional (US$)."""
-
-    times: list[datetime]
-    price_low0: float
-    bucket_size: float
-    values: list[list[float]]   # [time][bucket]
-    price: list[float]
-
-
-class VenueStatus(BaseModel):
-    """What one venue gave for one symbol: the span of data the map used, or why none.
-
-    `status`: "used" (modelled), "open interest only" (current OI, no history: counted in the
-    coverage, not mapped) or "dropped". `problems` are the failed or unreadable requests
-    ("<error> on <path>"), also when the venue was still used (a fallback stood in)."""
-
-    venue: str
-    status: Literal["used", "open interest only", "dropped"]
-    reason: str | None = None
-    bars: int = 0
-    bar_minutes: int | None = None
-    first: datetime | None = None
-    last: datetime | None = None
-    last_price_bars: int = 0
-    accounts: int | None = None
-    problems: list[str] = []
-
-
-class LiquidationResult(BaseModel):
-    """Everything the brief shows about one symbol's liquidation levels."""
-
-    symbol: str
-    as_of: datetime
-    cex: MapSummary | None = None
-    hyperliquid: MapSummary | None = None
-    # large; kept for the charts, left out of the JSON dump
-    heatmap: Heatmap | None = Field(default=None, exclude=True)
-    unavailable: dict[str, str] = {}
-    captions: dict[str, str] = {}
-    venues: dict[str, VenueStatus] = {}
-
-    def gaps(self) -> list[str]:
-        """One line per venue that was dropped or stood in for: for the caption's readers
-        and for `reportgen status`."""
-        out = []
-        for v in self.venues.values():
-            title = VENUE_TITLES.get(v.venue, v.venue)
-            if v.status != "used":
-                out.append(f"{self.symbol}: {title} {v.status}: {v.reason}")
-            elif v.problems:
-                out.append(f"{self.symbol}: {title} partial: {_problems(v.problems)}")
-        return out
 
 
 def _ms(dt: datetime) -> int:
@@ -84,11 +33,6 @@ def _span(first: datetime, last: datetime) -> str:
     first, last = first.astimezone(UTC), last.astimezone(UTC)
     end = f"{last:%H:%M}" if first.date() == last.date() else f"{last.day} {last:%b %H:%M}"
     return f"{first.day} {first:%b %H:%M}–{end} UTC"
-
-
-def _problems(problems: list[str], shown: int = 2) -> str:
-    more = f" (+{len(problems) - shown} more)" if len(problems) > shown else ""
-    return "; ".join(problems[:shown]) + more
 
 
 def data_line(venues: dict[str, VenueStatus], cex_only: bool = True) -> str:
@@ -104,7 +48,7 @@ def data_line(venues: dict[str, VenueStatus], cex_only: bool = True) -> str:
             if v.last_price_bars:
                 text += f", {v.last_price_bars} priced by last-price klines"
             if v.problems:
-                text += f" [{_problems(v.problems)}]"
+                text += f" [{problems_text(v.problems)}]"
         else:
             text = f"{title} {v.status}: {v.reason}"
         parts.append(text)
@@ -169,7 +113,7 @@ def build_liquidation_section(raws_by_source: dict[str, list[RawPayload]], symbo
             result.venues[venue] = VenueStatus(venue=venue, status="used",
                                                problems=data.problems)
             continue
-        why = _problems(data.problems) if data.problems else (
+        why = problems_text(data.problems) if data.problems else (
             "no payloads" if not raws else f"no {symbol} open interest and price bars")
         if data.oi_now is not None:
             oi_only[venue] = data.oi_now[1]
@@ -235,7 +179,7 @@ def _hyperliquid(result: LiquidationResult, raws: list[RawPayload], symbol: str,
         return drop(f"unreadable payload: {exc}")
     name = coin_name(data.assets, symbol)
     if name is None:
-        return drop(_problems(problems) if not data.assets and problems
+        return drop(problems_text(problems) if not data.assets and problems
                     else f"no {symbol} mark price in metaAndAssetCtxs")
     ctx = data.assets[name]
     size = config.bucket_for(symbol, ctx.mark_px)
