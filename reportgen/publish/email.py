@@ -246,7 +246,7 @@ def build_message(content: EmailContent, settings: EmailSettings, recipient: str
     # text/plain first, then the richer alternative (RFC 2046: last is preferred).
     msg.set_content(content.text, subtype="plain", charset="utf-8", cte="quoted-printable")
     msg.add_alternative(content.html, subtype="html", charset="utf-8", cte="quoted-printable")
-    html_part = msg.get_payload()[1]
+    html_part = list(msg.iter_parts())[1]
     for image in content.images:
         # add_related turns the HTML part into multipart/related = [HTML, images].
         html_part.add_related(image.data, maintype="image", subtype="png",
@@ -261,5 +261,7 @@ def html_part_size(msg: EmailMessage) -> int:
     """Bytes of the text/html part as encoded in the message (what clients count)."""
     for part in msg.walk():
         if part.get_content_type() == "text/html":
-            return len(part.get_payload().encode("ascii"))
+            payload = part.get_payload()  # a leaf part: its encoded body as str
+            assert isinstance(payload, str)
+            return len(payload.encode("ascii"))
     return 0

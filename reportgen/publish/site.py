@@ -314,7 +314,7 @@ def atom_feed(entries: list[DayEntry], config: Config) -> bytes:
                 length=str((e.source / "brief.pdf").stat().st_size))
         sub(entry, "summary", e.headline or e.description)
     ET.indent(feed)
-    return b'<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(feed, encoding="utf-8") + b"\n"
+    return _xml_document(feed)
 
 
 def sitemap(entries: list[DayEntry], config: Config) -> bytes:
@@ -330,7 +330,13 @@ def sitemap(entries: list[DayEntry], config: Config) -> bytes:
         if day:
             ET.SubElement(url, f"{{{SITEMAP}}}lastmod").text = day.isoformat()
     ET.indent(urlset)
-    return b'<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(urlset, encoding="utf-8") + b"\n"
+    return _xml_document(urlset)
+
+
+def _xml_document(root: ET.Element) -> bytes:
+    # typeshed types tostring() with an arbitrary encoding name as Any; "utf-8" gives bytes.
+    body: bytes = ET.tostring(root, encoding="utf-8")
+    return b'<?xml version="1.0" encoding="utf-8"?>\n' + body + b"\n"
 
 
 # -- the build -------------------------------------------------------------------------------
