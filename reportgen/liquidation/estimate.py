@@ -163,7 +163,7 @@ def estimate(series_by_venue: dict[str, MarketSeries], symbol: str, config: LiqC
                                 for m in venue_maps.values())),
     }
     first_interval = next(iter(windows.values()))[1]
-    assumptions = {
+    assumptions: dict[str, Any] = {
         "model": "open-interest flow reconstruction with mark-price sweeps (estimated)",
         "venues": list(venue_maps),
         "window_days": config.lookback_days,

@@ -9,6 +9,7 @@ from reportgen.liquidation.buckets import clip_to_range, regrid
 from reportgen.liquidation.config import LiqConfig
 from reportgen.liquidation.estimate import estimate
 from reportgen.liquidation.hyperliquid import aggregate, arrays_from_positions, coin_name
+from reportgen.liquidation.model import MarketSeries
 from reportgen.liquidation.parsers import parse_hyperliquid, parse_venue, request_params
 from reportgen.liquidation.result import (
     VENUE_TITLES,
@@ -102,7 +103,7 @@ def build_liquidation_section(raws_by_source: dict[str, list[RawPayload]], symbo
     coin = symbol.strip()          # Hyperliquid spells some coins in mixed case (kPEPE)
     symbol = coin.upper()
     result = LiquidationResult(symbol=symbol, as_of=as_of)
-    series = {}
+    series: dict[str, MarketSeries] = {}
     oi_only: dict[str, float] = {}
     for venue in config.venues:
         raws = raws_by_source.get(SOURCES[venue], [])
@@ -130,16 +131,16 @@ def build_liquidation_section(raws_by_source: dict[str, list[RawPayload]], symbo
             est = estimate(series, symbol, config, _ms(as_of), oi_only)
         except ValueError as exc:
             result.unavailable["cex"] = str(exc)
-            for venue in series:
-                result.venues[venue] = result.venues[venue].model_copy(
+            for name in series:
+                result.venues[name] = result.venues[name].model_copy(
                     update={"status": "dropped", "reason": str(exc)})
         else:
-            for venue, why in est.skipped.items():
-                result.venues[venue] = result.venues[venue].model_copy(
+            for name, why in est.skipped.items():
+                result.venues[name] = result.venues[name].model_copy(
                     update={"status": "dropped", "reason": why})
-                result.unavailable[venue] = why
-            for venue, sp in est.spans.items():
-                result.venues[venue] = result.venues[venue].model_copy(update={
+                result.unavailable[name] = why
+            for name, sp in est.spans.items():
+                result.venues[name] = result.venues[name].model_copy(update={
                     "bars": sp["bars"], "bar_minutes": sp["bar_minutes"],
                     "first": datetime.fromtimestamp(sp["first_ms"] / 1000, UTC),
                     "last": datetime.fromtimestamp(sp["last_ms"] / 1000, UTC),

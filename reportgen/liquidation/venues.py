@@ -65,7 +65,8 @@ def binance_liq_price(entry: F, qty: float, leverage: F, side: int, mmr: float,
     With cum = 0 this is EP(1 − 1/L)/(1 − MMR) for a long, EP(1 + 1/L)/(1 + MMR) for a short.
     """
     wb = qty * entry / leverage
-    return (wb + cum - side * qty * entry) / (qty * mmr - side * qty)
+    lp: F = (wb + cum - side * qty * entry) / (qty * mmr - side * qty)
+    return lp
 
 
 def binance_liq_price_bracketed(entry: float, qty: float, leverage: float, side: int,
@@ -88,7 +89,8 @@ def bybit_liq_price(entry: F, leverage: F, side: int, mmr: float, qty: float = 1
     """Bybit isolated: LP = EP ∓ (IM − MM)/Q ∓ extra/Q, IM = Q·EP/L, MM = Q·EP·MMR − deduction."""
     im = qty * entry / leverage
     mm = qty * entry * mmr - mm_deduction
-    return entry - side * (im - mm) / qty - side * extra_margin / qty
+    lp: F = entry - side * (im - mm) / qty - side * extra_margin / qty
+    return lp
 
 
 def okx_liq_price(entry: F, leverage: F, side: int, mmr: float, fee: float,
@@ -97,7 +99,8 @@ def okx_liq_price(entry: F, leverage: F, side: int, mmr: float, fee: float,
     short (EP·n·ct + M)/(n·ct·(1 + mmr + fee)), M = EP·n·ct/L."""
     size = contracts * ct_val
     margin = entry * size / leverage
-    return (entry * size - side * margin) / (size * (1 - side * (mmr + fee)))
+    lp: F = (entry * size - side * margin) / (size * (1 - side * (mmr + fee)))
+    return lp
 
 
 def hyperliquid_liq_price(price: float, side: int, margin_available: float, size: float,
@@ -120,12 +123,13 @@ def liq_factors(venue: str, leverages: np.ndarray, mmr: float,
     maintenance amount, so the model multiplies entries by these factors.
     """
     lev = np.asarray(leverages, dtype=float)
+    one = np.ones_like(lev)  # entry = 1 per tier, so the result is the factor itself
     if venue == "binance":
-        return binance_liq_price(1.0, 1.0, lev, 1, mmr), binance_liq_price(1.0, 1.0, lev, -1, mmr)
+        return binance_liq_price(one, 1.0, lev, 1, mmr), binance_liq_price(one, 1.0, lev, -1, mmr)
     if venue == "bybit":
-        return bybit_liq_price(1.0, lev, 1, mmr), bybit_liq_price(1.0, lev, -1, mmr)
+        return bybit_liq_price(one, lev, 1, mmr), bybit_liq_price(one, lev, -1, mmr)
     if venue == "okx":
-        return okx_liq_price(1.0, lev, 1, mmr, okx_fee), okx_liq_price(1.0, lev, -1, mmr, okx_fee)
+        return okx_liq_price(one, lev, 1, mmr, okx_fee), okx_liq_price(one, lev, -1, mmr, okx_fee)
     raise ValueError(f"unknown venue {venue!r} (binance, bybit or okx)")
 
 
@@ -137,7 +141,8 @@ def tier_weights_for(leverages: Sequence[int], weights: Sequence[float],
     total = w.sum()
     if total <= 0:
         raise ValueError(f"no leverage tier is allowed below the venue maximum {max_leverage}x")
-    return w / total
+    out: np.ndarray = w / total
+    return out
 
 
 # Contract units -> base coin. Binance OI is in coin; OKX `oi` in contracts of ctVal coin
