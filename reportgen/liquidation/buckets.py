@@ -67,14 +67,6 @@ class LiqMap:
         return int(bucket_index(self.mark_price, self.bucket_size)) - self.k0
 
 
-def empty_map(symbol: str, venue: str, kind: str, mark: float, size: float,
-              tiers: tuple[str, ...]) -> LiqMap:
-    """A map with one empty bucket at the mark (nothing to show, still well-formed)."""
-    k = bucket_index(mark, size)
-    z = np.zeros((1, len(tiers)))
-    return LiqMap(symbol, venue, kind, mark, size, k, tiers, z, z.copy())
-
-
 def combine(maps: list[LiqMap], venue: str, mark_price: float) -> LiqMap:
     """Sum maps of one symbol (same bucket size and tiers) onto one grid. Each venue's data
     enters once: callers pass one map per venue."""
