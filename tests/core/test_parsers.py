@@ -218,12 +218,3 @@ def test_altseason_rule_on_sample_day() -> None:
                                           (26, "Neither"), (25, "Bitcoin season"), (0, "Bitcoin season")])
 def test_season_labels(index: int, label: str) -> None:
     assert season_label(index) == label
-
-
-def test_coingecko_stablecoin_category_is_not_usd_pegged() -> None:
-    # Why we use DefiLlama: CoinGecko's "stablecoins" category holds gold and euro tokens.
-    import json
-
-    rows = json.loads((MARKET / "coins_markets_category_stablecoins_pcp_all_2023-04-14.json").read_bytes())
-    prices = {r["symbol"]: r["current_price"] for r in rows}
-    assert any(p > 1000 for p in prices.values())  # gold tokens
