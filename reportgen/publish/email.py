@@ -21,7 +21,6 @@ network, no SMTP (that is `mailer`).
 from __future__ import annotations
 
 import io
-import struct
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from email.header import Header
@@ -94,17 +93,11 @@ def render_email_text(brief: Brief, *, web_url: str | None, history_url: str | N
 # -- images --------------------------------------------------------------------------------
 
 
-def _png_size(data: bytes) -> tuple[int, int]:
-    if data[:8] != b"\x89PNG\r\n\x1a\n":
-        raise ValueError("not a PNG")
-    width, height = struct.unpack(">II", data[16:24])
-    return width, height
-
-
-def email_png(data: bytes) -> bytes:
-    """The chart as mail wants it: opaque (flattened onto white: a transparent chart on a
-    dark-mode background loses its black axis labels), exactly 2x the shown width, and
-    palette-coded (charts have few colours), which makes it several times smaller."""
+def email_png(data: bytes) -> tuple[bytes, tuple[int, int]]:
+    """The chart as mail wants it, and its (width, height) in pixels: opaque (flattened onto
+    white: a transparent chart on a dark-mode background loses its black axis labels),
+    exactly 2x the shown width, and palette-coded (charts have few colours), which makes it
+    several times smaller."""
     from PIL import Image
 
     with Image.open(io.BytesIO(data)) as img:
@@ -117,7 +110,7 @@ def email_png(data: bytes) -> bytes:
     small = flat.quantize(colors=256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
     buffer = io.BytesIO()
     small.save(buffer, format="PNG", optimize=True)
-    return buffer.getvalue()
+    return buffer.getvalue(), small.size
 
 
 def chart_images(brief: Brief, manifest: ReportManifest,
@@ -130,8 +123,7 @@ def chart_images(brief: Brief, manifest: ReportManifest,
 
     def load(name: str, alt: str) -> InlineImage:
         png = report_folder / name
-        data = email_png(read_bytes(png))
-        width, height = _png_size(data)
+        data, (width, height) = email_png(read_bytes(png))
         shown_w = min(IMAGE_WIDTH, width // 2)
         return InlineImage(
             cid=f"{png.stem}.{day}@reportgen", filename=png.name, data=data, alt=alt,
