@@ -2,8 +2,9 @@
 and the charts are made from.
 
 Collect runs the model once per day and stores each symbol's `StoredMap` in the archive;
-render draws the charts from it and never runs the model (DESIGN.md, "Boundaries"). So this
-module imports no parser, model or source: only the map's published form (`summary`).
+render draws the charts from it and never runs the model (tests/core/test_phase_boundaries.py
+checks this). So this module imports no parser, model or source: only the map's published
+form (`summary`).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The phases' boundaries of DESIGN.md (issue 11): each phase reads only what the one before
+"""The phases' boundaries (issue 11): each phase reads only what the one before
 made. Render draws the charts from the stored map result (no source, no model, no archive);
 publish reads what render wrote and the view-model it is handed (no pipeline, no source, no
 raw payloads); the pipeline, publish, render and the run guard are in no import cycle.
