@@ -3,7 +3,9 @@ day's parsed snapshot per source, so any day can be re-rendered without the netw
 
 Writes are transactional (WAL journal), so a run killed mid-way leaves either the whole
 write or none of it. Raw payloads are append-only: a failed fetch's body is kept too, for
-diagnosis. Snapshots are one row per (report date, source), replaced when re-collected.
+diagnosis. Snapshots are one row per (report date, source), replaced when re-collected,
+with the results the parser computed beside them (`put_results`: the liquidation maps the
+charts are drawn from), replaced with them.
 
 The file is private (0600, created so and tightened when found looser): raw payloads are
 what upstreams said, and an error page may echo a request with its key. Secrets are also
@@ -20,11 +22,12 @@ import logging
 import os
 import re
 import sqlite3
+import zlib
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import quote, quote_plus
 
 from pydantic import BaseModel, ValidationError
@@ -60,6 +63,15 @@ CREATE TABLE IF NOT EXISTS snapshots (
     updated_at  TEXT NOT NULL,
     PRIMARY KEY (report_date, source)
 );
+CREATE TABLE IF NOT EXISTS results (
+    report_date TEXT NOT NULL,
+    source      TEXT NOT NULL,
+    name        TEXT NOT NULL,
+    encoding    TEXT NOT NULL,
+    body        BLOB NOT NULL,
+    updated_at  TEXT NOT NULL,
+    PRIMARY KEY (report_date, source, name)
+);
 CREATE TABLE IF NOT EXISTS daily_prices (
     coin        TEXT NOT NULL,
     day         TEXT NOT NULL,
@@ -90,6 +102,11 @@ CREATE TABLE IF NOT EXISTS deliveries (
 
 
 log = logging.getLogger(__name__)
+
+M = TypeVar("M", bound=BaseModel)
+# A stored result larger than this (as JSON) is kept zlib-compressed: a symbol's liquidation
+# heatmap is a few hundred kilobytes of numbers.
+COMPRESS_OVER = 16 * 1024
 
 REDACTED = "***"
 # Shorter values would match ordinary text (and corrupt payloads on the way in).
@@ -255,6 +272,9 @@ class Archive:
                     int(sample), self._now(),
                 ),
             )
+            # What was computed with the snapshot it replaces is stale now (see put_results).
+            db.execute("DELETE FROM results WHERE report_date=? AND source=?",
+                       (snapshot.report_date.isoformat(), snapshot.source))
 
     def snapshot(self, day: date, source: str,
                  model: type[BaseModel] | None = None) -> SourceSnapshot | None:
@@ -287,6 +307,47 @@ class Archive:
             "SELECT MAX(sample) FROM snapshots WHERE report_date=?", (day.isoformat(),)
         ).fetchone()
         return bool(row and row[0])
+
+    # -- computed results kept beside a snapshot -----------------------------------------
+
+    def put_results(self, day: date, source: str, results: dict[str, BaseModel]) -> None:
+        """Keep what `source`'s parser computed for `day` besides its snapshot, by name (the
+        liquidation map's bucket arrays and heatmap per symbol), so later phases read it
+        instead of computing it again. Replaces the source's earlier results for the day;
+        `put_snapshot` drops them too, so call this after it. Secrets are blanked; large
+        results are compressed."""
+        rows = []
+        for name, model in results.items():
+            body = self._redact_json(model.model_dump(mode="json"),
+                                     separators=(",", ":")).encode("utf-8")
+            encoding = "json"
+            if len(body) > COMPRESS_OVER:
+                body, encoding = zlib.compress(body, 6), "json+zlib"
+            rows.append((day.isoformat(), source, name, encoding, body, self._now()))
+        with self.transaction() as db:
+            db.execute("DELETE FROM results WHERE report_date=? AND source=?",
+                       (day.isoformat(), source))
+            db.executemany("INSERT INTO results (report_date, source, name, encoding, body,"
+                           " updated_at) VALUES (?,?,?,?,?,?)", rows)
+
+    def results(self, day: date, source: str, model: type[M]) -> dict[str, M]:
+        """`source`'s results for `day` as `model`, by name, in the order they were stored.
+        One that no longer reads as `model` (kept by another version) is left out, logged."""
+        rows = self.db.execute(
+            "SELECT name, encoding, body FROM results WHERE report_date=? AND source=?"
+            " ORDER BY rowid", (day.isoformat(), source),
+        ).fetchall()
+        out: dict[str, M] = {}
+        for row in rows:
+            body = row["body"]
+            if row["encoding"] == "json+zlib":
+                body = zlib.decompress(body)
+            try:
+                out[row["name"]] = model.model_validate_json(body)
+            except ValidationError as exc:
+                log.warning("%s %s result %r unreadable as %s: %s", day, source, row["name"],
+                            model.__name__, exc.errors()[0]["msg"])
+        return out
 
     # -- daily prices (Altcoin Season Index) -------------------------------------------
 

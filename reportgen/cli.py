@@ -316,7 +316,8 @@ def _send_lines(report: Any) -> str:
 @app.command()
 def send(
     date_: DateOption = None,
-    sample: SampleOption = False,
+    sample: Annotated[bool, typer.Option(
+        "--sample", help="Without --date, the last day of the bundled sample.")] = False,
     to: Annotated[list[str] | None,
                   typer.Option("--to", help="Recipient (repeatable); default from config.")] = None,
     dry_run: Annotated[bool,
@@ -324,20 +325,20 @@ def send(
     force: Annotated[bool,
                      typer.Option("--force", help="Send again to recipients already served.")] = False,
 ) -> None:
-    """Email one date's brief to its recipients (each recipient at most once per date)."""
+    """Email one rendered date's brief to its recipients (each at most once per date)."""
     def body() -> int:
         from rich.console import Console
         from rich.markup import escape
 
         from reportgen import sample as sample_data
         from reportgen.clock import default_clock, today_in
-        from reportgen.publish import send_day
+        from reportgen.pipeline import send_day
 
         console = Console(stderr=True)
         config = load_output()
         day = parse_date(date_) or (sample_data.SAMPLE_LAST if sample else
                                     today_in(config.timezone, default_clock()))
-        report = send_day(config, day, sample=sample, to=to or None, dry_run=dry_run, force=force)
+        report = send_day(config, day, to=to or None, dry_run=dry_run, force=force)
         for path in report.dry_run_files:
             console.print(f"dry run: wrote {escape(path)} (nothing sent)")
         if not dry_run:

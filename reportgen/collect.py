@@ -19,6 +19,7 @@ from datetime import date, datetime
 from typing import Any
 
 import httpx
+from pydantic import BaseModel
 
 from reportgen import sample as sample_data
 from reportgen.archive import Archive
@@ -46,8 +47,11 @@ class CollectOptions:
 
 
 def parse_payloads(source: Source[Any], raws: list[RawPayload], day: date, config: SourceConfig,
-                   method: Method, *, is_past: bool) -> SourceSnapshot:
+                   method: Method, *, is_past: bool,
+                   results: dict[str, BaseModel] | None = None) -> SourceSnapshot:
     """Run a source's parser on payloads; a parse failure becomes an unavailable snapshot.
+    `results`, when given, receives what the parser computed besides the snapshot
+    (`Source.results`), for the archive to keep beside it.
 
     The snapshot keeps two times: `fetched_at` (when we asked, the newest payload's stamp)
     and `as_of` (the moment the data describes, from the parsed model: a row's date, an
@@ -59,6 +63,8 @@ def parse_payloads(source: Source[Any], raws: list[RawPayload], day: date, confi
         model = source.parse(raws, ctx)
     except SourceError as exc:
         return SourceSnapshot.unavailable(source.name, day, str(exc), method, fetched_at)
+    if results is not None:
+        results.update(source.results(model))
     as_of = getattr(model, "as_of", None)
     if not isinstance(as_of, datetime):
         as_of = None if is_past else fetched_at
@@ -85,8 +91,10 @@ async def _collect_one(source: Source[Any], ctx: FetchContext, archive: Archive,
                 source.name, day, f"the bundled sample has no {source.title} data for {day}",
                 "sample",
             )
-        snapshot = parse_payloads(source, raws, day, ctx.config, "sample", is_past=False)
-        _archive(archive, day, raws, snapshot, sample=True)
+        results: dict[str, BaseModel] = {}
+        snapshot = parse_payloads(source, raws, day, ctx.config, "sample", is_past=False,
+                                  results=results)
+        _archive(archive, day, raws, snapshot, results, sample=True)
         return snapshot
 
     method: Method = "history" if ctx.is_past else "live"
@@ -94,9 +102,12 @@ async def _collect_one(source: Source[Any], ctx: FetchContext, archive: Archive,
         kept = [raw for fetched in source.archive_days(day) if fetched <= ctx.today
                 for raw in archive.payloads(fetched, source.name)]
         if kept:
-            snapshot = parse_payloads(source, kept, day, ctx.config, "archive", is_past=True)
+            results = {}
+            snapshot = parse_payloads(source, kept, day, ctx.config, "archive", is_past=True,
+                                      results=results)
             if snapshot.ok:
                 archive.put_snapshot(snapshot)
+                archive.put_results(day, source.name, results)
                 return snapshot
         snapshot = SourceSnapshot.unavailable(
             source.name, day,
@@ -115,19 +126,23 @@ async def _collect_one(source: Source[Any], ctx: FetchContext, archive: Archive,
                                               max((r.fetched_at for r in failed), default=None))
         _archive(archive, day, failed, snapshot)
         return snapshot
-    snapshot = parse_payloads(source, raws, day, ctx.config, method, is_past=ctx.is_past)
-    _archive(archive, day, raws, snapshot)
+    results = {}
+    snapshot = parse_payloads(source, raws, day, ctx.config, method, is_past=ctx.is_past,
+                              results=results)
+    _archive(archive, day, raws, snapshot, results)
     return snapshot
 
 
 def _archive(archive: Archive, day: date, raws: list[RawPayload], snapshot: SourceSnapshot,
-             *, sample: bool = False) -> None:
+             results: dict[str, BaseModel] | None = None, *, sample: bool = False) -> None:
     if not snapshot.ok:
         # Keep the payloads, flagged, so they are not mistaken for a good collection.
         raws = [replace(r, error=r.error or f"parse: {snapshot.reason}") for r in raws]
         log.info("%s unavailable: %s", snapshot.source, snapshot.reason)
     archive.add_payloads(day, raws, sample=sample)
     archive.put_snapshot(snapshot, sample=sample)
+    if snapshot.ok and results:
+        archive.put_results(day, snapshot.source, results)
 
 
 async def collect_day(

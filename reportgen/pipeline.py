@@ -2,9 +2,11 @@
 
     collect → archive → build the view-model → render → publish
 
-Phases talk through data objects only. `collect` is the only phase that may touch the
-network; `render_day` works from the archive alone (a test proves it), so any archived day
-can be rebuilt exactly.
+Phases talk through data objects only, each reading what the one before made. `collect` is
+the only phase that may touch the network, and the only one that runs the liquidation model
+(it stores each map result in the archive); `render_day` works from the archive alone (a
+test proves it), so any archived day can be rebuilt exactly, and ends with the day's
+manifest. `send_day` mails a day that was rendered, from that manifest and the view-model.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from reportgen import sample as sample_data
 from reportgen.archive import Archive
@@ -23,12 +25,17 @@ from reportgen.brief import Brief, build_brief
 from reportgen.clock import Clock, default_clock, today_in
 from reportgen.collect import CollectOptions, collect
 from reportgen.config import Config, secrets_from_env
-from reportgen.errors import UsageError
+from reportgen.errors import ArchiveError, UsageError
+from reportgen.manifest import ReportManifest, report_dir
 from reportgen.models import SourceSnapshot
 from reportgen.ops.guard import day_guard
 from reportgen.registry import models, sources
-from reportgen.render import render_brief
+from reportgen.render import Rendered, render_report
 from reportgen.writer import OutputWriter
+
+if TYPE_CHECKING:
+    from reportgen.liquidation.result import LiquidationResult
+    from reportgen.publish.mailer import SendReport, SmtpFactory
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +48,7 @@ class RunResult:
     brief: Brief
     files: list[Path]
     snapshots: dict[str, SourceSnapshot]
+    manifest: ReportManifest | None = None  # what render wrote (None before render)
     seconds: dict[str, float] = field(default_factory=dict)
     phases: list[str] = field(default_factory=list)
     published: dict[str, Any] = field(default_factory=dict)  # channel → its report
@@ -48,11 +56,6 @@ class RunResult:
     @property
     def complete(self) -> bool:
         return self.brief.complete
-
-
-def report_dir(day: date) -> str:
-    """The report's folder, relative to the output root."""
-    return f"reports/{day.isoformat()}"
 
 
 # The earliest report date any source can answer for: CoinGecko's market history (the
@@ -146,17 +149,38 @@ def _generated_at(snapshots: dict[str, SourceSnapshot], clock: Clock) -> datetim
     return max(stamps) if stamps else clock.now()
 
 
-def _render(config: Config, day: date, brief: Brief, writer: OutputWriter,
-            formats: list[str] | None) -> list[Path]:
-    """Charts first (the HTML and PDF embed them), then the brief in each format."""
-    from reportgen.render.charts import render_liquidation_charts
-    from reportgen.render.etf_chart import render_etf_charts
+# The source whose stored map results the charts are drawn from.
+CHART_SOURCE = "liquidation"
 
-    with Archive(config.archive_path) as archive:
-        charts = render_liquidation_charts(config, day, archive, writer, report_dir(day))
-    charts += render_etf_charts(brief, writer, report_dir(day))
-    return charts + render_brief(brief, writer, report_dir(day),
-                                 formats or list(config.report.formats))
+
+def stored_maps(day: date, archive: Archive) -> list[LiquidationResult]:
+    """The liquidation map results collect computed and stored for `day`, for the charts:
+    render draws them and never runs the model again. Empty when the source had no map."""
+    from reportgen.liquidation.result import StoredMap
+
+    snapshot = archive.snapshot(day, CHART_SOURCE)
+    if snapshot is None or not snapshot.ok:
+        return []
+    stored = archive.results(day, CHART_SOURCE, StoredMap)
+    if not stored:
+        sample = " --sample" if archive.is_sample_day(day) else ""
+        raise ArchiveError(
+            f"the archive has the liquidation map of {day} but not the map results its charts "
+            f"are drawn from (it was collected by an older reportgen): run "
+            f"`reportgen collect{sample} --date {day} --force`, then render again"
+        )
+    return [m.full() for m in stored.values()]
+
+
+def _render(config: Config, brief: Brief, writer: OutputWriter, formats: list[str] | None,
+            maps: list[LiquidationResult], *, for_email: bool = False) -> Rendered:
+    formats = list(formats or config.report.formats)
+    if for_email and config.email.attach_pdf and "pdf" not in formats:
+        formats.append("pdf")  # the email attaches it
+    from reportgen.liquidation.config import LiqConfig
+
+    heatmaps = config.settings_for("liquidation", LiqConfig).heatmaps
+    return render_report(brief, writer, formats, maps, heatmaps=heatmaps)
 
 
 def render_day(config: Config, day: date, *, clock: Clock | None = None,
@@ -167,10 +191,12 @@ def render_day(config: Config, day: date, *, clock: Clock | None = None,
     with Archive(config.archive_path, clock=clock) as archive:
         brief = build_phase(config, day, archive, clock=clock)
         snapshots = archive.snapshots(day, models())
+        maps = stored_maps(day, archive)
     built = time.perf_counter()
     writer = OutputWriter(config.output)
-    files = _render(config, day, brief, writer, formats)
-    return RunResult(day=day, brief=brief, files=files, snapshots=snapshots,
+    rendered = _render(config, brief, writer, formats, maps)
+    return RunResult(day=day, brief=brief, files=rendered.files, snapshots=snapshots,
+                     manifest=rendered.manifest,
                      seconds={"build": built - started, "render": time.perf_counter() - built},
                      phases=["build", "render"])
 
@@ -195,7 +221,8 @@ def run(config: Config, day: date | None = None, *, sample: bool = False,
         result = _run_locked(config, day, sample=sample, formats=formats, clock=clock,
                              options=options, on_phase=on_phase, on_source=on_source,
                              send=send, publish=publish)
-        record.finish(result)
+        record.finish(complete=result.complete, files=result.files, published=result.published,
+                      sections={s.id: s.status for s in result.brief.sections})
     return result
 
 
@@ -206,6 +233,8 @@ def _run_locked(config: Config, day: date, *, sample: bool, formats: list[str] |
                 send: bool, publish: bool) -> RunResult:
     seconds: dict[str, float] = {}
     phases: list[str] = []
+    send = send and config.email.enabled
+    publish = publish and config.site.enabled
 
     def phase(name: str) -> float:
         phases.append(name)
@@ -223,20 +252,59 @@ def _run_locked(config: Config, day: date, *, sample: bool, formats: list[str] |
         phases.append("archive")  # collect writes each source's payloads as they arrive
         start = phase("build")
         brief = build_phase(config, day, archive, clock=clock)
+        maps = stored_maps(day, archive)
         seconds["build"] = time.perf_counter() - start
     start = phase("render")
-    writer = OutputWriter(config.output)
-    files = _render(config, day, brief, writer, formats)
+    writer = OutputWriter(config.output)  # the run's one writer of the output folder
+    rendered = _render(config, brief, writer, formats, maps, for_email=send)
+    files = rendered.files
     seconds["render"] = time.perf_counter() - start
     log.info("%s: %d files, %d sections unavailable", day, len(files), len(brief.unavailable))
     published: dict[str, Any] = {}
-    send = send and config.email.enabled
-    publish = publish and config.site.enabled
     if send or publish:
         from reportgen.publish.phase import publish_phase
 
         start = phase("publish")
-        published = publish_phase(config, brief, send=send, site=publish, clock=clock)
+        published = publish_phase(config, brief, rendered.manifest, send=send, site=publish,
+                                  clock=clock, writer=writer)
         seconds["publish"] = time.perf_counter() - start
     return RunResult(day=day, brief=brief, files=files, snapshots=snapshots, seconds=seconds,
-                     phases=phases, published=published)
+                     phases=phases, published=published, manifest=rendered.manifest)
+
+
+def send_day(config: Config, day: date, *, to: list[str] | None = None, dry_run: bool = False,
+             force: bool = False, clock: Clock | None = None,
+             factory: SmtpFactory | None = None) -> SendReport:
+    """`reportgen send`: mail a day that was rendered. The view-model is built again from
+    the archive (pure, no network) and must be the one render wrote (the manifest's digest);
+    nothing is collected or rendered here: a day that was not rendered, or whose archived
+    data changed since, is a UsageError naming the command to run first."""
+    from reportgen.publish.mailer import connect
+    from reportgen.publish.reports import read_manifest
+    from reportgen.publish.send import send_brief
+    from reportgen.render import render_markdown, without_site_links
+    from reportgen.render.report import digest
+
+    clock = clock or default_clock()
+    manifest = read_manifest(config.output / report_dir(day))
+    with Archive(config.archive_path, clock=clock) as archive:
+        collected = bool(archive.snapshots(day))
+        if manifest is None and not collected:
+            raise UsageError(f"no brief for {day} in {config.output}: nothing was collected "
+                             f"for that date; run `reportgen run --date {day} --no-send` "
+                             "first (add --sample for a day of the bundled sample)")
+        if manifest is None:
+            raise UsageError(f"{day} was collected but never rendered in {config.output}: run "
+                             f"`reportgen render --date {day}` first")
+        if not collected:
+            raise UsageError(f"{day} was rendered, but the archive {config.archive_path} has "
+                             "nothing for it, and the email is made from the archived data: "
+                             f"use the archive it was rendered from, or `reportgen run --date "
+                             f"{day} --no-send` again")
+        brief = build_phase(config, day, archive, clock=clock)
+    if digest(render_markdown(without_site_links(brief))) != manifest.digest:
+        raise UsageError(f"the archived data for {day} changed since it was rendered (collected "
+                         f"again?): run `reportgen render --date {day}` so the email matches "
+                         "the rendered brief")
+    return send_brief(config, brief, manifest, writer=OutputWriter(config.output), to=to,
+                      dry_run=dry_run, force=force, clock=clock, factory=factory or connect)

@@ -35,6 +35,14 @@ class OutputWriter:
             raise ValueError(f"refusing to write outside {self.root}: {relative}")
         return target
 
+    def within(self, relative: str | Path) -> OutputWriter:
+        """This writer for a folder inside its root (the site's new build): paths relative to
+        that folder, and the same record of what was written in this run."""
+        child = OutputWriter.__new__(OutputWriter)
+        child.root = self.path(relative)
+        child.written, child._seen = self.written, self._seen
+        return child
+
     def write_bytes(self, relative: str | Path, data: bytes) -> Path:
         target = self.path(relative)
         if target in self._seen:

@@ -49,11 +49,13 @@ class LiqMap:
 
     @property
     def long_usd(self) -> np.ndarray:
-        return self.long_by_tier.sum(axis=1)
+        out: np.ndarray = self.long_by_tier.sum(axis=1)
+        return out
 
     @property
     def short_usd(self) -> np.ndarray:
-        return self.short_by_tier.sum(axis=1)
+        out: np.ndarray = self.short_by_tier.sum(axis=1)
+        return out
 
     @property
     def price_low(self) -> np.ndarray:
@@ -62,15 +64,7 @@ class LiqMap:
     @property
     def mark_index(self) -> int:
         """Row of the bucket holding the mark price (may lie outside 0..n-1)."""
-        return bucket_index(self.mark_price, self.bucket_size) - self.k0
-
-
-def empty_map(symbol: str, venue: str, kind: str, mark: float, size: float,
-              tiers: tuple[str, ...]) -> LiqMap:
-    """A map with one empty bucket at the mark (nothing to show, still well-formed)."""
-    k = bucket_index(mark, size)
-    z = np.zeros((1, len(tiers)))
-    return LiqMap(symbol, venue, kind, mark, size, k, tiers, z, z.copy())
+        return int(bucket_index(self.mark_price, self.bucket_size)) - self.k0
 
 
 def combine(maps: list[LiqMap], venue: str, mark_price: float) -> LiqMap:

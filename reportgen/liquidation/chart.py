@@ -25,8 +25,10 @@ from reportgen.liquidation.summary import MapSummary, cumulative, fmt_price, fmt
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
+    from matplotlib.layout_engine import ConstrainedLayoutEngine
+    from matplotlib.typing import RcKeyType
 
-    from reportgen.liquidation.section import Heatmap, LiquidationResult
+    from reportgen.liquidation.result import Heatmap, LiquidationResult
 
 # Leverage is ordinal: a sequential palette (viridis samples) whose lightness steps apart
 # tiers for every kind of colour vision; no red-green pair carries meaning.
@@ -39,7 +41,7 @@ WIDTH_IN = 6.4              # 640 px at 100 dpi: 9.5 pt ticks are ≥ 10 px at 5
 RIGHT_TICK_PT = 9           # the cumulative axis: 10.9 px at the email's 560 px
 BASE_DPI = 100
 PNG_DPI = 175               # 1120 px: 2× the email's 560 px
-RC = {
+RC: dict[RcKeyType, Any] = {
     "svg.hashsalt": "reportgen-liqmap",
     "svg.fonttype": "path",
     "text.parse_math": False,  # "$" in prices and labels is a currency sign, not TeX
@@ -59,6 +61,15 @@ METADATA: dict[str, dict[str, Any]] = {
     "pdf": {"CreationDate": None, "ModDate": None, "Creator": "reportgen", "Producer": None},
     "png": {"Software": "reportgen"},
 }
+
+
+def _constrained(fig: Figure) -> ConstrainedLayoutEngine:
+    """The figure's constrained layout engine (the figures that use one are made with it)."""
+    from matplotlib.layout_engine import ConstrainedLayoutEngine
+
+    engine = fig.get_layout_engine()
+    assert isinstance(engine, ConstrainedLayoutEngine)
+    return engine
 
 
 def _save(fig: Figure, paths: list[Path]) -> list[Path]:
@@ -99,7 +110,7 @@ def _span(s: MapSummary) -> str | None:
 
 def venue_names(s: MapSummary) -> str:
     """'Binance+Bybit+OKX' for the estimate's venues, 'Hyperliquid'."""
-    from reportgen.liquidation.estimate import VENUE_TITLES
+    from reportgen.liquidation.result import VENUE_TITLES
 
     return "+".join(VENUE_TITLES.get(v, v) for v in s.venue.split("+"))
 
@@ -129,7 +140,7 @@ def panel_title(s: MapSummary) -> str:
 
 def source_line(maps: list[MapSummary]) -> str:
     """'Source: Binance, Bybit, OKX open interest (modelled) · Hyperliquid positions …'."""
-    from reportgen.liquidation.estimate import VENUE_TITLES
+    from reportgen.liquidation.result import VENUE_TITLES
 
     parts = []
     for s in maps:
@@ -206,7 +217,7 @@ def _bars(ax: Axes, s: MapSummary, colours: list[str]) -> float:
         top = base + heights[drawn]
         quads = np.stack([np.c_[x0, base], np.c_[x0 + w, base],
                           np.c_[x0 + w, top], np.c_[x0, top]], axis=1)
-        ax.add_collection(PolyCollection(quads, facecolors=colours[t % len(colours)],
+        ax.add_collection(PolyCollection(list(quads), facecolors=colours[t % len(colours)],
                                          linewidths=0, label=label))
         bottom = bottom + heights
     return float(bottom.max()) if bottom.size else 0.0
@@ -331,7 +342,7 @@ def _pair(result: LiquidationResult, paths: list[Path], sample: bool) -> list[Pa
         height = top + n * (header + panel) + (n - 1) * gap + foot
         fig = Figure(figsize=(WIDTH_IN, height), dpi=BASE_DPI)
         left, right = 0.88, 0.6
-        axes = []
+        axes: list[Axes] = []
         for i, s in enumerate(maps):
             y = height - top - (i + 1) * (header + panel) - i * gap
             ax = fig.add_axes((left / WIDTH_IN, y / height, (WIDTH_IN - left - right) / WIDTH_IN,
@@ -378,7 +389,7 @@ def render_map(s: MapSummary, path: Path, caption: str = "", *, sample: bool = F
             fig.text(0.01, foot, "\n".join(lines), ha="left", va="bottom", fontsize=7.5,
                      color=MUTED)
             foot += 0.125 * len(lines) / height
-        fig.get_layout_engine().set(rect=(0, foot, 1, 1 - foot))
+        _constrained(fig).set(rect=(0, foot, 1, 1 - foot))
         return _save(fig, [path])[0]
 
 
@@ -420,16 +431,17 @@ def render_heatmap(h: Heatmap, symbol: str, venue: str, path: Path | list[Path],
             ax.set_xlim(edges_x[0], edges_x[-1])
         ax.set_ylim(lo, hi)
         ax.yaxis.set_major_formatter(_price_formatter(h.bucket_size))
-        locator = AutoDateLocator(minticks=4, maxticks=7)
+        # matplotlib.dates' constructors are unannotated in its stubs.
+        locator = AutoDateLocator(minticks=4, maxticks=7)  # type: ignore[no-untyped-call]
         ax.xaxis.set_major_locator(locator)
-        ax.xaxis.set_major_formatter(ConciseDateFormatter(locator))
+        ax.xaxis.set_major_formatter(ConciseDateFormatter(locator))  # type: ignore[no-untyped-call]
         ax.set_xlabel("UTC")
         days = (times[-1] - times[0]).astype(np.int64) / 86400 + 1 / 24 if times.size > 1 else 0
         foot = _frame(fig, f"{symbol} estimated liquidation levels over {days:.0f} d · to "
                            f"{_when(h.times[-1] if h.times else None)}",
                       f"Source: {venue} open interest and prices (modelled) · chart: reportgen",
                       sample, 3.3)
-        fig.get_layout_engine().set(rect=(0, foot, 1, 1 - foot))
+        _constrained(fig).set(rect=(0, foot, 1, 1 - foot))
         return _save(fig, [path] if isinstance(path, Path) else list(path))
 
 

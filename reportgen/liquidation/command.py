@@ -36,7 +36,7 @@ from reportgen.liquidation.summary import MapSummary, summarise
 from reportgen.models import RawPayload
 
 if TYPE_CHECKING:
-    from reportgen.config import HttpSettings
+    from reportgen.settings import HttpSettings
 
 VENUE_CHOICES = ("cex", "hyperliquid", "all")
 
@@ -94,9 +94,9 @@ def load_raws_for(config: LiqConfig, day: date | None, now: datetime,
                          + f" (the bundled sample covers {sample.SAMPLE_FIRST} … "
                            f"{sample.SAMPLE_LAST})")
     from reportgen.clock import FixedClock
-    from reportgen.config import HttpSettings
     from reportgen.http import Http
     from reportgen.liquidation.fetch import fetch_all
+    from reportgen.settings import HttpSettings
 
     async def go() -> dict[str, list[RawPayload]]:
         async with Http(http_settings or HttpSettings(), clock=FixedClock(now)) as http:

@@ -13,6 +13,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 Venue = Literal["binance", "bybit", "okx"]
+ALL_VENUES: tuple[Venue, ...] = ("binance", "bybit", "okx")
 SideRule = Literal["aggressor", "candle", "even"]
 Interval = Literal["5m", "15m", "30m", "1h"]
 
@@ -45,7 +46,7 @@ class LiqConfig(BaseModel):
 
     enabled: bool = True
     symbols: list[str] = Field(default_factory=lambda: ["BTC", "ETH"])
-    venues: list[Venue] = Field(default_factory=lambda: ["binance", "bybit", "okx"])
+    venues: list[Venue] = Field(default_factory=lambda: list(ALL_VENUES))
     hyperliquid: bool = True
     lookback_days: int = Field(7, ge=1, le=30)  # Binance keeps 30 days of OI history
     interval: Interval = "5m"

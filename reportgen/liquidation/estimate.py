@@ -10,9 +10,8 @@ import numpy as np
 from reportgen.liquidation.buckets import LiqMap, combine
 from reportgen.liquidation.config import INTERVAL_MS, LiqConfig
 from reportgen.liquidation.model import MarketSeries, ModelParams, VenueMap, run_model
+from reportgen.liquidation.result import VENUE_TITLES
 from reportgen.liquidation.venues import liq_factors, tier_weights_for
-
-VENUE_TITLES = {"binance": "Binance", "bybit": "Bybit", "okx": "OKX", "hyperliquid": "Hyperliquid"}
 
 # How each venue's open-interest figure is read (one side: a contract counted once).
 OI_CONVENTIONS = {
@@ -164,7 +163,7 @@ def estimate(series_by_venue: dict[str, MarketSeries], symbol: str, config: LiqC
                                 for m in venue_maps.values())),
     }
     first_interval = next(iter(windows.values()))[1]
-    assumptions = {
+    assumptions: dict[str, Any] = {
         "model": "open-interest flow reconstruction with mark-price sweeps (estimated)",
         "venues": list(venue_maps),
         "window_days": config.lookback_days,

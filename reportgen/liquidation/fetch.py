@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
@@ -61,7 +61,7 @@ class _Job:
         self.out.append(raw)
         return raw
 
-    async def pages(self, url: str, pages: list[Mapping[str, Any]]) -> int:
+    async def pages(self, url: str, pages: Sequence[Mapping[str, Any]]) -> int:
         """Ask `pages` in order, stopping at the first failure; how many answered."""
         for n, params in enumerate(pages):
             if await self.get(url, params) is None:
@@ -88,8 +88,8 @@ def _spans(start: int, stop: int, span: int) -> list[tuple[int, int]]:
     return [(t, min(t + span, stop)) for t in range(start, stop, span)][::-1]
 
 
-async def _klines(job: _Job, mark: tuple[str, list[dict[str, Any]]],
-                  last: tuple[str, list[dict[str, Any]]] | None) -> None:
+async def _klines(job: _Job, mark: tuple[str, Sequence[Mapping[str, Any]]],
+                  last: tuple[str, Sequence[Mapping[str, Any]]] | None) -> None:
     """Mark-price pages; from the first failed one on, last-price pages for the same spans
     (when `last` is None they are asked anyway, e.g. Binance's taker split)."""
     answered = await job.pages(*mark)

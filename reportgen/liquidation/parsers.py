@@ -176,16 +176,6 @@ def _okx_one(raw: RawPayload, path: str, kinds: Kinds, ct_val: float | None) -> 
         kinds["last"] += list(body["data"])
 
 
-def okx_contract_values(raw: RawPayload) -> dict[str, float]:
-    """`ctVal` per linear USDT swap from `/api/v5/public/instruments?instType=SWAP`."""
-    body = load_json(raw)
-    out = {}
-    for inst in body.get("data", []):
-        if inst.get("ctType") == "linear" and inst.get("instId", "").endswith("-USDT-SWAP"):
-            out[base_coin(inst["instId"])] = float(inst["ctVal"])
-    return out
-
-
 def align(venue: str, coin: str, oi: OiRows, bars: Bars, buy: Bars | None,
           interval_ms: int | None = None, is_mark: np.ndarray | None = None) -> MarketSeries:
     """Pair each bar with the OI reading taken at its close: the last reading in

@@ -3,77 +3,27 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Literal
-
-from pydantic import BaseModel, Field
 
 from reportgen import numbers
 from reportgen.errors import ParseError
 from reportgen.liquidation.buckets import clip_to_range, regrid
 from reportgen.liquidation.config import LiqConfig
-from reportgen.liquidation.estimate import VENUE_TITLES, estimate
+from reportgen.liquidation.estimate import estimate
 from reportgen.liquidation.hyperliquid import aggregate, arrays_from_positions, coin_name
+from reportgen.liquidation.model import MarketSeries
 from reportgen.liquidation.parsers import parse_hyperliquid, parse_venue, request_params
+from reportgen.liquidation.result import (
+    VENUE_TITLES,
+    Heatmap,
+    LiquidationResult,
+    VenueStatus,
+    problems_text,
+)
 from reportgen.liquidation.summary import MapSummary, fmt_usd, summarise
 from reportgen.models import RawPayload
 
 SOURCES = {"binance": "liq_binance", "bybit": "liq_bybit", "okx": "liq_okx",
            "hyperliquid": "liq_hyperliquid"}
-
-
-class Heatmap(BaseModel):
-    """Time × price grid of estimated live liquidation notional (US$)."""
-
-    times: list[datetime]
-    price_low0: float
-    bucket_size: float
-    values: list[list[float]]   # [time][bucket]
-    price: list[float]
-
-
-class VenueStatus(BaseModel):
-    """What one venue gave for one symbol: the span of data the map used, or why none.
-
-    `status`: "used" (modelled), "open interest only" (current OI, no history: counted in the
-    coverage, not mapped) or "dropped". `problems` are the failed or unreadable requests
-    ("<error> on <path>"), also when the venue was still used (a fallback stood in)."""
-
-    venue: str
-    status: Literal["used", "open interest only", "dropped"]
-    reason: str | None = None
-    bars: int = 0
-    bar_minutes: int | None = None
-    first: datetime | None = None
-    last: datetime | None = None
-    last_price_bars: int = 0
-    accounts: int | None = None
-    problems: list[str] = []
-
-
-class LiquidationResult(BaseModel):
-    """Everything the brief shows about one symbol's liquidation levels."""
-
-    symbol: str
-    as_of: datetime
-    cex: MapSummary | None = None
-    hyperliquid: MapSummary | None = None
-    # large; kept for the charts, left out of the JSON dump
-    heatmap: Heatmap | None = Field(default=None, exclude=True)
-    unavailable: dict[str, str] = {}
-    captions: dict[str, str] = {}
-    venues: dict[str, VenueStatus] = {}
-
-    def gaps(self) -> list[str]:
-        """One line per venue that was dropped or stood in for: for the caption's readers
-        and for `reportgen status`."""
-        out = []
-        for v in self.venues.values():
-            title = VENUE_TITLES.get(v.venue, v.venue)
-            if v.status != "used":
-                out.append(f"{self.symbol}: {title} {v.status}: {v.reason}")
-            elif v.problems:
-                out.append(f"{self.symbol}: {title} partial: {_problems(v.problems)}")
-        return out
 
 
 def _ms(dt: datetime) -> int:
@@ -83,11 +33,6 @@ def _ms(dt: datetime) -> int:
 def _span(first: datetime, last: datetime) -> str:
     """"2025-06-04 23:00 – 2025-06-11 23:00 UTC", or "2025-08-15 18:00 – 19:00 UTC"."""
     return numbers.span(first, last)
-
-
-def _problems(problems: list[str], shown: int = 2) -> str:
-    more = f" (+{len(problems) - shown} more)" if len(problems) > shown else ""
-    return "; ".join(problems[:shown]) + more
 
 
 def data_line(venues: dict[str, VenueStatus], cex_only: bool = True) -> str:
@@ -103,7 +48,7 @@ def data_line(venues: dict[str, VenueStatus], cex_only: bool = True) -> str:
             if v.last_price_bars:
                 text += f", {v.last_price_bars} priced by last-price klines"
             if v.problems:
-                text += f" [{_problems(v.problems)}]"
+                text += f" [{problems_text(v.problems)}]"
         else:
             text = f"{title} {v.status}: {v.reason}"
         parts.append(text)
@@ -158,7 +103,7 @@ def build_liquidation_section(raws_by_source: dict[str, list[RawPayload]], symbo
     coin = symbol.strip()          # Hyperliquid spells some coins in mixed case (kPEPE)
     symbol = coin.upper()
     result = LiquidationResult(symbol=symbol, as_of=as_of)
-    series = {}
+    series: dict[str, MarketSeries] = {}
     oi_only: dict[str, float] = {}
     for venue in config.venues:
         raws = raws_by_source.get(SOURCES[venue], [])
@@ -169,7 +114,7 @@ def build_liquidation_section(raws_by_source: dict[str, list[RawPayload]], symbo
             result.venues[venue] = VenueStatus(venue=venue, status="used",
                                                problems=data.problems)
             continue
-        why = _problems(data.problems) if data.problems else (
+        why = problems_text(data.problems) if data.problems else (
             "no payloads" if not raws else f"no {symbol} open interest and price bars")
         if data.oi_now is not None:
             oi_only[venue] = data.oi_now[1]
@@ -186,16 +131,16 @@ def build_liquidation_section(raws_by_source: dict[str, list[RawPayload]], symbo
             est = estimate(series, symbol, config, _ms(as_of), oi_only)
         except ValueError as exc:
             result.unavailable["cex"] = str(exc)
-            for venue in series:
-                result.venues[venue] = result.venues[venue].model_copy(
+            for name in series:
+                result.venues[name] = result.venues[name].model_copy(
                     update={"status": "dropped", "reason": str(exc)})
         else:
-            for venue, why in est.skipped.items():
-                result.venues[venue] = result.venues[venue].model_copy(
+            for name, why in est.skipped.items():
+                result.venues[name] = result.venues[name].model_copy(
                     update={"status": "dropped", "reason": why})
-                result.unavailable[venue] = why
-            for venue, sp in est.spans.items():
-                result.venues[venue] = result.venues[venue].model_copy(update={
+                result.unavailable[name] = why
+            for name, sp in est.spans.items():
+                result.venues[name] = result.venues[name].model_copy(update={
                     "bars": sp["bars"], "bar_minutes": sp["bar_minutes"],
                     "first": datetime.fromtimestamp(sp["first_ms"] / 1000, UTC),
                     "last": datetime.fromtimestamp(sp["last_ms"] / 1000, UTC),
@@ -235,7 +180,7 @@ def _hyperliquid(result: LiquidationResult, raws: list[RawPayload], symbol: str,
         return drop(f"unreadable payload: {exc}")
     name = coin_name(data.assets, symbol)
     if name is None:
-        return drop(_problems(problems) if not data.assets and problems
+        return drop(problems_text(problems) if not data.assets and problems
                     else f"no {symbol} mark price in metaAndAssetCtxs")
     ctx = data.assets[name]
     size = config.bucket_for(symbol, ctx.mark_px)

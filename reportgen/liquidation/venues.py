@@ -1,4 +1,4 @@
-"""Per-venue liquidation-price formulas, maintenance brackets and contract units.
+"""Per-venue liquidation-price formulas, leverage-tier weights and Bybit's one-sided open interest.
 
 All formulas are for linear (USDT/USDC-margined) perpetuals in isolated margin, as documented
 by each venue. `side` is +1 for a long, -1 for a short. The functions
@@ -8,54 +8,11 @@ accept floats or numpy arrays (the model evaluates every tier of every bar at on
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import TypeVar
 
 import numpy as np
 
 F = TypeVar("F", float, np.ndarray)
-
-
-@dataclass(frozen=True)
-class Bracket:
-    """One notional bracket: MMR and maintenance amount (`cum`) for notional in [floor, cap)."""
-
-    floor: float
-    cap: float
-    mmr: float
-    cum: float
-    max_leverage: float
-
-
-# Binance BTCUSDT/ETHUSDT brackets 1-4, 2024-10 (samples/binance/leverage_tiers_*).
-BINANCE_BTC_BRACKETS: tuple[Bracket, ...] = (
-    Bracket(0, 50_000, 0.004, 0.0, 125),
-    Bracket(50_000, 600_000, 0.005, 50.0, 100),
-    Bracket(600_000, 3_000_000, 0.0065, 950.0, 75),
-    Bracket(3_000_000, 12_000_000, 0.01, 11_450.0, 50),
-)
-
-
-def parse_ccxt_brackets(tiers: Sequence[dict[str, object]]) -> tuple[Bracket, ...]:
-    """Brackets from ccxt `fetch_leverage_tiers` rows (raw Binance bracket in `info`)."""
-    out = []
-    for row in tiers:
-        info = row["info"]
-        assert isinstance(info, dict)
-        out.append(Bracket(
-            floor=float(info["notionalFloor"]), cap=float(info["notionalCap"]),
-            mmr=float(info["maintMarginRatio"]), cum=float(info["cum"]),
-            max_leverage=float(info["initialLeverage"]),
-        ))
-    return tuple(sorted(out, key=lambda b: b.floor))
-
-
-def bracket_for(notional: float, brackets: Sequence[Bracket]) -> Bracket:
-    """The bracket whose [floor, cap) holds `notional` (the last one beyond the table)."""
-    for b in brackets:
-        if b.floor <= notional < b.cap:
-            return b
-    return brackets[-1]
 
 
 def binance_liq_price(entry: F, qty: float, leverage: F, side: int, mmr: float,
@@ -65,22 +22,8 @@ def binance_liq_price(entry: F, qty: float, leverage: F, side: int, mmr: float,
     With cum = 0 this is EP(1 − 1/L)/(1 − MMR) for a long, EP(1 + 1/L)/(1 + MMR) for a short.
     """
     wb = qty * entry / leverage
-    return (wb + cum - side * qty * entry) / (qty * mmr - side * qty)
-
-
-def binance_liq_price_bracketed(entry: float, qty: float, leverage: float, side: int,
-                                brackets: Sequence[Bracket] = BINANCE_BTC_BRACKETS) -> float:
-    """Binance isolated liquidation price with the bracket re-checked at the result.
-
-    Binance applies the bracket of the position's notional at the liquidation price, so we
-    start from the entry notional's bracket and move once if the result lands elsewhere.
-    """
-    b = bracket_for(qty * entry, brackets)
-    lp = binance_liq_price(entry, qty, leverage, side, b.mmr, b.cum)
-    b2 = bracket_for(qty * lp, brackets)
-    if b2 != b:
-        lp = binance_liq_price(entry, qty, leverage, side, b2.mmr, b2.cum)
-    return float(lp)
+    lp: F = (wb + cum - side * qty * entry) / (qty * mmr - side * qty)
+    return lp
 
 
 def bybit_liq_price(entry: F, leverage: F, side: int, mmr: float, qty: float = 1.0,
@@ -88,7 +31,8 @@ def bybit_liq_price(entry: F, leverage: F, side: int, mmr: float, qty: float = 1
     """Bybit isolated: LP = EP ∓ (IM − MM)/Q ∓ extra/Q, IM = Q·EP/L, MM = Q·EP·MMR − deduction."""
     im = qty * entry / leverage
     mm = qty * entry * mmr - mm_deduction
-    return entry - side * (im - mm) / qty - side * extra_margin / qty
+    lp: F = entry - side * (im - mm) / qty - side * extra_margin / qty
+    return lp
 
 
 def okx_liq_price(entry: F, leverage: F, side: int, mmr: float, fee: float,
@@ -97,19 +41,8 @@ def okx_liq_price(entry: F, leverage: F, side: int, mmr: float, fee: float,
     short (EP·n·ct + M)/(n·ct·(1 + mmr + fee)), M = EP·n·ct/L."""
     size = contracts * ct_val
     margin = entry * size / leverage
-    return (entry * size - side * margin) / (size * (1 - side * (mmr + fee)))
-
-
-def hyperliquid_liq_price(price: float, side: int, margin_available: float, size: float,
-                          max_leverage: float) -> float:
-    """Hyperliquid: liq = price − side·margin_available/|szi|/(1 − l·side), l = 1/(2·maxLev).
-
-    `price` is the mark, `margin_available` the account value minus maintenance used (cross)
-    or isolated margin minus maintenance (isolated). Used for checks only: the map itself
-    takes each position's reported `liquidationPx`.
-    """
-    maint = 1.0 / (2.0 * max_leverage)
-    return price - side * margin_available / abs(size) / (1.0 - maint * side)
+    lp: F = (entry * size - side * margin) / (size * (1 - side * (mmr + fee)))
+    return lp
 
 
 def liq_factors(venue: str, leverages: np.ndarray, mmr: float,
@@ -120,12 +53,13 @@ def liq_factors(venue: str, leverages: np.ndarray, mmr: float,
     maintenance amount, so the model multiplies entries by these factors.
     """
     lev = np.asarray(leverages, dtype=float)
+    one = np.ones_like(lev)  # entry = 1 per tier, so the result is the factor itself
     if venue == "binance":
-        return binance_liq_price(1.0, 1.0, lev, 1, mmr), binance_liq_price(1.0, 1.0, lev, -1, mmr)
+        return binance_liq_price(one, 1.0, lev, 1, mmr), binance_liq_price(one, 1.0, lev, -1, mmr)
     if venue == "bybit":
-        return bybit_liq_price(1.0, lev, 1, mmr), bybit_liq_price(1.0, lev, -1, mmr)
+        return bybit_liq_price(one, lev, 1, mmr), bybit_liq_price(one, lev, -1, mmr)
     if venue == "okx":
-        return okx_liq_price(1.0, lev, 1, mmr, okx_fee), okx_liq_price(1.0, lev, -1, mmr, okx_fee)
+        return okx_liq_price(one, lev, 1, mmr, okx_fee), okx_liq_price(one, lev, -1, mmr, okx_fee)
     raise ValueError(f"unknown venue {venue!r} (binance, bybit or okx)")
 
 
@@ -137,7 +71,8 @@ def tier_weights_for(leverages: Sequence[int], weights: Sequence[float],
     total = w.sum()
     if total <= 0:
         raise ValueError(f"no leverage tier is allowed below the venue maximum {max_leverage}x")
-    return w / total
+    out: np.ndarray = w / total
+    return out
 
 
 # Contract units -> base coin. Binance OI is in coin; OKX `oi` in contracts of ctVal coin
@@ -145,11 +80,6 @@ def tier_weights_for(leverages: Sequence[int], weights: Sequence[float],
 # both sides in `openInterest`; answers without it are one-sided already ("Returns single
 # side data", Bybit v5 docs; a real 2026-08 BTCUSDT answer of 65,042 BTC sits beside
 # Binance's 111,857 BTC), so they are used as they are, never halved.
-def okx_contracts_to_coin(contracts: F, ct_val: float) -> F:
-    """OKX linear swap contracts -> base coin (BTC-USDT-SWAP ct_val 0.01, ETH 0.1)."""
-    return contracts * ct_val
-
-
 def bybit_one_sided(open_interest: F, single: F | None = None) -> F:
     """Bybit open interest counted once: `singleOpenInterest` when given, else `openInterest`
     (an answer without `singleOpenInterest` is one-sided)."""

@@ -21,7 +21,6 @@ and produced by the next backfill.
 from __future__ import annotations
 
 import contextlib
-import inspect
 import logging
 import multiprocessing
 import os
@@ -79,15 +78,9 @@ def _run_task(config: Config, day: date, sample: bool, formats: list[str] | None
     from reportgen.pipeline import run
 
     started = time.perf_counter()
-    kwargs: dict[str, Any] = {"sample": sample, "formats": formats}
-    params = inspect.signature(run).parameters
-    # Never mail or publish per date unless asked: pass the switches off explicitly.
-    if "send" in params:
-        kwargs["send"] = send
-    if "publish" in params:
-        kwargs["publish"] = False
     try:
-        result = run(config, day, **kwargs)
+        # Never mail or publish per date unless asked: pass the switches off explicitly.
+        result = run(config, day, sample=sample, formats=formats, send=send, publish=False)
     except LockError as exc:
         return DayResult(day, "busy", time.perf_counter() - started, str(exc))
     except ReportgenError as exc:
@@ -163,8 +156,6 @@ def backfill(config: Config, first: date, last: date, *, jobs: int = 1, force: b
         if outside:
             raise UsageError(f"--sample covers {sample_data.SAMPLE_FIRST} to "
                              f"{sample_data.SAMPLE_LAST} only; {outside[0]} is outside")
-    if send and "send" not in inspect.signature(_pipeline_run()).parameters:
-        raise UsageError("--send: this build cannot send email yet")
     # Open the archive once here: creates the file, schema and WAL mode before workers race.
     with Archive(config.archive_path) as archive:
         skipped = [] if force else [d for d in days if is_done(config, d, archive)]
@@ -203,9 +194,3 @@ def backfill(config: Config, first: date, last: date, *, jobs: int = 1, force: b
             if on_result:
                 on_result(result)
     return [results[d] for d in days]
-
-
-def _pipeline_run() -> Callable[..., Any]:
-    from reportgen.pipeline import run
-
-    return run

@@ -24,25 +24,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 from reportgen.archive import Archive
 from reportgen.ops.locks import date_lock
 
 if TYPE_CHECKING:
     from reportgen.config import Config
-    from reportgen.view import Brief
-
-
-class Outcome(Protocol):
-    """What a finished run hands its record (`reportgen.pipeline.RunResult` is one)."""
-
-    @property
-    def brief(self) -> Brief: ...
-    @property
-    def files(self) -> list[Path]: ...
-    @property
-    def published(self) -> dict[str, Any]: ...
 
 log = logging.getLogger(__name__)
 
@@ -58,20 +46,20 @@ class RunRecord:
             self.id = archive.start_run(day, sample=sample)
         self.finished = False
 
-    def finish(self, result: Outcome) -> None:
-        """Record the outcome: status, then each section's and each channel's status."""
-        brief = result.brief
-        sections = {section.id: section.status for section in brief.sections}
+    def finish(self, *, complete: bool, sections: dict[str, str], files: list[Path],
+               published: dict[str, Any]) -> None:
+        """Record the outcome: complete or partial, each section's status ("ok", "partial:
+        …", "unavailable: …"), each brief file written and each publish channel's outcome
+        (channel → its JSON-able report). Plain data: the guard knows nothing of the pipeline."""
         root = self.config.output.resolve()
         channels: dict[str, Any] = {}
-        for path in result.files:
+        for path in files:
             if path.name.startswith("brief."):
                 channels[path.suffix.lstrip(".")] = {
                     "status": "ok", "path": str(path.resolve().relative_to(root)),
                 }
-        # Site and email report their own outcome (RunResult.published: channel → details).
-        channels.update(result.published)
-        status = "complete" if brief.complete else "partial"
+        channels.update(published)
+        status = "complete" if complete else "partial"
         self._write(status, sections, channels)
         log.info("%s: run %d %s", self.day, self.id, status)
 

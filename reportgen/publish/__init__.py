@@ -1,15 +1,20 @@
 """Publish phase: the rendered brief to subscribers' inboxes (`send`) and to a static site
 (`site`). Never touches the upstream network; SMTP is the only connection it opens.
 
-Public names: `send_day`, `SendReport` (email) and `build_site`, `SiteResult`, `serve`
+Publish reads what render wrote: each day's manifest and the files it lists (`reports`),
+and, for the email, the view-model it is handed. It never imports the pipeline, a source or
+the archive's raw payloads (tests/core/test_boundaries.py), and never renders or collects.
+
+Public names: `send_brief`, `SendReport` (email) and `build_site`, `SiteResult`, `serve`
 (static site). Modules: `email` (compose the MIME message), `mailer` (SMTP + delivery log),
-`send` (the `reportgen send` use case), `site` (the atomic, incremental site build).
+`send` (mail one rendered day), `site` (the atomic, incremental site build),
+`reports` (read a day's manifest and files).
 """
 
 from __future__ import annotations
 
 from reportgen.publish.mailer import SendReport
-from reportgen.publish.send import send_day
+from reportgen.publish.send import send_brief
 from reportgen.publish.site import SiteResult, build_site, serve
 
-__all__ = ["SendReport", "SiteResult", "build_site", "send_day", "serve"]
+__all__ = ["SendReport", "SiteResult", "build_site", "send_brief", "serve"]

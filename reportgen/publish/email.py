@@ -4,7 +4,7 @@ Structure (RFC 2046), outermost first:
 
     multipart/mixed                      only when the PDF is attached
     ├── multipart/alternative
-    │   ├── text/plain                   a readable text rendering (from the Markdown)
+    │   ├── text/plain                   templates/email.txt.j2, plain text
     │   └── multipart/related
     │       ├── text/html                templates/email.html.j2, CSS inlined (css_inline)
     │       └── image/png …              charts, referenced as cid:…
@@ -12,14 +12,15 @@ Structure (RFC 2046), outermost first:
 
 The HTML is made for mail clients: tables up to 600 px, inline styles, no `data:` URIs and
 no remote images, charts as 2x PNGs flattened onto white so they stay readable in dark mode.
-Pure apart from reading the report folder: no network, no SMTP (that is `mailer`).
+Both parts are rendered from the view-model (the Brief); the subject, the charts and the PDF
+come from the day's manifest (what render wrote) and the files it lists. Nothing is parsed
+back out of the rendered Markdown or HTML. Pure apart from reading the report folder: no
+network, no SMTP (that is `mailer`).
 """
 
 from __future__ import annotations
 
 import io
-import re
-import struct
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from email.header import Header
@@ -28,11 +29,11 @@ from email.policy import SMTP
 from email.utils import format_datetime, make_msgid, parseaddr
 from pathlib import Path
 
-from reportgen.brief.model import Brief, Figure
+from reportgen.brief.model import Brief
 from reportgen.config import EmailSettings
-from reportgen.render import render_markdown
+from reportgen.manifest import ReportManifest
+from reportgen.publish.reports import read_bytes
 from reportgen.render.environment import environment
-from reportgen.render.filters import figure_change, figure_value
 
 # Gmail clips messages whose HTML is over ~102 KB; stay clearly under it, as encoded.
 HTML_LIMIT_BYTES = 95 * 1024
@@ -68,105 +69,38 @@ class EmailContent:
 # -- subject -------------------------------------------------------------------------------
 
 
-def headline_figure(brief: Brief) -> Figure | None:
-    """The one figure the subject line carries: total market cap, when available."""
-    for section in brief.sections:
-        for fig in section.figures:
-            if fig.label.lower() == "total market cap" and fig.available:
-                return fig
-    return None
-
-
-def subject_for(brief: Brief, prefix: str) -> str:
+def subject_for(manifest: ReportManifest, prefix: str) -> str:
     """"Crypto brief 2025-06-11: BTC $108,680 −1.39% · ETH $2,776 −1.15%" ("[SAMPLE] "
-    first for sample data): the short form of "the day in brief", else total market cap."""
-    subject = f"{prefix} {brief.day.isoformat()}"
-    if brief.story_title:
-        subject += f": {brief.story_title}"
-    else:
-        fig = headline_figure(brief)
-        if fig is not None:
-            change = figure_change(fig)
-            subject += f": {fig.label.lower()} {figure_value(fig)}{(' ' + change) if change else ''}"
-    return ("[SAMPLE] " if brief.sample else "") + subject
+    first for sample data): the short form of "the day in brief" (the manifest's `lead`),
+    else the manifest's headline figure."""
+    subject = f"{prefix} {manifest.day.isoformat()}"
+    headline = manifest.headline
+    if manifest.lead:
+        subject += f": {manifest.lead}"
+    elif headline is not None:
+        change = f" {headline.change}" if headline.change else ""
+        subject += f": {headline.label.lower()} {headline.value}{change}"
+    return ("[SAMPLE] " if manifest.sample else "") + subject
 
 
 # -- plain text ----------------------------------------------------------------------------
 
-_TABLE_SEP = re.compile(r"^\|(\s*:?-+:?\s*\|)+\s*$")
-_IMAGE = re.compile(r"!\[([^\]]*)\]\(<?[^)>]*>?\)")
-_LINK = re.compile(r"\[([^\]]+)\]\(<?([^)>\s]+)>?\)")
-_FOOTNOTE = re.compile(r"\[\^(\d+)\]")
-_EMPHASIS = re.compile(r"(?<![\w\\])(\*\*|_)(\S(?:.*?\S)?)\1(?!\w)")
-_ESCAPE = re.compile(r"\\([\\`*_{}\[\]()<>#+!|~-])")
 
-
-def _cells(line: str) -> list[str]:
-    # Split on unescaped pipes only: escaped ones are part of a cell's text.
-    parts = re.split(r"(?<!\\)\|", line.strip())
-    return [p.strip() for p in parts[1:-1]]
-
-
-def _text_table(rows: list[list[str]]) -> list[str]:
-    widths = [max(len(r[i]) for r in rows if i < len(r)) for i in range(max(map(len, rows)))]
-    out = []
-    for n, row in enumerate(rows):
-        out.append("  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)).rstrip())
-        if n == 0:
-            out.append("  ".join("-" * w for w in widths))
-    return out
-
-
-def _inline(text: str) -> str:
-    text = _IMAGE.sub(lambda m: f"[Chart: {m.group(1)}]", text)
-    text = _LINK.sub(lambda m: f"{m.group(1)} <{m.group(2)}>", text)
-    text = _FOOTNOTE.sub(r"[\1]", text)
-    for _ in range(2):  # nested **_x_**
-        text = _EMPHASIS.sub(r"\2", text)
-    return _ESCAPE.sub(r"\1", text)
-
-
-def markdown_to_text(markdown: str) -> str:
-    """A plain-text rendering of the brief's Markdown for the text/plain part: tables as
-    aligned columns, headings underlined, links as "title <url>", escapes removed."""
-    lines = markdown.splitlines()
-    out: list[str] = []
-    table: list[list[str]] = []
-    for line in [*lines, ""]:
-        if line.startswith("|"):
-            if not _TABLE_SEP.match(line):
-                table.append([_inline(c) for c in _cells(line)])
-            continue
-        if table:
-            out.extend(_text_table(table))
-            table = []
-        if line.startswith("#"):
-            level = len(line) - len(line.lstrip("#"))
-            title = _inline(line.lstrip("#").strip())
-            out.extend([title, ("=" if level == 1 else "-" if level == 2 else "·") * len(title)])
-        elif line.strip() == "---":
-            out.append("-" * 72)
-        else:
-            out.append(_inline(line.replace("[^", "[", 1) if line.startswith("[^") else line))
-    text = "\n".join(out)
-    text = re.sub(r"\n{3,}", "\n\n", text).strip() + "\n"
-    return text
+def render_email_text(brief: Brief, *, web_url: str | None, history_url: str | None) -> str:
+    """templates/email.txt.j2: the brief as plain text, for the text/plain part."""
+    text = environment().get_template("email.txt.j2").render(
+        brief=brief, web_url=web_url, history_url=history_url)
+    return "\n".join(line.rstrip() for line in text.splitlines()).strip() + "\n"
 
 
 # -- images --------------------------------------------------------------------------------
 
 
-def _png_size(data: bytes) -> tuple[int, int]:
-    if data[:8] != b"\x89PNG\r\n\x1a\n":
-        raise ValueError("not a PNG")
-    width, height = struct.unpack(">II", data[16:24])
-    return width, height
-
-
-def email_png(data: bytes) -> bytes:
-    """The chart as mail wants it: opaque (flattened onto white: a transparent chart on a
-    dark-mode background loses its black axis labels), exactly 2x the shown width, and
-    palette-coded (charts have few colours), which makes it several times smaller."""
+def email_png(data: bytes) -> tuple[bytes, tuple[int, int]]:
+    """The chart as mail wants it, and its (width, height) in pixels: opaque (flattened onto
+    white: a transparent chart on a dark-mode background loses its black axis labels),
+    exactly 2x the shown width, and palette-coded (charts have few colours), which makes it
+    several times smaller."""
     from PIL import Image
 
     with Image.open(io.BytesIO(data)) as img:
@@ -179,24 +113,28 @@ def email_png(data: bytes) -> bytes:
     small = flat.quantize(colors=256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
     buffer = io.BytesIO()
     small.save(buffer, format="PNG", optimize=True)
-    return buffer.getvalue()
+    return buffer.getvalue(), small.size
 
 
-def chart_images(brief: Brief, report_folder: Path) -> tuple[dict[str, InlineImage], list[InlineImage]]:
-    """The report's chart PNGs: those the liquidation maps and ETF tables reference (keyed by the
-    `chart` path), then any other `charts/*.png` in the report folder."""
+def chart_images(brief: Brief, manifest: ReportManifest,
+                 report_folder: Path) -> tuple[dict[str, InlineImage], list[InlineImage]]:
+    """The report's chart PNGs (those the manifest lists): the ones the liquidation maps and
+    ETF tables reference (keyed by their `chart` path), then the others."""
     by_chart: dict[str, InlineImage] = {}
-    used: set[Path] = set()
+    used: set[str] = set()
     day = brief.day.isoformat()
 
-    def load(png: Path, alt: str) -> InlineImage:
-        data = email_png(png.read_bytes())
-        width, height = _png_size(data)
+    def load(name: str, alt: str) -> InlineImage:
+        png = report_folder / name
+        data, (width, height) = email_png(read_bytes(png))
         shown_w = min(IMAGE_WIDTH, width // 2)
         return InlineImage(
             cid=f"{png.stem}.{day}@reportgen", filename=png.name, data=data, alt=alt,
             width=shown_w, height=round(height * shown_w / width),
         )
+
+    def default_alt(name: str) -> str:
+        return f"Chart: {Path(name).stem.replace('_', ' ')}"
 
     for section in brief.sections:
         charts = [(m.chart, m.alt) for m in section.maps] + [
@@ -204,15 +142,12 @@ def chart_images(brief: Brief, report_folder: Path) -> tuple[dict[str, InlineIma
         for chart, alt in charts:
             if not chart:
                 continue
-            png = (report_folder / chart).with_suffix(".png")
-            if png.is_file():
-                by_chart[chart] = load(png, alt or f"Chart: {png.stem.replace('_', ' ')}")
-                used.add(png.resolve())
-    extra = [
-        load(png, f"Chart: {png.stem.replace('_', ' ')}")
-        for png in sorted((report_folder / "charts").glob("*.png"))
-        if png.resolve() not in used
-    ]
+            png = Path(chart).with_suffix(".png").as_posix()
+            if manifest.has(png):
+                by_chart[chart] = load(png, alt or default_alt(png))
+                used.add(png)
+    extra = [load(name, default_alt(name)) for name in sorted(manifest.charts)
+             if name.endswith(".png") and name not in used]
     return by_chart, extra
 
 
@@ -221,34 +156,39 @@ def chart_images(brief: Brief, report_folder: Path) -> tuple[dict[str, InlineIma
 
 def render_email_html(brief: Brief, *, chart_by_path: dict[str, InlineImage],
                       extra_charts: list[InlineImage], web_url: str | None,
-                      unsubscribe_url: str | None) -> str:
+                      history_url: str | None, unsubscribe_url: str | None) -> str:
     """templates/email.html.j2 with its CSS inlined (media queries kept for dark mode)."""
     import css_inline
 
     html = environment().get_template("email.html.j2").render(
         brief=brief, charts=chart_by_path, extra_charts=extra_charts, web_url=web_url,
-        unsubscribe_url=unsubscribe_url, width=EMAIL_WIDTH, image_width=IMAGE_WIDTH,
+        history_url=history_url, unsubscribe_url=unsubscribe_url, width=EMAIL_WIDTH,
+        image_width=IMAGE_WIDTH,
     )
     inliner = css_inline.CSSInliner(keep_style_tags=True, keep_at_rules=True,
                                     load_remote_stylesheets=False, minify_css=True)
     return inliner.inline(html)
 
 
-def compose(brief: Brief, report_folder: Path, settings: EmailSettings, *,
-            web_url: str | None = None) -> EmailContent:
-    """The content of the brief's email for `brief.day` from its view-model and the files
-    in `report_folder` (charts, brief.pdf)."""
-    by_path, extra = chart_images(brief, report_folder)
-    pdf_path = report_folder / "brief.pdf"
-    pdf = pdf_path.read_bytes() if settings.attach_pdf and pdf_path.is_file() else None
+def compose(brief: Brief, manifest: ReportManifest, report_folder: Path,
+            settings: EmailSettings, *, web_url: str | None = None,
+            history_url: str | None = None) -> EmailContent:
+    """The content of the brief's email for `brief.day`: both parts from the view-model; the
+    subject, charts and PDF from the manifest render wrote in `report_folder` and the files
+    it lists. `web_url` is the brief's page on the site, `history_url` the report history."""
+    if manifest.day != brief.day:
+        raise ValueError(f"the manifest is for {manifest.day}, the brief for {brief.day}")
+    by_path, extra = chart_images(brief, manifest, report_folder)
+    attach = settings.attach_pdf and manifest.has("brief.pdf")
     return EmailContent(
         day=brief.day,
-        subject=subject_for(brief, settings.subject_prefix),
-        text=markdown_to_text(render_markdown(brief)),
+        subject=subject_for(manifest, settings.subject_prefix),
+        text=render_email_text(brief, web_url=web_url, history_url=history_url),
         html=render_email_html(brief, chart_by_path=by_path, extra_charts=extra, web_url=web_url,
+                               history_url=history_url,
                                unsubscribe_url=settings.list_unsubscribe_url),
         images=[*by_path.values(), *extra],
-        pdf=pdf,
+        pdf=read_bytes(report_folder / "brief.pdf") if attach else None,
         web_url=web_url,
     )
 
@@ -302,7 +242,7 @@ def build_message(content: EmailContent, settings: EmailSettings, recipient: str
     # text/plain first, then the richer alternative (RFC 2046: last is preferred).
     msg.set_content(content.text, subtype="plain", charset="utf-8", cte="quoted-printable")
     msg.add_alternative(content.html, subtype="html", charset="utf-8", cte="quoted-printable")
-    html_part = msg.get_payload()[1]
+    html_part = list(msg.iter_parts())[1]
     for image in content.images:
         # add_related turns the HTML part into multipart/related = [HTML, images].
         html_part.add_related(image.data, maintype="image", subtype="png",
@@ -317,5 +257,7 @@ def html_part_size(msg: EmailMessage) -> int:
     """Bytes of the text/html part as encoded in the message (what clients count)."""
     for part in msg.walk():
         if part.get_content_type() == "text/html":
-            return len(part.get_payload().encode("ascii"))
+            payload = part.get_payload()  # a leaf part: its encoded body as str
+            assert isinstance(payload, str)
+            return len(payload.encode("ascii"))
     return 0

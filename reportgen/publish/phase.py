@@ -1,4 +1,5 @@
-"""The pipeline's last phase: send the day's email and/or rebuild the site."""
+"""The pipeline's last phase: send the day's email and/or rebuild the site, from what the
+phases before made (the view-model and the manifest render wrote)."""
 
 from __future__ import annotations
 
@@ -7,20 +8,24 @@ from typing import Any
 from reportgen.brief.model import Brief
 from reportgen.clock import Clock
 from reportgen.config import Config
+from reportgen.manifest import ReportManifest
+from reportgen.writer import OutputWriter
 
 
-def publish_phase(config: Config, brief: Brief, *, send: bool, site: bool,
-                  clock: Clock) -> dict[str, Any]:
-    """Publish `brief` (already rendered) on the channels asked for; returns each channel's
-    outcome as a JSON-able record keyed "email" / "site" (the run record stores it). The
-    site is built first, so the email's "view in browser" link points at a page that exists."""
+def publish_phase(config: Config, brief: Brief, manifest: ReportManifest, *, send: bool,
+                  site: bool, clock: Clock, writer: OutputWriter) -> dict[str, Any]:
+    """Publish `brief` (rendered as `manifest` says) on the channels asked for; returns each
+    channel's outcome as a JSON-able record keyed "email" / "site" (the run record stores
+    it). The site is built first, so the email's "view in browser" link points at a page
+    that exists."""
     published: dict[str, Any] = {}
     if site:
         from reportgen.publish.site import build_site
 
-        published["site"] = build_site(config).as_record()
+        published["site"] = build_site(config, writer=writer).as_record()
     if send:
-        from reportgen.publish.send import send_day
+        from reportgen.publish.send import send_brief
 
-        published["email"] = send_day(config, brief.day, brief=brief, clock=clock).as_record()
+        published["email"] = send_brief(config, brief, manifest, writer=writer,
+                                        clock=clock).as_record()
     return published

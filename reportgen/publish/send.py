@@ -1,11 +1,13 @@
-"""`reportgen send`: mail one date's brief to its recipients (or write the .eml with
---dry-run). Works from the archive and the rendered report folder; never the upstream
-network."""
+"""Mail one rendered day's brief to its recipients (or write the .eml with a dry run).
+
+Works from what the phases before it made: the view-model (the Brief) and the day's
+manifest with the files it lists (charts, PDF). Never runs the pipeline, never renders and
+never touches the upstream network; SMTP is the only connection it opens.
+"""
 
 from __future__ import annotations
 
 import logging
-from datetime import date
 from email.message import EmailMessage
 
 from reportgen.archive import Archive
@@ -13,6 +15,7 @@ from reportgen.brief.model import Brief
 from reportgen.clock import Clock, default_clock
 from reportgen.config import Config, secrets_from_env
 from reportgen.errors import ConfigError, DeliveryError, UsageError
+from reportgen.manifest import ReportManifest, report_dir
 from reportgen.publish.email import HTML_LIMIT_BYTES, build_message, compose, html_part_size
 from reportgen.publish.mailer import (
     DeliveryLog,
@@ -29,51 +32,37 @@ from reportgen.writer import OutputWriter
 log = logging.getLogger(__name__)
 
 
-def permalink(config: Config, day: date) -> str | None:
+def permalink(config: Config, manifest: ReportManifest) -> str | None:
     """The brief's page on the public site, when `site.url` is configured."""
     if not config.site.url:
         return None
-    return f"{config.site.url}{day:%Y/%m/%d}/index.html"
+    return f"{config.site.url}{manifest.day:%Y/%m/%d}/index.html"
 
 
-def _brief_for(config: Config, day: date, *, sample: bool, clock: Clock) -> Brief:
-    """The day's view-model from the archive; with `sample`, collect and render the bundled
-    sample first when the archive does not have the day yet."""
-    from reportgen.pipeline import build_phase, report_dir, run
-
-    with Archive(config.archive_path) as archive:
-        have = bool(archive.snapshots(day))
-    report = config.output / report_dir(day)
-    if not have or not (report / "brief.md").is_file():
-        if not sample and not have:
-            raise UsageError(f"no brief for {day} in {config.output}: run "
-                             f"`reportgen run --date {day}` first (or add --sample)")
-        formats = ["html", "md", *(["pdf"] if config.email.attach_pdf else [])]
-        return run(config, day, sample=sample, formats=formats, clock=clock,
-                   send=False, publish=False).brief
-    with Archive(config.archive_path) as archive:
-        return build_phase(config, day, archive, clock=clock)
+def history_link(config: Config, brief: Brief) -> str | None:
+    """The report history the email links to: the brief's own, else the site's index."""
+    if brief.archive_url:
+        return brief.archive_url
+    return f"{config.site.url}index.html" if config.site.url else None
 
 
-def send_day(config: Config, day: date, *, sample: bool = False, to: list[str] | None = None,
-             dry_run: bool = False, force: bool = False, clock: Clock | None = None,
-             brief: Brief | None = None, factory: SmtpFactory = connect) -> SendReport:
-    """Mail `day`'s brief to `to` (default: config email.to + email.bcc), skipping
-    recipients already served unless `force`. With `dry_run`, write
-    reports/D/brief.eml instead and send nothing."""
-    from reportgen.pipeline import report_dir
-    from reportgen.render import render_brief
-
+def send_brief(config: Config, brief: Brief, manifest: ReportManifest, *,
+               writer: OutputWriter, to: list[str] | None = None, dry_run: bool = False,
+               force: bool = False, clock: Clock | None = None,
+               factory: SmtpFactory = connect) -> SendReport:
+    """Mail `brief` (rendered as `manifest` says) to `to` (default: config email.to +
+    email.bcc), skipping recipients already served unless `force`. With `dry_run`, write
+    reports/D/brief.eml through `writer` (the run's one output writer) and send nothing."""
     clock = clock or default_clock()
+    day = brief.day
     recipients = recipients_from(config.email, to)  # a bad --to fails before any work
-    brief = brief or _brief_for(config, day, sample=sample, clock=clock)
-    site_url = config.site.url
-    if site_url and not brief.archive_url:
-        brief.archive_url = f"{site_url}index.html"
+    if config.email.attach_pdf and not manifest.has("brief.pdf"):
+        raise UsageError(f"email.attach_pdf is on but {day} was rendered without a PDF: run "
+                         f"`reportgen render --date {day} --formats html,md,pdf` first (or set "
+                         "email.attach_pdf: false)")
     folder = config.output / report_dir(day)
-    if config.email.attach_pdf and not (folder / "brief.pdf").is_file():
-        render_brief(brief, OutputWriter(config.output), report_dir(day), ["pdf"])
-    content = compose(brief, folder, config.email, web_url=permalink(config, day))
+    content = compose(brief, manifest, folder, config.email,
+                      web_url=permalink(config, manifest), history_url=history_link(config, brief))
     now = clock.now()
 
     def make(address: str, visible: bool) -> EmailMessage:
@@ -88,7 +77,7 @@ def send_day(config: Config, day: date, *, sample: bool = False, to: list[str] |
     if dry_run:
         first = recipients[0] if recipients else ("undisclosed-recipients:;", True)
         msg = make(first[0], first[1])
-        path = OutputWriter(config.output).write_bytes(f"{report_dir(day)}/brief.eml", msg.as_bytes())
+        path = writer.write_bytes(f"{report_dir(day)}/brief.eml", msg.as_bytes())
         return SendReport(day=day, dry_run_files=[str(path)])
     if not recipients:
         raise ConfigError("no email recipients: set email.to / email.bcc in the config "

@@ -1,5 +1,8 @@
 """The static site: every rendered brief under output/site, built atomically and
-incrementally.
+incrementally, from what render wrote: each day's manifest (reports/D/manifest.json: title,
+summary, headline, sample flag, files) and the files it lists. Nothing is parsed back out of
+the rendered HTML or Markdown; a day's page is templates/site/day.html.j2 around the
+brief's body-only HTML (body.html), with the navigation from site/_nav.html.j2.
 
     output/site -> .site-<random>/     a symlink, swapped with os.replace
         index.html                     latest brief + report history by month
@@ -16,7 +19,7 @@ Never deletes what it did not make: each build's manifest lists its files; a liv
 holding anything else (a hand-made CNAME, a real folder where the symlink should be) is
 refused with the reason. Files the host needs in every build (CNAME, robots.txt, _headers)
 go in the folder named by `site.extra_files`. Only regular files are published: symlinks
-and hidden files (a killed run's `.x.tmp`) under output/reports are skipped.
+and files a manifest does not list (a killed run's `.x.tmp`) are never published.
 Incremental: a day's files are keyed by a hash of its report files, its neighbours and the
 site templates; an unchanged day is hard-linked from the previous build instead of redone.
 Links between pages are page-relative and name index.html (works from file:// and any
@@ -26,13 +29,11 @@ sub-path); feed, sitemap, canonical and OpenGraph URLs are absolute, from site.u
 from __future__ import annotations
 
 import hashlib
-import html
 import json
 import logging
 import os
 import re
 import shutil
-import stat
 import tempfile
 import time
 import uuid
@@ -46,9 +47,12 @@ from typing import Any
 from xml.etree import ElementTree as ET
 
 from filelock import FileLock, Timeout
+from markupsafe import Markup
 
 from reportgen.config import Config
 from reportgen.errors import ConfigError, DeliveryError, LockError, UsageError
+from reportgen.manifest import MANIFEST_NAME, ReportManifest
+from reportgen.publish.reports import read_bytes, read_manifest, regular
 from reportgen.render.environment import environment, templates_dir
 from reportgen.writer import OutputWriter
 
@@ -59,11 +63,6 @@ MANIFEST = ".manifest.json"
 ATOM = "http://www.w3.org/2005/Atom"
 SITEMAP = "http://www.sitemaps.org/schemas/sitemap/0.9"
 DAY_ROOT = "../../../"  # from YYYY/MM/DD/index.html back to the site root
-# The brief links its report history when rendered with site.url (to the site's index), and
-# leaves it out otherwise; on the site it always points at the index's archive list.
-_HISTORY_LINK = re.compile(r'<a href="[^"]*">Report history</a>')
-_HISTORY_TEXT = re.compile(r"Report history: all past briefs are kept in the archive[^<]*\.")
-_SOURCES_HEADING = re.compile(r'<h2 id="sources">')
 
 
 @dataclass
@@ -90,17 +89,31 @@ class SiteResult:
 
 @dataclass
 class DayEntry:
-    """One brief as the site sees it (read from reports/D/)."""
+    """One brief as the site sees it: its manifest (reports/D/manifest.json) and which of
+    the files it lists are there to publish."""
 
     day: date
     source: Path
-    title: str
-    description: str
-    headline: str | None
-    sample: bool
+    manifest: ReportManifest
     pdf: bool
     md: bool
-    charts: list[str]
+    charts: list[str]  # file names in charts/
+
+    @property
+    def title(self) -> str:
+        return self.manifest.title
+
+    @property
+    def description(self) -> str:
+        return self.manifest.summary
+
+    @property
+    def headline(self) -> str | None:
+        return self.manifest.headline.text if self.manifest.headline else None
+
+    @property
+    def sample(self) -> bool:
+        return self.manifest.sample
 
     @property
     def dir(self) -> str:
@@ -109,6 +122,12 @@ class DayEntry:
     @property
     def path(self) -> str:
         return f"{self.dir}index.html"
+
+    @property
+    def files(self) -> list[str]:
+        """The report's files published beside the page (report-relative)."""
+        return [*(["brief.pdf"] if self.pdf else []), *(["brief.md"] if self.md else []),
+                *(f"charts/{c}" for c in self.charts)]
 
     @property
     def image(self) -> str | None:
@@ -125,43 +144,47 @@ class DayEntry:
 
 # -- reading the reports ---------------------------------------------------------------------
 
-_HEADLINE_ROW = re.compile(r"^\|\s*Total market cap[^|]*\|\s*([^|]+?)\s*\|\s*([^|]+?)\s*\|", re.M)
 
-
-def headline_from_markdown(markdown: str) -> str | None:
-    """"Total market cap US$3,754 B ▼ −1.70%" from the brief's Markdown table, if there."""
-    match = _HEADLINE_ROW.search(markdown)
-    if not match or match.group(1) == "unavailable":
+def _entry(day: date, folder: Path, warnings: list[str]) -> DayEntry | None:
+    """The day in `folder`, from its manifest; None (with a warning why, when it looks like
+    a report) when it cannot go on the site."""
+    try:
+        manifest = read_manifest(folder)
+    except DeliveryError as exc:
+        warnings.append(f"skipped {day}: {exc}")
         return None
-    change = match.group(2).replace("\\", "")
-    return f"Total market cap {match.group(1)}" + ("" if change in ("—", "") else f" {change}")
-
-
-def _meta(page: str, pattern: str) -> str | None:
-    match = re.search(pattern, page, re.S | re.I)
-    return html.unescape(match.group(1)).strip() if match else None
-
-
-def _regular(path: Path) -> bool:
-    """A regular file, not a symlink: publish copies only what render wrote, never what a
-    link points at (a link under output/reports could name any file on the machine)."""
-    return path.is_file() and not path.is_symlink()
-
-
-def _read(path: Path) -> bytes:
-    """The bytes of regular file `path`; refuses a symlink even if one appeared since."""
-    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
-    with os.fdopen(fd, "rb") as handle:
-        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
-            raise DeliveryError(f"{path} is not a regular file")
-        return handle.read()
+    if manifest is None:
+        if any(p.name.startswith("brief.") for p in folder.iterdir()):
+            warnings.append(f"skipped {day}: {folder} has no {MANIFEST_NAME} (rendered by an "
+                            f"older reportgen): render it again with `reportgen render --date {day}`")
+        return None
+    if manifest.page is None:
+        warnings.append(f"skipped {day}: rendered without HTML (render it with html in --formats)")
+        return None
+    present = set()
+    for name in dict.fromkeys([manifest.page, *manifest.files]):
+        path = folder / name
+        if path.is_symlink() or any(p.is_symlink() for p in path.parents if folder in p.parents):
+            warnings.append(f"skipped {path}: a symlink (publish copies only regular files)")
+        elif regular(path):
+            present.add(name)
+    if manifest.page not in present:
+        warnings.append(f"skipped {day}: {folder / manifest.page} is missing")
+        return None
+    return DayEntry(
+        day=day, source=folder, manifest=manifest,
+        pdf=manifest.has("brief.pdf") and "brief.pdf" in present,
+        md=manifest.has("brief.md") and "brief.md" in present,
+        charts=[name.removeprefix("charts/") for name in manifest.charts
+                if name in present and name.count("/") == 1],
+    )
 
 
 def read_days(reports: Path, warnings: list[str] | None = None) -> list[DayEntry]:
-    """Every reports/YYYY-MM-DD/ folder holding a brief.html, oldest first.
-
-    Symlinks (a day folder, a brief, a chart) are skipped with a warning, and so are hidden
-    files (a killed run's `.name.XXXX.tmp`)."""
+    """Every reports/YYYY-MM-DD/ folder holding a rendered HTML brief, oldest first, as its
+    manifest describes it. Only the files the manifest lists are published: not a killed
+    run's `.name.XXXX.tmp`, not a file dropped in by hand, and no symlink (a day folder or a
+    file: skipped with a warning)."""
     warnings = [] if warnings is None else warnings
     entries = []
     for folder in sorted(reports.glob("????-??-??")):
@@ -169,31 +192,14 @@ def read_days(reports: Path, warnings: list[str] | None = None) -> list[DayEntry
             day = date.fromisoformat(folder.name)
         except ValueError:
             continue
-        links = [p for p in (folder, folder / "brief.html", folder / "brief.pdf", folder / "brief.md",
-                             folder / "charts") if p.is_symlink()]
-        if folder.is_dir() and not folder.is_symlink() and (folder / "charts").is_dir():
-            links += [p for p in (folder / "charts").iterdir() if p.is_symlink()]
-        for link in links:
-            warnings.append(f"skipped {link}: a symlink (publish copies only regular files)")
         if folder.is_symlink():
+            warnings.append(f"skipped {folder}: a symlink (publish copies only regular files)")
             continue
-        page_path = folder / "brief.html"
-        if not _regular(page_path):
+        if not folder.is_dir():
             continue
-        page = _read(page_path).decode("utf-8")
-        md_path = folder / "brief.md"
-        md = _read(md_path).decode("utf-8") if _regular(md_path) else ""
-        title = _meta(page, r"<title>(.*?)</title>") or f"Crypto brief {day}"
-        charts_dir = folder / "charts"
-        entries.append(DayEntry(
-            day=day, source=folder, title=title,
-            description=_meta(page, r'<meta name="description" content="([^"]*)"') or title,
-            headline=headline_from_markdown(md), sample="(sample data)" in title,
-            pdf=_regular(folder / "brief.pdf"), md=bool(md),
-            charts=sorted(p.name for p in charts_dir.iterdir()
-                          if _regular(p) and not p.name.startswith("."))
-            if charts_dir.is_dir() and not charts_dir.is_symlink() else [],
-        ))
+        entry = _entry(day, folder, warnings)
+        if entry is not None:
+            entries.append(entry)
     return entries
 
 
@@ -202,20 +208,21 @@ def _day_key(entry: DayEntry, prev: DayEntry | None, nxt: DayEntry | None, confi
     """Changes whenever anything that shapes the day's pages changes."""
     digest = hashlib.sha256()
     for part in (SITE_VERSION, templates_hash, config.site.url or "", config.site.title,
-                 prev.day.isoformat() if prev else "", nxt.day.isoformat() if nxt else ""):
+                 prev.day.isoformat() if prev else "", nxt.day.isoformat() if nxt else "",
+                 entry.manifest.model_dump_json()):
         digest.update(part.encode() + b"\0")
-    for path in sorted(p for p in entry.source.rglob("*") if _regular(p) and not p.name.startswith(".")):
-        if path.suffix == ".eml":
-            continue  # dry-run emails are not part of the site
-        digest.update(str(path.relative_to(entry.source)).encode() + b"\0")
-        digest.update(hashlib.sha256(_read(path)).digest())
+    for name in [entry.manifest.page or "", *entry.files]:
+        digest.update(name.encode() + b"\0")
+        digest.update(hashlib.sha256(read_bytes(entry.source / name)).digest())
     return digest.hexdigest()
 
 
 def _templates_hash() -> str:
+    """The site's templates and the brief's stylesheets (a day's page includes them)."""
     digest = hashlib.sha256()
-    for path in sorted((templates_dir() / "site").iterdir()):
-        digest.update(path.name.encode() + path.read_bytes())
+    for folder in ("site", "assets"):
+        for path in sorted((templates_dir() / folder).iterdir()):
+            digest.update(f"{folder}/{path.name}".encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()
 
 
@@ -234,28 +241,18 @@ def _page_meta(config: Config, *, title: str, description: str, path: str,
 
 
 def brief_page(entry: DayEntry, prev: DayEntry | None, nxt: DayEntry | None, config: Config) -> str:
-    """reports/D/brief.html adjusted for the site: head tags, a nav bar, and the "Report
-    history" line linked to the index."""
-    page = _read(entry.source / "brief.html").decode("utf-8")
-    env = environment()
+    """The day's page: templates/site/day.html.j2 around the brief's body-only HTML (which
+    render wrote for layouts like this one), with the site's head tags and navigation."""
+    assert entry.manifest.page is not None  # read_days keeps only days with a page
+    body = read_bytes(entry.source / entry.manifest.page).decode("utf-8")
     meta = _page_meta(config, title=entry.title, description=entry.description,
                       path=entry.path, image=entry.image, image_alt=f"Liquidation map, {entry.day}",
                       og_type="article")
-    head = env.get_template("site/_head.html.j2").render(root=DAY_ROOT, meta=meta)
-    nav = env.get_template("site/_nav.html.j2").render(
-        root=DAY_ROOT, prev=prev, next=nxt, has_pdf=entry.pdf, has_md=entry.md)
-    if "</head>" not in page or not re.search(r"<body[^>]*>", page):
-        raise DeliveryError(f"{entry.source / 'brief.html'}: no <head>/<body> to attach the site nav to")
-    page = page.replace("</head>", head + "</head>", 1)
-    page = re.sub(r"(<body[^>]*>)", lambda m: m.group(1) + "\n" + nav, page, count=1)
-    link = f'<a href="{DAY_ROOT}index.html#archive">Report history</a>'
-    page, found = _HISTORY_LINK.subn(link, page, count=1)
-    if not found:
-        page, found = _HISTORY_TEXT.subn(link, page, count=1)
-    if not found:
-        page = _SOURCES_HEADING.sub(lambda m: f'<p class="links">{link}</p>\n  ' + m.group(0),
-                                    page, count=1)
-    return page
+    return environment().get_template("site/day.html.j2").render(
+        root=DAY_ROOT, meta=meta, entry=entry, prev=prev, next=nxt, has_pdf=entry.pdf,
+        has_md=entry.md,
+        body=Markup(body),  # render's own HTML, escaped when it was made
+    )
 
 
 def index_page(entries: list[DayEntry], config: Config) -> str:
@@ -317,7 +314,7 @@ def atom_feed(entries: list[DayEntry], config: Config) -> bytes:
                 length=str((e.source / "brief.pdf").stat().st_size))
         sub(entry, "summary", e.description)
     ET.indent(feed)
-    return b'<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(feed, encoding="utf-8") + b"\n"
+    return _xml_document(feed)
 
 
 def sitemap(entries: list[DayEntry], config: Config) -> bytes:
@@ -333,7 +330,13 @@ def sitemap(entries: list[DayEntry], config: Config) -> bytes:
         if day:
             ET.SubElement(url, f"{{{SITEMAP}}}lastmod").text = day.isoformat()
     ET.indent(urlset)
-    return b'<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(urlset, encoding="utf-8") + b"\n"
+    return _xml_document(urlset)
+
+
+def _xml_document(root: ET.Element) -> bytes:
+    # typeshed types tostring() with an arbitrary encoding name as Any; "utf-8" gives bytes.
+    body: bytes = ET.tostring(root, encoding="utf-8")
+    return b'<?xml version="1.0" encoding="utf-8"?>\n' + body + b"\n"
 
 
 # -- the build -------------------------------------------------------------------------------
@@ -366,7 +369,7 @@ _BUILD_NAME = re.compile(r"^\.site-[a-z0-9_]{8}$")  # tempfile.mkdtemp(prefix=".
 
 def _read_manifest(folder: Path) -> dict[str, Any] | None:
     try:
-        manifest = json.loads(_read(folder / MANIFEST))
+        manifest = json.loads(read_bytes(folder / MANIFEST))
     except (OSError, ValueError, DeliveryError):
         return None
     return manifest if isinstance(manifest, dict) else None
@@ -478,17 +481,22 @@ def _lock(output: Path, wait: float) -> FileLock:
     return lock
 
 
-def build_site(config: Config) -> SiteResult:
+def build_site(config: Config, *, writer: OutputWriter | None = None) -> SiteResult:
     """Build output/site from every rendered report in output/reports; see the module doc.
+    Files are written through `writer`, the run's one writer of the output folder (a new
+    one when the site is built on its own).
 
     One build at a time per output folder: a second publisher waits for the first (up to
     site.lock_wait_s), then builds with whatever is there by then."""
     started = time.perf_counter()
     output = config.output.resolve()
     output.mkdir(parents=True, exist_ok=True)
+    writer = writer or OutputWriter(output)
+    if writer.root != output:
+        raise ValueError(f"the site of {output} cannot be written by a writer of {writer.root}")
     lock = _lock(output, config.site.lock_wait_s)
     try:
-        return _build_locked(config, output, started)
+        return _build_locked(config, output, started, writer)
     finally:
         lock.release()
 
@@ -503,14 +511,17 @@ def _extra_folder(config: Config) -> Path | None:
     return folder
 
 
-def _build_locked(config: Config, output: Path, started: float) -> SiteResult:
+def _build_locked(config: Config, output: Path, started: float,
+                  writer: OutputWriter) -> SiteResult:
     extra = _extra_folder(config)
     link = output / "site"
     previous, manifest, legacy = _live_build(link, config)
     warnings: list[str] = []
     entries = read_days(output / "reports", warnings)
     if not entries:
-        raise DeliveryError(f"no rendered briefs in {output / 'reports'}: run `reportgen run` first")
+        why = "; ".join(warnings[:3]) + (f" (and {len(warnings) - 3} more)" if len(warnings) > 3 else "")
+        raise DeliveryError(f"no rendered briefs in {output / 'reports'}: "
+                            + (why if why else "run `reportgen run` first"))
     build = Path(tempfile.mkdtemp(prefix=".site-", dir=output))
     result = SiteResult(path=link, build_dir=build, days=[e.day for e in entries], warnings=warnings)
     if not config.site.url:
@@ -519,7 +530,8 @@ def _build_locked(config: Config, output: Path, started: float) -> SiteResult:
             "canonical and OpenGraph URLs are left out"
         )
     try:
-        _build_into(build, entries, config, None if legacy else previous, manifest, result, extra)
+        _build_into(writer.within(build.name), entries, config, None if legacy else previous,
+                    manifest, result, extra)
         _readable(build)
         aside = _swap(link, build, legacy=legacy)
     except BaseException:
@@ -543,21 +555,22 @@ def _copy_extra_files(folder: Path, writer: OutputWriter, made: set[str], result
         for name in sorted([*files, *(d for d in dirs if (Path(top) / d).is_symlink())]):
             path = Path(top) / name
             relative = path.relative_to(folder).as_posix()
-            if not _regular(path):
+            if not regular(path):
                 result.warnings.append(f"skipped {path}: site.extra_files copies regular files only")
                 continue
             if relative in made:
                 raise ConfigError(f"site.extra_files: {path} has the name of a file publish makes "
                                   f"({relative}); rename or remove it")
-            writer.write_bytes(relative, _read(path))
+            writer.write_bytes(relative, read_bytes(path))
             copied.append(relative)
     result.written.extend(copied)
     return copied
 
 
-def _build_into(build: Path, entries: list[DayEntry], config: Config, previous: Path | None,
-                manifest: dict[str, Any], result: SiteResult, extra: Path | None = None) -> None:
-    writer = OutputWriter(build)
+def _build_into(writer: OutputWriter, entries: list[DayEntry], config: Config,
+                previous: Path | None, manifest: dict[str, Any], result: SiteResult,
+                extra: Path | None = None) -> None:
+    """Write the build through `writer`, rooted at the new build's folder."""
     old_days = manifest.get("days", {}) if manifest.get("version") == SITE_VERSION else {}
     templates_hash = _templates_hash()
     days: dict[str, Any] = {}
@@ -566,7 +579,7 @@ def _build_into(build: Path, entries: list[DayEntry], config: Config, previous: 
         nxt = entries[i + 1] if i + 1 < len(entries) else None
         key = _day_key(entry, prev, nxt, config, templates_hash)
         old = old_days.get(entry.day.isoformat())
-        if previous and old and old["key"] == key and all(_regular(previous / f) for f in old["files"]):
+        if previous and old and old["key"] == key and all(regular(previous / f) for f in old["files"]):
             for name in old["files"]:
                 _link_or_copy(previous / name, writer.path(name))
             result.reused.extend(old["files"])
@@ -574,13 +587,9 @@ def _build_into(build: Path, entries: list[DayEntry], config: Config, previous: 
             continue
         files = [entry.path]
         writer.write_text(entry.path, brief_page(entry, prev, nxt, config))
-        for name in ("brief.pdf", "brief.md"):
-            if _regular(entry.source / name):
-                writer.write_bytes(entry.dir + name, _read(entry.source / name))
-                files.append(entry.dir + name)
-        for chart in entry.charts:
-            writer.write_bytes(f"{entry.dir}charts/{chart}", _read(entry.source / "charts" / chart))
-            files.append(f"{entry.dir}charts/{chart}")
+        for name in entry.files:
+            writer.write_bytes(entry.dir + name, read_bytes(entry.source / name))
+            files.append(entry.dir + name)
         result.written.extend(files)
         days[entry.day.isoformat()] = {"key": key, "files": files}
 

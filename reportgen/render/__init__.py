@@ -1,25 +1,39 @@
 """Render phase: the Brief view-model → files in the report's folder.
 
 One template per format sharing partials and the filters in `render.filters`. Charts are
-made by the liquidation package (matplotlib, imported lazily). No network here.
+drawn from the map results collect stored (`render.charts`, matplotlib imported lazily).
+`render_report` writes a day's files and then its manifest (`reportgen.manifest`), which is
+all the phases after render read. No network here.
 """
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from reportgen.brief.model import Brief
+from reportgen.manifest import MANIFEST_NAME, ReportManifest, report_dir
 from reportgen.render.environment import assets_dir, environment
+from reportgen.render.report import build_manifest
 from reportgen.writer import OutputWriter
 
+if TYPE_CHECKING:
+    from reportgen.liquidation.result import LiquidationResult
+
 FORMAT_FILES = {"html": "brief.html", "md": "brief.md", "pdf": "brief.pdf"}
+PAGE_FILE = "body.html"  # the brief without its page, for layouts that wrap it (the site)
 
 
-def render_html(brief: Brief, *, for_print: bool = False) -> str:
+def render_html(brief: Brief, *, for_print: bool = False, body_only: bool = False) -> str:
     """The brief as a web page; `for_print` is the PDF's source, whose charts are the PNGs
     (made for email at 1120 px, ~190 dpi at the PDF's 150 mm): WeasyPrint lays out a PNG
-    in milliseconds where it took ~0.7 s per chart to parse the SVG."""
-    return environment().get_template("brief.html.j2").render(brief=brief, for_print=for_print)
+    in milliseconds where it took ~0.7 s per chart to parse the SVG. `body_only`: the brief
+    without its page (body.html), for layouts that wrap it, such as the site's."""
+    return environment().get_template("brief.html.j2").render(brief=brief, for_print=for_print,
+                                                              body_only=body_only)
 
 
 def render_markdown(brief: Brief) -> str:
@@ -37,8 +51,9 @@ def render_pdf(brief: Brief, report_dir: Path) -> bytes:
 
 
 def render_brief(brief: Brief, writer: OutputWriter, report_dir: str, formats: list[str]) -> list[Path]:
-    """Write the brief in each of `formats` into `report_dir` (relative to the writer's root).
-    HTML and Markdown come out byte-identical for the same Brief."""
+    """Write the brief in each of `formats` into `report_dir` (relative to the writer's root),
+    and with HTML its body-only page (body.html). HTML and Markdown come out byte-identical
+    for the same Brief."""
     written = []
     folder = writer.path(report_dir)
     for fmt in ("html", "md", "pdf"):
@@ -47,9 +62,47 @@ def render_brief(brief: Brief, writer: OutputWriter, report_dir: str, formats: l
         target = f"{report_dir}/{FORMAT_FILES[fmt]}"
         if fmt == "html":
             written.append(writer.write_text(target, render_html(brief)))
+            written.append(writer.write_text(f"{report_dir}/{PAGE_FILE}",
+                                             render_html(brief, body_only=True)))
         elif fmt == "md":
             written.append(writer.write_text(target, render_markdown(brief)))
         else:
             folder.mkdir(parents=True, exist_ok=True)
             written.append(writer.write_bytes(target, render_pdf(brief, folder)))
     return written
+
+
+@dataclass
+class Rendered:
+    """What render wrote for one day: every file, and the manifest it wrote last."""
+
+    files: list[Path]
+    manifest: ReportManifest
+
+
+def without_site_links(brief: Brief) -> Brief:
+    """The view-model less its report-history link, which depends on where the site is
+    (`site.url`, a publishing setting) rather than on the data: what the manifest's digest
+    covers, so a send configured with the site matches a render configured without it."""
+    return dataclasses.replace(brief, archive_url=None)
+
+
+def render_report(brief: Brief, writer: OutputWriter, formats: list[str],
+                  maps: Sequence[LiquidationResult] = (), *, heatmaps: bool = False) -> Rendered:
+    """The render phase for one day: charts from the stored map results (the HTML and PDF
+    embed them; `heatmaps` adds each symbol's heatmap), the brief in each of `formats`,
+    then `manifest.json` listing them all."""
+    from reportgen.render.charts import render_liquidation_charts
+    from reportgen.render.etf_chart import render_etf_charts
+
+    folder = report_dir(brief.day)
+    files = render_liquidation_charts(maps, writer, folder, sample=brief.sample,
+                                      heatmaps=heatmaps)
+    files += render_etf_charts(brief, writer, folder)
+    files += render_brief(brief, writer, folder, formats)
+    names = [path.relative_to(writer.path(folder)).as_posix() for path in files]
+    manifest = build_manifest(brief, render_markdown(without_site_links(brief)), names,
+                              page=PAGE_FILE if PAGE_FILE in names else None)
+    files.append(writer.write_text(f"{folder}/{MANIFEST_NAME}",
+                                   manifest.model_dump_json(indent=1) + "\n"))
+    return Rendered(files=files, manifest=manifest)

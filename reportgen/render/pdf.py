@@ -63,7 +63,8 @@ def html_to_pdf(html: str, base_dir: Path, allowed: list[Path], stylesheets: lis
             string=html, base_url=base_dir.resolve().as_uri() + "/", url_fetcher=fetcher
         )
         sheets = [weasyprint.CSS(filename=str(s), url_fetcher=fetcher) for s in stylesheets]
-        return document.write_pdf(stylesheets=sheets, uncompressed_pdf=False,
-                                  pdf_variant=PDF_VARIANT)
+        pdf: bytes = document.write_pdf(stylesheets=sheets, uncompressed_pdf=False,
+                                        pdf_variant=PDF_VARIANT)
+        return pdf
     except Exception as exc:
         raise RenderError(f"PDF rendering failed: {exc}") from exc

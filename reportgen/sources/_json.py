@@ -54,11 +54,3 @@ def mapping(value: Any, field: str, source: str) -> Mapping[str, Any]:
     if not isinstance(value, Mapping):
         raise ParseError(f"{source}: field {field} should be an object, got {type(value).__name__}")
     return value
-
-
-def payload_for(raws: list[RawPayload], fragment: str, source: str) -> RawPayload:
-    """The payload whose URL contains `fragment`; ParseError when it was not fetched."""
-    for raw in raws:
-        if fragment in raw.url:
-            return raw
-    raise ParseError(f"{source}: no payload for {fragment}")

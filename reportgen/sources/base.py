@@ -165,6 +165,12 @@ class Source(ABC, Generic[S]):
         like news feeds, still holds a day's items in the next days' fetches)."""
         return ()
 
+    def results(self, model: BaseModel) -> dict[str, BaseModel]:
+        """What `parse` computed besides the snapshot's data that a later phase needs exactly
+        as computed, by name (the liquidation maps' arrays, which the charts are drawn
+        from). Collect keeps them in the archive beside the snapshot. Most sources: none."""
+        return {}
+
     @abstractmethod
     async def fetch(self, ctx: FetchContext) -> list[RawPayload]:
         """Fetch the payloads for ctx.report_date. Raise FetchError on failure."""

@@ -2,18 +2,19 @@
 Binance, Bybit and OKX, Hyperliquid mark prices and account positions.
 
 Payloads are archived under their venue's name (liq_binance, liq_bybit, liq_okx,
-liq_hyperliquid) so a past day's map can be redrawn exactly; the snapshot holds the parsed
-maps per symbol (buckets, clusters, cascade, captions). The heavy modelling lives in
-`reportgen.liquidation`.
+liq_hyperliquid) for diagnosis and re-collection; the snapshot holds the parsed maps per
+symbol (buckets, clusters, cascade, captions), and each symbol's full result, heatmap
+included, is kept beside it (`results`): the charts are drawn from that, so the model runs
+once per collection. The heavy modelling lives in `reportgen.liquidation`.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from datetime import date, datetime
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
-from pydantic import BaseModel
+from pydantic import BaseModel, PrivateAttr
 
 from reportgen.clock import day_end
 from reportgen.errors import FetchError, ParseError
@@ -22,6 +23,9 @@ from reportgen.liquidation.config import LiqConfig
 from reportgen.models import RawPayload
 from reportgen.sources.base import FetchContext, ParseContext, Source
 from reportgen.view import CascadeStep, LiqMap, LiqPart, Section, SourceRef
+
+if TYPE_CHECKING:
+    from reportgen.liquidation.result import StoredMap
 
 VENUE_SOURCES = ("liq_binance", "liq_bybit", "liq_okx", "liq_hyperliquid")
 
@@ -98,6 +102,9 @@ class LiquidationMaps(BaseModel):
     as_of: datetime | None = None
     # Whether render draws each symbol's heatmap (`liquidation.heatmaps`).
     heatmaps: bool = False
+    # Each symbol's full result, heatmap included: not in the snapshot, kept apart in the
+    # archive (LiquidationSource.results) for the charts.
+    _maps: dict[str, StoredMap] = PrivateAttr(default_factory=dict)
 
 
 TITLE = "Liquidation map"
@@ -263,16 +270,23 @@ class LiquidationSource(Source[LiqConfig]):
             raise err
         return raws
 
+    def results(self, model: BaseModel) -> dict[str, BaseModel]:
+        """The map result of each symbol (bucket arrays, heatmap), which render draws."""
+        return dict(model._maps) if isinstance(model, LiquidationMaps) else {}
+
     def parse(self, raws: list[RawPayload], ctx: ParseContext) -> LiquidationMaps:
+        from reportgen.liquidation.result import StoredMap
         from reportgen.liquidation.section import build_liquidation_section
 
         as_of = day_end(ctx.report_date, ctx.zone)
         grouped = group_by_source(raws)  # failed ones too: they say what is missing
         maps: dict[str, SymbolMaps] = {}
+        stored: dict[str, StoredMap] = {}
         problems: list[str] = []
         for symbol in self.settings.symbols:
             result = build_liquidation_section(grouped, symbol, self.settings, as_of)
             maps[symbol] = SymbolMaps.model_validate(result.model_dump(mode="json"))
+            stored[symbol] = StoredMap.of(result)
             if result.cex is None and result.hyperliquid is None:
                 problems += [f"{symbol} {venue}: {why}" for venue, why in result.unavailable.items()]
         if len(problems) and all(m.cex is None and m.hyperliquid is None
@@ -280,5 +294,7 @@ class LiquidationSource(Source[LiqConfig]):
             # Nothing could be mapped: fail the source so its payloads are flagged in the archive.
             raise ParseError("no liquidation map could be built: " + "; ".join(problems)[:600])
         fetched = [r.fetched_at for r in raws if r.error is None]
-        return LiquidationMaps(symbols=maps, as_of=min(max(fetched), as_of) if fetched else as_of,
-                               heatmaps=self.settings.heatmaps)
+        out = LiquidationMaps(symbols=maps, as_of=min(max(fetched), as_of) if fetched else as_of,
+                              heatmaps=self.settings.heatmaps)
+        out._maps = stored
+        return out

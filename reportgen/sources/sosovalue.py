@@ -4,7 +4,7 @@
 `us-eth-spot`) and header `x-soso-api-key` answers
 `{code: 0, data: {list: [{date, totalNetInflow, totalValueTraded, totalNetAssets,
 cumNetInflow}]}}`, about 300 trading days, figures in USD (not millions). It gives totals
-only, no per-fund split. No real recorded response was found (DATA_SOURCES.md §6), so the
+only, no per-fund split. No real recorded response was found (tests/fixtures/PROVENANCE.md), so the
 parser accepts the documented shape and refuses anything else.
 """
 

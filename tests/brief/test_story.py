@@ -224,6 +224,6 @@ def test_the_story_is_the_email_preheader() -> None:
     day = brief(indicators(price("BTC", 108_680.0, -1.39, 3.69)))
     day.story = story.day_in_brief(day).sentences
     html = render_email_html(day, chart_by_path={}, extra_charts=[], web_url=None,
-                             unsubscribe_url=None)
+                             history_url=None, unsubscribe_url=None)
     preheader = re.search(r'<div class="preheader"[^>]*>([^<]*)</div>', html)
     assert preheader and preheader.group(1).startswith("Bitcoin ended the day at $108,680")

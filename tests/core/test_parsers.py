@@ -61,13 +61,34 @@ def test_fear_greed_missing_day_is_an_error_not_a_guess() -> None:
 
 
 def test_stablecoins_real_payload_sums_usd_pegs_only() -> None:
+    import copy
     import json
 
     name = "stablecoins_trimmed_fixture_2026.json"
-    s = parse_current(raw(name), json.loads((MARKET / name).read_bytes()))
-    assert 250e9 < s.total_usd < 400e9
-    assert s.prev_day_usd is not None and abs(s.total_usd / s.prev_day_usd - 1) * 100 < 5
-    assert s.assets_counted is not None and s.assets_counted <= 25
+    real = json.loads((MARKET / name).read_bytes())
+    usd_only = parse_current(raw(name), real)
+    assert 250e9 < usd_only.total_usd < 400e9
+    assert usd_only.prev_day_usd is not None
+    assert abs(usd_only.total_usd / usd_only.prev_day_usd - 1) * 100 < 5
+    # Every asset in the trimmed fixture is USD-pegged, so on its own it cannot tell the peg
+    # filter from no filter. Add, in this test only, a euro-pegged asset shaped like
+    # DefiLlama's (its amounts under peggedEUR) and a gold-pegged one (pegType peggedVAR)
+    # given a peggedUSD amount too (constructed, so that a missing filter would move the sum,
+    # not only the count): neither may be counted, and the totals must not move.
+    mixed = copy.deepcopy(real)
+    mixed["peggedAssets"] += [
+        {"id": "50", "name": "EURC", "symbol": "EURC", "pegType": "peggedEUR",
+         "circulating": {"peggedEUR": 2.3e8}, "circulatingPrevDay": {"peggedEUR": 2.2e8},
+         "circulatingPrevWeek": {"peggedEUR": 2.1e8}},
+        {"id": "51", "name": "Tether Gold", "symbol": "XAUT", "pegType": "peggedVAR",
+         "circulating": {"peggedVAR": 1.0e9, "peggedUSD": 1.0e9},
+         "circulatingPrevDay": {"peggedVAR": 1.0e9, "peggedUSD": 1.0e9},
+         "circulatingPrevWeek": {"peggedVAR": 1.0e9, "peggedUSD": 1.0e9}},
+    ]
+    s = parse_current(raw(name), mixed)
+    assert s.assets_counted == usd_only.assets_counted == len(real["peggedAssets"])
+    assert (s.total_usd, s.prev_day_usd, s.prev_week_usd) == (
+        usd_only.total_usd, usd_only.prev_day_usd, usd_only.prev_week_usd)
 
 
 def test_stablecoin_chart_row_of_the_day() -> None:
@@ -197,12 +218,3 @@ def test_altseason_rule_on_sample_day() -> None:
                                           (26, "Neither"), (25, "Bitcoin season"), (0, "Bitcoin season")])
 def test_season_labels(index: int, label: str) -> None:
     assert season_label(index) == label
-
-
-def test_coingecko_stablecoin_category_is_not_usd_pegged() -> None:
-    # Why we use DefiLlama: CoinGecko's "stablecoins" category holds gold and euro tokens.
-    import json
-
-    rows = json.loads((MARKET / "coins_markets_category_stablecoins_pcp_all_2023-04-14.json").read_bytes())
-    prices = {r["symbol"]: r["current_price"] for r in rows}
-    assert any(p > 1000 for p in prices.values())  # gold tokens

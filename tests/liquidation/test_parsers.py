@@ -11,7 +11,6 @@ import pytest
 from reportgen.errors import ParseError
 from reportgen.liquidation.parsers import (
     base_coin,
-    okx_contract_values,
     parse_clearinghouse_state,
     parse_hyperliquid,
     parse_leaderboard,
@@ -97,18 +96,6 @@ def test_bybit_error_body_raises() -> None:
     with pytest.raises(ParseError, match="params error") as info:
         parse_market_series("bybit", [bad])
     assert info.value.raw is bad
-
-
-def test_okx_instruments_contract_values() -> None:
-    # Constructed in the documented /public/instruments shape (no traceable recording kept):
-    # linear USDT swaps only; the inverse BTC-USD-SWAP (ctVal 100 USD) is not a coin amount.
-    body = {"code": "0", "msg": "", "data": [
-        {"instId": "BTC-USDT-SWAP", "ctType": "linear", "ctVal": "0.01", "ctValCcy": "BTC"},
-        {"instId": "ETH-USDT-SWAP", "ctType": "linear", "ctVal": "0.1", "ctValCcy": "ETH"},
-        {"instId": "BTC-USD-SWAP", "ctType": "inverse", "ctVal": "100", "ctValCcy": "USD"}]}
-    ct = okx_contract_values(raw("liq_okx", "https://www.okx.com/api/v5/public/instruments",
-                                 json.dumps(body)))
-    assert ct == {"BTC": 0.01, "ETH": 0.1}
 
 
 def test_okx_real_history_candles(fixtures) -> None:

@@ -52,7 +52,7 @@ def test_once_per_day_across_dst(zone: ZoneInfo, hhmm: tuple[int, int], start: d
     assert fires == sorted(fires)
 
 
-def test_raw_crontrigger_fires_twice_on_fall_back() -> None:
+def test_raw_crontrigger_fires_twice_on_fall_back_dailytrigger_once() -> None:
     """Why DailyTrigger exists: APScheduler's CronTrigger yields 01:30 twice on 2 Nov."""
     cron = CronTrigger(hour=1, minute=30, timezone=NY)
     first = cron.get_next_fire_time(None, datetime(2025, 11, 2, tzinfo=NY))

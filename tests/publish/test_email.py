@@ -17,7 +17,7 @@ from aiosmtpd.controller import Controller
 from typer.testing import CliRunner
 
 from reportgen.cli import app
-from reportgen.publish.email import HTML_LIMIT_BYTES, markdown_to_text
+from reportgen.publish.email import HTML_LIMIT_BYTES
 from tests.conftest import write_config
 from tests.publish.conftest import LAST
 
@@ -184,10 +184,82 @@ def test_dry_run_writes_the_eml(output: Path) -> None:
     assert msg.get_content_type() == "multipart/mixed"
 
 
-def test_markdown_to_text() -> None:
-    md = ("## 1. Indicators\n\n| Indicator | Value |\n|---|---|\n| Total market cap[^1] | US$3 B |\n\n"
-          "1. **[Title](<https://x.org/a_b>)** — Source\\_name\n")
-    text = markdown_to_text(md)
+def _eml(output: Path) -> EmailMessage:
+    eml = output / "reports" / LAST.isoformat() / "brief.eml"
+    return BytesParser(policy=policy.default).parsebytes(eml.read_bytes())  # type: ignore[return-value]
+
+
+def test_text_part_comes_from_its_own_template(output: Path) -> None:
+    assert _send(output, 9, "--dry-run").exit_code == 0
+    plain = next(p for p in _eml(output).walk() if p.get_content_type() == "text/plain")
+    text = plain.get_content().replace("\r\n", "\n")
+    assert re.search(r"^Total market cap +US\$3\.75 T  ▼ −1\.70%$", text, re.M), text[:1500]
+    assert "The day in brief\n----------------\n\nBitcoin ended the day at $108,680" in text
     assert "1. Indicators\n-------------" in text
-    assert "Total market cap[1]  US$3 B" in text
-    assert "Title <https://x.org/a_b> — Source_name" in text
+    assert re.search(r"^\[Chart: BTC liquidation map .*\]$", text, re.M)
+    assert "48 accounts" in text
+    assert re.search(r"^  IBIT +▲ \+131\.0  iShares Bitcoin Trust ETF$", text, re.M)
+    assert "<https://en.theblockbeats.news/news/58527>" in text
+    assert "Report history: https://briefs.example.org/daily/index.html" in text
+    assert f"View in a browser: https://briefs.example.org/daily/{LAST:%Y/%m/%d}/index.html" in text
+    # Plain text, not Markdown turned back into text: no escapes, emphasis or link syntax.
+    for markdown in ("\\(", "\\_", "**", "](", "[^", "|---"):
+        assert markdown not in text, markdown
+
+
+def test_send_never_collects_or_renders(output: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import reportgen.collect
+    import reportgen.pipeline
+    import reportgen.render
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("send ran an earlier phase")
+
+    for module, name in ((reportgen.pipeline, "run"), (reportgen.pipeline, "collect_phase"),
+                         (reportgen.collect, "collect"), (reportgen.render, "render_report"),
+                         (reportgen.render, "render_brief"), (reportgen.render, "render_pdf")):
+        monkeypatch.setattr(module, name, refuse)
+    result = _send(output, 9, "--dry-run")
+    assert result.exit_code == 0, result.output
+
+
+def test_a_day_never_rendered_is_refused_with_the_command_to_run(tmp_path: Path) -> None:
+    output = tmp_path / "empty"
+    result = _send(output, 9, "--dry-run")
+    assert result.exit_code == 2, result.output
+    assert f"reportgen run --date {LAST} --no-send" in result.output
+    assert not (output / "reports").exists()  # nothing was collected or rendered
+
+    collected = CliRunner().invoke(app, ["-o", str(output), "collect", "--sample"])
+    assert collected.exit_code == 0, collected.output
+    result = _send(output, 9, "--dry-run")
+    assert result.exit_code == 2, result.output
+    assert f"run `reportgen render --date {LAST}` first" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_archived_data_changed_since_render_is_refused(output: Path) -> None:
+    from reportgen.archive import Archive
+    from reportgen.sources.feargreed import FearGreed
+
+    with Archive(output / "archive.sqlite") as archive:
+        snap = archive.snapshot(LAST, "feargreed", FearGreed)
+        assert snap is not None and isinstance(snap.data, FearGreed)
+        archive.put_snapshot(snap.model_copy(update={"data": snap.data.model_copy(
+            update={"value": 12})}), sample=True)
+    result = _send(output, 9, "--dry-run")
+    assert result.exit_code == 2, result.output
+    assert "changed since it was rendered" in result.output
+    assert f"reportgen render --date {LAST}" in result.output
+
+
+def test_attach_pdf_without_a_rendered_pdf_names_the_render_command(output: Path) -> None:
+    import json
+
+    manifest = output / "reports" / LAST.isoformat() / "manifest.json"
+    data = json.loads(manifest.read_text(encoding="utf-8"))
+    data["files"].remove("brief.pdf")  # as if rendered with --formats html,md
+    manifest.write_text(json.dumps(data), encoding="utf-8")
+    result = _send(output, 9, "--dry-run")
+    assert result.exit_code == 2, result.output
+    assert f"reportgen render --date {LAST} --formats html,md,pdf" in result.output

@@ -141,3 +141,41 @@ def test_failed_build_leaves_the_previous_site(week: Path, monkeypatch: pytest.M
     assert builds == [good.build_dir]
     assert not [p for p in week.iterdir() if p.name.startswith(".site-link")]
     assert os.access(week / "site" / "index.html", os.R_OK)
+
+
+def test_pages_come_from_the_manifest_not_from_the_rendered_html(week: Path) -> None:
+    # Publish reads reports/D/manifest.json and the body-only page render wrote: with the
+    # standalone brief.html gone and brief.md unreadable as a table, the site is unchanged.
+    config = config_from_mapping({"output": str(week), "site": {"url": URL}})
+    build_site(config)
+    site = week / "site"
+    before = (site / "index.html").read_text(encoding="utf-8")
+    page_before = (site / day_path(LAST)).read_text(encoding="utf-8")
+    folder = week / "reports" / LAST.isoformat()
+    (folder / "brief.html").unlink()
+    md = folder / "brief.md"
+    md.write_text(md.read_text(encoding="utf-8").replace("| Total market cap", "| Market cap"),
+                  encoding="utf-8")
+    build_site(config)
+    assert (site / "index.html").read_text(encoding="utf-8") == before
+    assert "Bitcoin ended the day at $108,680" in before  # the manifest's summary
+    page = (site / day_path(LAST)).read_text(encoding="utf-8")
+    assert page == page_before
+    assert page.count("<html") == 1 and page.count("<body") == 1 and page.count("</main>") == 1
+    assert page.index('class="site-nav"') < page.index('<main class="brief">') < page.index(
+        'class="site-nav site-foot"')
+    assert "<title>Daily Crypto Research Brief — 2025-06-11 (sample data)</title>" in page
+
+
+def test_a_day_without_a_manifest_is_skipped_with_the_command_to_fix_it(week: Path) -> None:
+    (week / "reports" / DAYS[0].isoformat() / "manifest.json").unlink()  # an older render
+    config = config_from_mapping({"output": str(week)})
+    result = build_site(config)
+    assert DAYS[0] not in result.days and DAYS[1] in result.days
+    assert any(f"reportgen render --date {DAYS[0]}" in w for w in result.warnings), result.warnings
+    (week / "reports" / DAYS[1].isoformat() / "manifest.json").write_text("{}", encoding="utf-8")
+    result = build_site(config)
+    assert DAYS[1] not in result.days
+    assert any("is not a manifest reportgen wrote" in w for w in result.warnings), result.warnings
+    first = (week / "site" / day_path(DAYS[2])).read_text(encoding="utf-8")
+    assert 'rel="prev"' not in first  # navigation follows the days on the site

@@ -330,14 +330,13 @@ def test_a_headline_dated_to_the_day_shows_no_time(tmp_path) -> None:
 
     from reportgen.config import config_from_mapping
     from reportgen.pipeline import run
-    from reportgen.publish.email import markdown_to_text
-    from reportgen.render import render_markdown
+    from reportgen.publish.email import render_email_text
 
     day = date(2025, 6, 11)
     config = config_from_mapping({"output": str(tmp_path)})
     result = run(config, day, sample=True, formats=["html", "md"], send=False, publish=False)
     folder = tmp_path / "reports" / day.isoformat()
     for text in ((folder / "brief.md").read_text(), (folder / "brief.html").read_text(),
-                 markdown_to_text(render_markdown(result.brief))):
+                 render_email_text(result.brief, web_url=None, history_url=None)):
         assert "12:00" not in text
     assert "— BlockBeats, 2025-06-11\n" in (folder / "brief.md").read_text()
