@@ -9,9 +9,11 @@ Templates autoescape as well; this layer makes sure the model never holds markup
 
 from __future__ import annotations
 
+import html
 import re
-from html.parser import HTMLParser
 from urllib.parse import urlsplit
+
+import nh3
 
 TITLE_MAX = 300
 SUMMARY_MAX = 280  # a summary is at most 280 characters …
@@ -24,42 +26,21 @@ _BLOCK = frozenset({"p", "br", "div", "li", "tr", "td", "th", "h1", "h2", "h3", 
                     "h6", "blockquote", "section", "article", "figure", "figcaption", "ul", "ol"})
 
 
-class _TextExtractor(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.parts: list[str] = []
-        self._skip = 0
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in _DROP_CONTENT:
-            self._skip += 1
-        elif tag in _BLOCK:
-            self.parts.append(" ")
-
-    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in _BLOCK:
-            self.parts.append(" ")
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in _DROP_CONTENT:
-            self._skip = max(0, self._skip - 1)
-        elif tag in _BLOCK:
-            self.parts.append(" ")
-
-    def handle_data(self, data: str) -> None:
-        if not self._skip:
-            self.parts.append(data)
+_ANY_TAG = re.compile(r"<[^>]*>")
 
 
 def strip_html(text: str) -> str:
     """Text content of an HTML fragment: tags removed, script/style contents dropped,
-    entities unescaped, whitespace collapsed."""
+    entities unescaped, whitespace collapsed.
+
+    nh3 (the ammonia HTML sanitiser) parses the untrusted markup as a browser would and
+    keeps only bare block tags; those are then plain `<p>`-like tokens that become spaces,
+    so words of adjacent blocks stay apart."""
     if not text:
         return ""
-    extractor = _TextExtractor()
-    extractor.feed(text)
-    extractor.close()
-    plain = "".join(extractor.parts)
+    safe = nh3.clean(text, tags=set(_BLOCK), attributes={}, clean_content_tags=set(_DROP_CONTENT),
+                     strip_comments=True, link_rel=None)
+    plain = html.unescape(_ANY_TAG.sub(" ", safe))
     # Leftover angle brackets of a tag cut off at the end ("<scr") are not prose.
     if "<" in plain:
         head, _, tail = plain.rpartition("<")
