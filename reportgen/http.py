@@ -97,8 +97,9 @@ class RateLimiter:
             await asyncio.sleep(wait)
 
 
-def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
-    """Seconds to wait from a Retry-After header (delta-seconds or HTTP-date), capped."""
+def parse_retry_after(value: str | None, now: datetime) -> float | None:
+    """Seconds to wait from a Retry-After header (delta-seconds or HTTP-date, measured
+    from `now`, the run's clock), capped."""
     if not value:
         return None
     value = value.strip()
@@ -111,7 +112,7 @@ def parse_retry_after(value: str | None, now: datetime | None = None) -> float |
             return None
         if when.tzinfo is None:
             when = when.replace(tzinfo=UTC)
-        seconds = (when - (now or datetime.now(UTC))).total_seconds()
+        seconds = (when - now).total_seconds()
     return max(0.0, min(seconds, MAX_RETRY_AFTER_S))
 
 

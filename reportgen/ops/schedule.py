@@ -34,7 +34,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 
-from reportgen.clock import Clock, day_start, default_clock
+from reportgen.clock import Clock, SystemClock, day_start, default_clock
 from reportgen.config import Config
 from reportgen.errors import LockError, ReportgenError
 from reportgen.ops.guard import is_done
@@ -221,7 +221,9 @@ def make_scheduler(config: Config, job: DailyJob) -> BackgroundScheduler:
         job, trigger=job.trigger, id=JOB_ID, name="daily brief", coalesce=True, max_instances=1,
         misfire_grace_time=grace,
         # Fire once right away: the start-up catch-up runs through the same job and lock.
-        next_run_time=datetime.now(zone),
+        # APScheduler fires on the real clock (a fixed REPORTGEN_NOW in the past would make
+        # it skip the run as missed); the job itself takes its report date from job.clock.
+        next_run_time=SystemClock().now().astimezone(zone),
     )
     return scheduler
 
