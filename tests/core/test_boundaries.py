@@ -8,14 +8,11 @@ the reason; anything else fails."""
 
 from __future__ import annotations
 
-import ast
 import subprocess
 import sys
 from pathlib import Path
 
-import reportgen
-
-PACKAGE = Path(reportgen.__file__).resolve().parent
+from tests.importgraph import graph, strongly_connected
 
 # (importer prefix, imported prefix, why it must not happen)
 RULES = [
@@ -53,41 +50,14 @@ HEAVY = ("httpx", "requests", "pycoingecko", "feedparser", "matplotlib", "numpy"
          "PIL")
 
 
-def _module_name(path: Path) -> str:
-    parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
-    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
-
-
-def _graph() -> dict[str, set[str]]:
-    modules = {_module_name(p): p for p in PACKAGE.rglob("*.py")}
-    graph: dict[str, set[str]] = {name: set() for name in modules}
-    for name, path in modules.items():
-        package = name if path.name == "__init__.py" else name.rpartition(".")[0]
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            targets: list[str] = []
-            if isinstance(node, ast.Import):
-                targets = [alias.name for alias in node.names]
-            elif isinstance(node, ast.ImportFrom):
-                base = node.module or ""
-                if node.level:
-                    base = ".".join(package.split(".")[: len(package.split(".")) - node.level + 1]
-                                    + ([base] if base else []))
-                targets = [base] + [f"{base}.{alias.name}" for alias in node.names]
-            for target in targets:
-                if target in modules and target != name:
-                    graph[name].add(target)
-    return graph
-
-
 def _under(name: str, prefix: str) -> bool:
     return name == prefix or name.startswith(prefix + ".")
 
 
 def test_layers_import_one_way() -> None:
-    graph = _graph()
     broken = sorted(
         f"{importer} imports {imported}: {why}"
-        for importer, targets in graph.items() for imported in targets
+        for importer, targets in graph().items() for imported in targets
         for low, high, why in RULES
         if _under(importer, low) and _under(imported, high)
         and (importer, imported) not in KNOWN
@@ -95,43 +65,8 @@ def test_layers_import_one_way() -> None:
     assert not broken, "\n".join(broken)
 
 
-def _cycles(graph: dict[str, set[str]]) -> list[set[str]]:
-    """Strongly connected components of more than one module (Tarjan)."""
-    index: dict[str, int] = {}
-    low: dict[str, int] = {}
-    stack: list[str] = []
-    on: set[str] = set()
-    found: list[set[str]] = []
-
-    def visit(node: str) -> None:
-        index[node] = low[node] = len(index)
-        stack.append(node)
-        on.add(node)
-        for nxt in graph[node]:
-            if nxt not in index:
-                visit(nxt)
-                low[node] = min(low[node], low[nxt])
-            elif nxt in on:
-                low[node] = min(low[node], index[nxt])
-        if low[node] == index[node]:
-            component = set()
-            while True:
-                member = stack.pop()
-                on.discard(member)
-                component.add(member)
-                if member == node:
-                    break
-            if len(component) > 1:
-                found.append(component)
-
-    for node in sorted(graph):
-        if node not in index:
-            visit(node)
-    return found
-
-
 def test_no_module_is_in_a_cycle() -> None:
-    cycles = [c for c in _cycles(_graph()) if c not in KNOWN_CYCLES]
+    cycles = [c for c in strongly_connected() if c not in KNOWN_CYCLES]
     assert not cycles, "import cycles:\n" + "\n".join(" ↔ ".join(sorted(c)) for c in cycles)
 
 
