@@ -9,9 +9,11 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
+from aiosmtpd.controller import Controller
 
 from reportgen import sample as sample_data
 from reportgen.config import config_from_mapping
+from tests.publish.smtpserver import Inbox, free_port
 
 LAST = sample_data.SAMPLE_LAST
 DAYS = [sample_data.SAMPLE_FIRST + timedelta(days=i)
@@ -58,3 +60,16 @@ def week(rendered_week: Path, tmp_path: Path) -> Iterator[Path]:
 
 def day_path(day: date) -> str:
     return f"{day:%Y/%m/%d}/index.html"
+
+
+@pytest.fixture
+def smtp() -> Iterator[tuple[Inbox, int]]:
+    """A real SMTP server on 127.0.0.1: its inbox and port."""
+    inbox = Inbox()
+    port = free_port()  # aiosmtpd's Controller cannot take port 0: it connects to it to start
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield inbox, port
+    finally:
+        controller.stop()

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import re
-import socket
-from collections.abc import Iterator
-from dataclasses import dataclass, field
 from email import policy
 from email.message import EmailMessage
 from email.parser import BytesParser
@@ -13,53 +10,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
 from typer.testing import CliRunner
 
 from reportgen.cli import app
 from reportgen.publish.email import HTML_LIMIT_BYTES
 from tests.conftest import write_config
 from tests.publish.conftest import LAST
-
-REFUSED = "gone@example.org"
-
-
-@dataclass
-class Inbox:
-    """What the SMTP server accepted: one entry per (message, envelope recipient)."""
-
-    received: list[tuple[str, EmailMessage]] = field(default_factory=list)
-
-    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str,
-                          rcpt_options: list[str]) -> str:
-        if address == REFUSED:
-            return "550 5.1.1 No such mailbox"
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        msg = BytesParser(policy=policy.default).parsebytes(envelope.original_content)
-        for rcpt in envelope.rcpt_tos:
-            self.received.append((rcpt, msg))  # type: ignore[arg-type]
-        return "250 Message accepted"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@pytest.fixture
-def smtp() -> Iterator[tuple[Inbox, int]]:
-    inbox = Inbox()
-    port = free_port()  # aiosmtpd's Controller cannot take port 0: it connects to it to start
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        yield inbox, port
-    finally:
-        controller.stop()
+from tests.publish.smtpserver import REFUSED, Inbox
 
 
 def _send(output: Path, port: int, *args: str) -> Any:

@@ -12,13 +12,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
 from typer.testing import CliRunner
 
 from reportgen.cli import app
 from tests.conftest import write_config
 from tests.publish.conftest import LAST
-from tests.publish.test_email import REFUSED, Inbox, free_port
+from tests.publish.smtpserver import REFUSED, Inbox
 
 
 class RawSmtp(socketserver.ThreadingTCPServer):
@@ -101,17 +100,6 @@ def relay(request: pytest.FixtureRequest) -> Iterator[RawSmtp]:
         server.server_close()
 
 
-@pytest.fixture
-def inbox() -> Iterator[tuple[Inbox, int]]:
-    box, port = Inbox(), free_port()
-    controller = Controller(box, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        yield box, port
-    finally:
-        controller.stop()
-
-
 def _send(output: Path, port: int, *args: str, **env: str) -> Any:
     config = write_config(output.parent / "config.yaml", {
         "output": str(output),
@@ -163,8 +151,8 @@ def test_a_wrong_password_is_an_authentication_failure_tried_once(output: Path, 
     assert "wrong-password" not in result.output
 
 
-def test_after_a_refused_recipient_the_next_send_says_so(output: Path, inbox: tuple[Inbox, int]) -> None:
-    box, port = inbox
+def test_after_a_refused_recipient_the_next_send_says_so(output: Path, smtp: tuple[Inbox, int]) -> None:
+    box, port = smtp
     first = _send(output, port, "--to", "alice@example.org", "--to", REFUSED)
     assert first.exit_code == 1, first.output
     assert [r for r, _ in box.received] == ["alice@example.org"]
@@ -177,9 +165,9 @@ def test_after_a_refused_recipient_the_next_send_says_so(output: Path, inbox: tu
 @pytest.mark.parametrize("address", ["alice@example.org\r\nBcc: eve@example.org",
                                      "alice@example.org\nX-Injected: 1",
                                      "alice@example.org, eve@example.org"])
-def test_a_to_address_with_a_line_break_is_bad_usage(output: Path, inbox: tuple[Inbox, int],
+def test_a_to_address_with_a_line_break_is_bad_usage(output: Path, smtp: tuple[Inbox, int],
                                                      address: str) -> None:
-    box, port = inbox
+    box, port = smtp
     result = _send(output, port, "--to", address)
     assert result.exit_code == 2, result.output
     assert result.output.startswith("error: --to")
