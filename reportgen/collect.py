@@ -19,7 +19,6 @@ from datetime import date, datetime
 from typing import Any
 
 import httpx
-from pydantic import BaseModel
 
 from reportgen import sample as sample_data
 from reportgen.archive import Archive
@@ -47,11 +46,8 @@ class CollectOptions:
 
 
 def parse_payloads(source: Source[Any], raws: list[RawPayload], day: date, config: SourceConfig,
-                   method: Method, *, is_past: bool,
-                   results: dict[str, BaseModel] | None = None) -> SourceSnapshot:
+                   method: Method, *, is_past: bool) -> SourceSnapshot:
     """Run a source's parser on payloads; a parse failure becomes an unavailable snapshot.
-    `results`, when given, receives what the parser computed besides the snapshot
-    (`Source.results`), for the archive to keep beside it.
 
     The snapshot keeps two times: `fetched_at` (when we asked, the newest payload's stamp)
     and `as_of` (the moment the data describes, from the parsed model: a row's date, an
@@ -63,8 +59,6 @@ def parse_payloads(source: Source[Any], raws: list[RawPayload], day: date, confi
         model = source.parse(raws, ctx)
     except SourceError as exc:
         return SourceSnapshot.unavailable(source.name, day, str(exc), method, fetched_at)
-    if results is not None:
-        results.update(source.results(model))
     as_of = getattr(model, "as_of", None)
     if not isinstance(as_of, datetime):
         as_of = None if is_past else fetched_at
@@ -91,10 +85,8 @@ async def _collect_one(source: Source[Any], ctx: FetchContext, archive: Archive,
                 source.name, day, f"the bundled sample has no {source.title} data for {day}",
                 "sample",
             )
-        results: dict[str, BaseModel] = {}
-        snapshot = parse_payloads(source, raws, day, ctx.config, "sample", is_past=False,
-                                  results=results)
-        _archive(archive, day, raws, snapshot, results, sample=True)
+        snapshot = parse_payloads(source, raws, day, ctx.config, "sample", is_past=False)
+        _archive(archive, day, source, raws, snapshot, sample=True)
         return snapshot
 
     method: Method = "history" if ctx.is_past else "live"
@@ -102,12 +94,9 @@ async def _collect_one(source: Source[Any], ctx: FetchContext, archive: Archive,
         kept = [raw for fetched in source.archive_days(day) if fetched <= ctx.today
                 for raw in archive.payloads(fetched, source.name)]
         if kept:
-            results = {}
-            snapshot = parse_payloads(source, kept, day, ctx.config, "archive", is_past=True,
-                                      results=results)
+            snapshot = parse_payloads(source, kept, day, ctx.config, "archive", is_past=True)
             if snapshot.ok:
-                archive.put_snapshot(snapshot)
-                archive.put_results(day, source.name, results)
+                _keep(archive, day, source, snapshot)
                 return snapshot
         snapshot = SourceSnapshot.unavailable(
             source.name, day,
@@ -124,25 +113,33 @@ async def _collect_one(source: Source[Any], ctx: FetchContext, archive: Archive,
         failed = [r for r in (exc.raws or [exc.raw]) if isinstance(r, RawPayload)]
         snapshot = SourceSnapshot.unavailable(source.name, day, str(exc), method,
                                               max((r.fetched_at for r in failed), default=None))
-        _archive(archive, day, failed, snapshot)
+        _archive(archive, day, source, failed, snapshot)
         return snapshot
-    results = {}
-    snapshot = parse_payloads(source, raws, day, ctx.config, method, is_past=ctx.is_past,
-                              results=results)
-    _archive(archive, day, raws, snapshot, results)
+    snapshot = parse_payloads(source, raws, day, ctx.config, method, is_past=ctx.is_past)
+    _archive(archive, day, source, raws, snapshot)
     return snapshot
 
 
-def _archive(archive: Archive, day: date, raws: list[RawPayload], snapshot: SourceSnapshot,
-             results: dict[str, BaseModel] | None = None, *, sample: bool = False) -> None:
+def _keep(archive: Archive, day: date, source: Source[Any], snapshot: SourceSnapshot, *,
+          sample: bool = False) -> None:
+    """Store the snapshot, then what the parser computed besides it (`Source.results`, e.g.
+    the liquidation maps' arrays the charts are drawn from): put_snapshot drops a source's
+    earlier results, so they go second."""
+    archive.put_snapshot(snapshot, sample=sample)
+    if snapshot.ok and snapshot.data is not None:
+        results = source.results(snapshot.data)
+        if results:
+            archive.put_results(day, source.name, results)
+
+
+def _archive(archive: Archive, day: date, source: Source[Any], raws: list[RawPayload],
+             snapshot: SourceSnapshot, *, sample: bool = False) -> None:
     if not snapshot.ok:
         # Keep the payloads, flagged, so they are not mistaken for a good collection.
         raws = [replace(r, error=r.error or f"parse: {snapshot.reason}") for r in raws]
         log.info("%s unavailable: %s", snapshot.source, snapshot.reason)
     archive.add_payloads(day, raws, sample=sample)
-    archive.put_snapshot(snapshot, sample=sample)
-    if snapshot.ok and results:
-        archive.put_results(day, snapshot.source, results)
+    _keep(archive, day, source, snapshot, sample=sample)
 
 
 async def collect_day(
