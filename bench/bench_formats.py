@@ -48,7 +48,7 @@ def median_of(fn: Callable[[], object], repeat: int) -> float:
 def in_process(tmp: Path, repeat: int) -> Path:
     from reportgen.archive import Archive
     from reportgen.clock import default_clock
-    from reportgen.pipeline import build_phase, report_dir, run
+    from reportgen.pipeline import build_phase, report_dir, run, stored_maps
     from reportgen.render import render_html, render_markdown, render_pdf
     from reportgen.render.charts import render_liquidation_charts
     from reportgen.writer import OutputWriter
@@ -61,7 +61,8 @@ def in_process(tmp: Path, repeat: int) -> Path:
 
     def charts() -> None:
         with Archive(config.archive_path) as archive:
-            render_liquidation_charts(config, DAY, archive, OutputWriter(tmp), report_dir(DAY))
+            maps = stored_maps(DAY, archive)
+        render_liquidation_charts(maps, OutputWriter(tmp), report_dir(DAY), sample=True)
 
     with Archive(config.archive_path) as archive:
         brief = build_phase(config, DAY, archive, clock=default_clock())

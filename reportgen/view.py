@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from pathlib import PurePosixPath
 from typing import Literal
 
 from reportgen.units import Unit
@@ -99,6 +100,11 @@ class EtfTable:
     # The last trading days' totals (US$ m) through flow_date, oldest first, for the chart.
     recent: list[tuple[date, float]] = field(default_factory=list)
     chart: str | None = None  # the chart's SVG, relative to the report folder
+
+    @property
+    def png(self) -> str | None:
+        """The chart's PNG (email, PDF: WeasyPrint lays out a PNG far faster than an SVG)."""
+        return str(PurePosixPath(self.chart).with_suffix(".png")) if self.chart else None
 
 
 @dataclass(frozen=True)

@@ -34,8 +34,8 @@ def running_totals(recent: list[tuple[date, float]], cumulative: float | None) -
     return list(reversed(out))
 
 
-def draw(table: EtfTable, path: Path) -> None:
-    """One asset's chart into `path` (.svg or .png)."""
+def draw(table: EtfTable, paths: list[Path]) -> None:
+    """One asset's chart, drawn once and saved to each of `paths` (.svg or .png)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -63,13 +63,15 @@ def draw(table: EtfTable, path: Path) -> None:
     ax.set_title(f"{table.asset} spot ETFs: daily net flows, {numbers.day(days[0])} to "
                  f"{numbers.day(days[-1])} ({len(days)} trading days)", loc="left", fontsize=10)
     fig.tight_layout()
-    fmt = path.suffix.lstrip(".")
-    fig.savefig(path, format=fmt, metadata=METADATA.get(fmt, {}), dpi=100 if fmt == "svg" else 200)
+    for path in paths:
+        fmt = path.suffix.lstrip(".")
+        fig.savefig(path, format=fmt, metadata=METADATA.get(fmt, {}),
+                    dpi=100 if fmt == "svg" else 200)
     plt.close(fig)
 
 
 def render_etf_charts(brief: Brief, writer: OutputWriter, report_dir: str) -> list[Path]:
-    """SVG (web, PDF) and PNG (email) of each ETF table that names a chart, drawn in a
+    """SVG (web) and PNG (email, PDF) of each ETF table that names a chart, drawn in a
     temporary folder and written through the OutputWriter."""
     written: list[Path] = []
     tables = [t for s in brief.sections if s.kind == "etf" and s.available
@@ -79,8 +81,9 @@ def render_etf_charts(brief: Brief, writer: OutputWriter, report_dir: str) -> li
     with tempfile.TemporaryDirectory(prefix="reportgen-etf-") as tmp:
         for table in tables:
             stem = Path(table.chart or "").with_suffix("")
-            for suffix in (".svg", ".png"):
-                path = Path(tmp) / f"{stem.name}{suffix}"
-                draw(table, path)
-                written.append(writer.write_bytes(f"{report_dir}/{stem}{suffix}", path.read_bytes()))
+            paths = [Path(tmp) / f"{stem.name}{suffix}" for suffix in (".svg", ".png")]
+            draw(table, paths)
+            for path in paths:
+                written.append(writer.write_bytes(f"{report_dir}/{(stem.parent / path.name).as_posix()}",
+                                                  path.read_bytes()))
     return written
