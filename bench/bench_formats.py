@@ -4,9 +4,11 @@ Prints, for the 2025-06-11 sample day (medians of --repeat runs; nothing is asse
 
 1. in one process, after a warm-up: collect + build, the charts (every format they are
    written in), then HTML, Markdown and PDF each on their own;
-2. whole processes: `reportgen run --sample` (all formats) and the yardstick — WeasyPrint's
-   own command line on the same brief.html with its images removed — and their ratio
-   (issue 12 asks for at most 3×).
+2. whole processes: `reportgen run --sample` (all formats), with its render workers (the
+   default) and without (`report.render_workers: 0`), and the yardstick — WeasyPrint's own
+   command line on the same brief.html with its images removed — and the ratio
+   (issue 12 asks for at most 3×). The machine must be otherwise idle: the workers gain
+   only from a free core.
 
 Run: .venv/bin/python bench/bench_formats.py [--repeat N]
 """
@@ -48,10 +50,10 @@ def median_of(fn: Callable[[], object], repeat: int) -> float:
 def in_process(tmp: Path, repeat: int) -> Path:
     from reportgen.archive import Archive
     from reportgen.clock import default_clock
-    from reportgen.pipeline import build_phase, report_dir, run, stored_maps
+    from reportgen.pipeline import build_phase, run, stored_maps
     from reportgen.render import render_html, render_markdown, render_pdf
-    from reportgen.render.charts import render_liquidation_charts
-    from reportgen.writer import OutputWriter
+    from reportgen.render.charts import chart_jobs
+    from reportgen.render.pool import RenderPool
 
     config = config_from_mapping({"output": str(tmp)})
     start = time.perf_counter()
@@ -59,16 +61,18 @@ def in_process(tmp: Path, repeat: int) -> Path:
     print(f"cold run --sample in this process (imports included): {time.perf_counter() - start:.2f} s")
     folder = tmp / "reports" / DAY.isoformat()
 
-    def charts() -> None:
-        with Archive(config.archive_path) as archive:
-            maps = stored_maps(DAY, archive)
-        render_liquidation_charts(maps, OutputWriter(tmp), report_dir(DAY), sample=True)
-
     with Archive(config.archive_path) as archive:
         brief = build_phase(config, DAY, archive, clock=default_clock())
+        maps = stored_maps(DAY, archive)
+
+    def charts() -> None:
+        pool = RenderPool(workers=0)
+        for fmt in ("png", "svg"):
+            pool.run(chart_jobs(brief, maps, fmt)).wait()
+
     rows = {
         "build (view-model from the archive)": lambda: _build(config, build_phase),
-        "charts (all formats)": charts,
+        "charts (PNG and SVG, in this process)": charts,
         "html": lambda: render_html(brief),
         "md": lambda: render_markdown(brief),
         "pdf": lambda: render_pdf(brief, folder),
@@ -94,11 +98,17 @@ def whole_process(folder: Path, repeat: int) -> None:
         weasy = shutil.which("weasyprint", path=str(Path(PYTHON).parent)) or "weasyprint"
         env = {**os.environ, "PYTHONPATH": str(ROOT)}
 
-        def reportgen_run() -> None:
+        in_process = Path(tmp) / "in-process.yaml"
+        in_process.write_text("report:\n  render_workers: 0\n", encoding="utf-8")
+
+        def reportgen_run(*config: str) -> None:
             out = Path(tmp) / "out"
             shutil.rmtree(out, ignore_errors=True)
-            subprocess.run([PYTHON, "-m", "reportgen.cli", "-o", str(out), "run", "--sample"],
-                           check=False, capture_output=True, env=env)
+            subprocess.run([PYTHON, "-m", "reportgen.cli", *config, "-o", str(out), "run",
+                            "--sample"], check=False, capture_output=True, env=env)
+
+        def reportgen_in_process() -> None:
+            reportgen_run("-c", str(in_process))
 
         def weasyprint_alone() -> None:
             subprocess.run([weasy, str(bare), str(Path(tmp) / "bare.pdf")], check=True,
@@ -106,8 +116,10 @@ def whole_process(folder: Path, repeat: int) -> None:
 
         reportgen_run(), weasyprint_alone()  # warm the disk cache
         a, b = median_of(reportgen_run, repeat), median_of(weasyprint_alone, repeat)
+        c = median_of(reportgen_in_process, repeat)
     print(f"whole process, median of {repeat}:")
-    print(f"  reportgen run --sample (html, pdf, md)  {a:.2f} s")
+    print(f"  reportgen run --sample (html, pdf, md)  {a:.2f} s   (render workers: one per core)")
+    print(f"  the same, render_workers: 0            {c:.2f} s   (all in one process)")
     print(f"  weasyprint brief.html without images    {b:.2f} s   (the yardstick)")
     print(f"  ratio                                   {a / b:.1f}×  (issue 12: at most 3×)")
 

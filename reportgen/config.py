@@ -89,6 +89,10 @@ class ReportSettings(Strict):
     original_url: str | None = Field(
         None, description="link to the original/public page of the brief, shown in the footer"
     )
+    render_workers: int | None = Field(
+        None, ge=0, le=16,
+        description="processes drawing the charts and the PDF beside the main one (0: none, "
+                    "all in the main process; default: one per core, at most 4)")
 
     @field_validator("original_url")
     @classmethod

@@ -31,6 +31,7 @@ from reportgen.models import SourceSnapshot
 from reportgen.ops.guard import day_guard
 from reportgen.registry import models, sources
 from reportgen.render import Rendered, render_report
+from reportgen.render.pool import RenderPool
 from reportgen.writer import OutputWriter
 
 if TYPE_CHECKING:
@@ -173,14 +174,15 @@ def stored_maps(day: date, archive: Archive) -> list[LiquidationResult]:
 
 
 def _render(config: Config, brief: Brief, writer: OutputWriter, formats: list[str] | None,
-            maps: list[LiquidationResult], *, for_email: bool = False) -> Rendered:
+            maps: list[LiquidationResult], pool: RenderPool, *,
+            for_email: bool = False) -> Rendered:
     formats = list(formats or config.report.formats)
     if for_email and config.email.attach_pdf and "pdf" not in formats:
         formats.append("pdf")  # the email attaches it
     from reportgen.liquidation.config import LiqConfig
 
     heatmaps = config.settings_for("liquidation", LiqConfig).heatmaps
-    return render_report(brief, writer, formats, maps, heatmaps=heatmaps)
+    return render_report(brief, writer, formats, maps, heatmaps=heatmaps, pool=pool)
 
 
 def render_day(config: Config, day: date, *, clock: Clock | None = None,
@@ -194,7 +196,8 @@ def render_day(config: Config, day: date, *, clock: Clock | None = None,
         maps = stored_maps(day, archive)
     built = time.perf_counter()
     writer = OutputWriter(config.output)
-    rendered = _render(config, brief, writer, formats, maps)
+    with RenderPool(config.report.render_workers) as pool:
+        rendered = _render(config, brief, writer, formats, maps, pool)
     return RunResult(day=day, brief=brief, files=rendered.files, snapshots=snapshots,
                      manifest=rendered.manifest,
                      seconds={"build": built - started, "render": time.perf_counter() - built},
@@ -243,20 +246,22 @@ def _run_locked(config: Config, day: date, *, sample: bool, formats: list[str] |
             on_phase(name)
         return time.perf_counter()
 
-    with Archive(config.archive_path, clock=clock) as archive:
-        start = phase("collect")
-        snapshots = collect_phase(config, day, archive, clock=clock, sample=sample,
-                                  options=options, on_done=on_source)
-        _collect_previous(config, day, archive, clock=clock, sample=sample, options=options)
-        seconds["collect"] = time.perf_counter() - start
-        phases.append("archive")  # collect writes each source's payloads as they arrive
-        start = phase("build")
-        brief = build_phase(config, day, archive, clock=clock)
-        maps = stored_maps(day, archive)
-        seconds["build"] = time.perf_counter() - start
-    start = phase("render")
-    writer = OutputWriter(config.output)  # the run's one writer of the output folder
-    rendered = _render(config, brief, writer, formats, maps, for_email=send)
+    # The render workers start now: their imports overlap collect (reportgen.render.pool).
+    with RenderPool(config.report.render_workers).start() as pool:
+        with Archive(config.archive_path, clock=clock) as archive:
+            start = phase("collect")
+            snapshots = collect_phase(config, day, archive, clock=clock, sample=sample,
+                                      options=options, on_done=on_source)
+            _collect_previous(config, day, archive, clock=clock, sample=sample, options=options)
+            seconds["collect"] = time.perf_counter() - start
+            phases.append("archive")  # collect writes each source's payloads as they arrive
+            start = phase("build")
+            brief = build_phase(config, day, archive, clock=clock)
+            maps = stored_maps(day, archive)
+            seconds["build"] = time.perf_counter() - start
+        start = phase("render")
+        writer = OutputWriter(config.output)  # the run's one writer of the output folder
+        rendered = _render(config, brief, writer, formats, maps, pool, for_email=send)
     files = rendered.files
     seconds["render"] = time.perf_counter() - start
     log.info("%s: %d files, %d sections unavailable", day, len(files), len(brief.unavailable))

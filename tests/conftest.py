@@ -63,6 +63,25 @@ def socket_guard(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
+def no_network(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Any network connection at all, loopback included, is an error. Unix-domain sockets
+    stay allowed: they are local IPC (the render pool's fork server), not the network."""
+
+    def connect(sock: socket.socket, address: Any) -> None:
+        if sock.family == socket.AF_UNIX:
+            return _real_connect(sock, address)
+        raise AssertionError(f"network connection to {address!r} outside the collect phase")
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("network used outside the collect phase")
+
+    monkeypatch.setattr(socket.socket, "connect", connect)
+    monkeypatch.setattr(socket.socket, "connect_ex", refuse)
+    monkeypatch.setattr(socket, "create_connection", refuse)
+    monkeypatch.setattr(socket, "getaddrinfo", refuse)
+
+
+@pytest.fixture
 def upstream() -> Iterator[Upstream]:
     """The fake upstream; a request it has no recording for fails the test."""
     server = start_upstream()

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from reportgen.brief.model import Brief
 from reportgen.manifest import MANIFEST_NAME, ReportManifest, report_dir
 from reportgen.render.environment import assets_dir, environment
+from reportgen.render.pool import Files, Job, RenderPool
 from reportgen.render.report import build_manifest
 from reportgen.writer import OutputWriter
 
@@ -41,13 +42,23 @@ def render_markdown(brief: Brief) -> str:
 
 
 def render_pdf(brief: Brief, report_dir: Path) -> bytes:
+    """The brief as PDF, from its print HTML (charts as the PNGs in `report_dir`)."""
+    return print_html_to_pdf(render_html(brief, for_print=True), report_dir)
+
+
+def print_html_to_pdf(html: str, report_dir: Path) -> bytes:
     from reportgen.render.pdf import html_to_pdf
 
     return html_to_pdf(
-        render_html(brief, for_print=True), base_dir=report_dir,
-        allowed=[assets_dir(), report_dir],
+        html, base_dir=report_dir, allowed=[assets_dir(), report_dir],
         stylesheets=[],  # print.css is embedded in the HTML under @media print
     )
+
+
+def pdf_file(print_html: str, report_dir: Path) -> Files:
+    """The PDF as a render job: from the print HTML, not the Brief, so that only a string
+    goes to the worker (the charts it embeds must be in `report_dir` already)."""
+    return {FORMAT_FILES["pdf"]: print_html_to_pdf(print_html, report_dir)}
 
 
 def render_brief(brief: Brief, writer: OutputWriter, report_dir: str, formats: list[str]) -> list[Path]:
@@ -88,18 +99,31 @@ def without_site_links(brief: Brief) -> Brief:
 
 
 def render_report(brief: Brief, writer: OutputWriter, formats: list[str],
-                  maps: Sequence[LiquidationResult] = (), *, heatmaps: bool = False) -> Rendered:
+                  maps: Sequence[LiquidationResult] = (), *, heatmaps: bool = False,
+                  pool: RenderPool | None = None) -> Rendered:
     """The render phase for one day: charts from the stored map results (the HTML and PDF
     embed them; `heatmaps` adds each symbol's heatmap), the brief in each of `formats`,
-    then `manifest.json` listing them all."""
-    from reportgen.render.charts import render_liquidation_charts
-    from reportgen.render.etf_chart import render_etf_charts
+    then `manifest.json` listing them all.
 
+    With `pool`'s workers the work is ordered by what waits on what: the PNG charts first
+    (the PDF embeds them) while HTML and Markdown are rendered here, then the PDF and,
+    beside it, the SVG charts of the web page. Without a pool, all of it happens here."""
+    from reportgen.render.charts import chart_jobs
+
+    pool = pool or RenderPool(workers=0)
     folder = report_dir(brief.day)
-    files = render_liquidation_charts(maps, writer, folder, sample=brief.sample,
-                                      heatmaps=heatmaps)
-    files += render_etf_charts(brief, writer, folder)
-    files += render_brief(brief, writer, folder, formats)
+
+    def write(files: Files) -> list[Path]:
+        return [writer.write_bytes(f"{folder}/{name}", files[name]) for name in sorted(files)]
+
+    pngs = pool.run(chart_jobs(brief, maps, "png", heatmaps=heatmaps))
+    pages = render_brief(brief, writer, folder, [f for f in formats if f != "pdf"])
+    print_html = render_html(brief, for_print=True) if "pdf" in formats else None
+    files = write(pngs.wait())
+    writer.path(folder).mkdir(parents=True, exist_ok=True)  # the PDF's base URL
+    pdf = pool.run([Job(pdf_file, (print_html, writer.path(folder)))] if print_html else [])
+    svgs = pool.run(chart_jobs(brief, maps, "svg", heatmaps=heatmaps))
+    files += write(svgs.wait()) + pages + write(pdf.wait())
     names = [path.relative_to(writer.path(folder)).as_posix() for path in files]
     manifest = build_manifest(brief, render_markdown(without_site_links(brief)), names,
                               page=PAGE_FILE if PAGE_FILE in names else None)

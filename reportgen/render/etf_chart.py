@@ -7,13 +7,11 @@ is imported here only, so loading render does not pull it in.
 
 from __future__ import annotations
 
-import tempfile
 from datetime import date
 from pathlib import Path
 
 from reportgen import numbers
-from reportgen.view import Brief, EtfTable
-from reportgen.writer import OutputWriter
+from reportgen.view import EtfTable
 
 METADATA = {
     "svg": {"Date": None, "Creator": "reportgen"},
@@ -68,22 +66,3 @@ def draw(table: EtfTable, paths: list[Path]) -> None:
         fig.savefig(path, format=fmt, metadata=METADATA.get(fmt, {}),
                     dpi=100 if fmt == "svg" else 200)
     plt.close(fig)
-
-
-def render_etf_charts(brief: Brief, writer: OutputWriter, report_dir: str) -> list[Path]:
-    """SVG (web) and PNG (email, PDF) of each ETF table that names a chart, drawn in a
-    temporary folder and written through the OutputWriter."""
-    written: list[Path] = []
-    tables = [t for s in brief.sections if s.kind == "etf" and s.available
-              for t in s.tables if t.chart and not t.reason]
-    if not tables:
-        return written
-    with tempfile.TemporaryDirectory(prefix="reportgen-etf-") as tmp:
-        for table in tables:
-            stem = Path(table.chart or "").with_suffix("")
-            paths = [Path(tmp) / f"{stem.name}{suffix}" for suffix in (".svg", ".png")]
-            draw(table, paths)
-            for path in paths:
-                written.append(writer.write_bytes(f"{report_dir}/{(stem.parent / path.name).as_posix()}",
-                                                  path.read_bytes()))
-    return written

@@ -23,8 +23,14 @@ from reportgen.pipeline import render_day, run
 DAY = date(2025, 6, 11)
 
 
+# The spy below sees drawings made in this process: no render workers.
+IN_PROCESS = {"report": {"render_workers": 0}}
+
+
 def _cli(output: Path, *args: str) -> Any:
-    result = CliRunner().invoke(app, ["-o", str(output), *args])
+    config = output.parent / "in-process.yaml"
+    config.write_text("report:\n  render_workers: 0\n")
+    result = CliRunner().invoke(app, ["-c", str(config), "-o", str(output), *args])
     assert result.exit_code in (0, 3), result.output
     return result
 
@@ -36,7 +42,7 @@ def _md_unescape(text: str) -> str:
 @pytest.fixture
 def drawn(monkeypatch: pytest.MonkeyPatch) -> list[MapSummary]:
     """Every map drawn into a chart panel (the CEX estimate and the Hyperliquid positions of
-    each symbol's figure)."""
+    each symbol's figure), once per chart format."""
     seen: list[MapSummary] = []
     original = chart._panel
 
@@ -61,12 +67,12 @@ def test_a_second_collection_is_not_counted_twice_in_the_chart(
     markdown = _md_unescape((out / "reports" / DAY.isoformat() / "brief.md").read_text())
     in_text = set(re.findall(r"(\d+) accounts", markdown))
     hyperliquid = [s for s in drawn if s.venue == "hyperliquid"]
-    assert len(hyperliquid) == 2  # BTC and ETH
+    assert len(hyperliquid) == 2 * 2  # BTC and ETH, in SVG and PNG
     in_charts = {str(s.coverage["accounts"]) for s in hyperliquid}
     assert in_charts == in_text == {"48"}, (in_charts, in_text)
     # Not just the count: what each chart shows is what the brief says (its clusters, the
     # longs and shorts within each move).
-    assert len(drawn) == 4
+    assert len(drawn) == 4 * 2
     for s in drawn:
         for line in [c.text for c in s.clusters] + [r.text for r in s.cascade]:
             assert line in markdown, line
@@ -75,7 +81,7 @@ def test_a_second_collection_is_not_counted_twice_in_the_chart(
 def test_render_draws_from_the_stored_result_and_never_runs_the_model(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, drawn: list[MapSummary]) -> None:
     config = config_from_mapping({"output": str(tmp_path / "out"),
-                                  "liquidation": {"heatmaps": True}})
+                                  "liquidation": {"heatmaps": True}, **IN_PROCESS})
     run(config, DAY, sample=True, formats=["md"], send=False, publish=False)
     with Archive(config.archive_path) as archive:
         stored = archive.results(DAY, "liquidation", StoredMap)
@@ -95,8 +101,9 @@ def test_render_draws_from_the_stored_result_and_never_runs_the_model(
                     and not p.name.startswith("etf_"))  # ETF charts come from the view-model
     assert charts == sorted(f"{kind}_{sym}.{fmt}" for sym in ("btc", "eth")
                             for kind in ("liqmap", "liqheat") for fmt in ("svg", "png"))
-    assert [s.model_dump() for s in drawn] == [
-        s.model_dump() for m in stored.values() for s in (m.result.cex, m.result.hyperliquid)]
+    stored_maps = [s.model_dump() for m in stored.values()
+                   for s in (m.result.cex, m.result.hyperliquid)]
+    assert [s.model_dump() for s in drawn] == stored_maps * 2  # the PNGs, then the SVGs
 
 
 def test_a_new_snapshot_replaces_the_stored_maps(tmp_path: Path) -> None:

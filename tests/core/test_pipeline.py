@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 from datetime import date
 from pathlib import Path
 
@@ -23,17 +22,11 @@ def test_phases_run_in_order(tmp_path: Path) -> None:
 
 
 def test_render_and_site_publish_never_touch_the_network(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
     config = config_from_mapping({"output": str(tmp_path), "site": {"enabled": True}})
     run(config, DAY, sample=True, formats=["md"], publish=False)
-
-    def refuse(*args: object, **kwargs: object) -> None:
-        raise AssertionError("network used outside the collect phase")
-
-    monkeypatch.setattr(socket.socket, "connect", refuse)
-    monkeypatch.setattr(socket, "create_connection", refuse)
-    monkeypatch.setattr(socket, "getaddrinfo", refuse)
+    request.getfixturevalue("no_network")  # from here on
     render_day(config, DAY, formats=["html", "md"])
     from reportgen.publish import build_site
 

@@ -1,0 +1,17 @@
+"""Imported once by the render pool's fork server (`reportgen.render.pool`), so that every
+worker starts with matplotlib and WeasyPrint already loaded. Nothing else imports it."""
+
+import contextlib
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot
+
+import reportgen.liquidation.chart
+import reportgen.render.etf_chart  # noqa: F401
+
+# A missing system library (Pango) is an OSError: the PDF job reports it (render.pdf).
+with contextlib.suppress(OSError):
+    import weasyprint  # noqa: F401
