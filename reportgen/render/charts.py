@@ -34,14 +34,14 @@ def draw_liquidation(result: LiquidationResult, fmt: str, sample: bool, heatmaps
         return {f"{CHART_FOLDER}/{path.name}": path.read_bytes() for path in paths}
 
 
-def draw_etf(table: EtfTable, fmt: str) -> Files:
+def draw_etf(table: EtfTable, fmt: str, sample: bool) -> Files:
     """One ETF table's chart, at the path the view-model names, in format `fmt`."""
     from reportgen.render.etf_chart import draw
 
     chart = PurePosixPath(table.chart or "").with_suffix(f".{fmt}")
     with tempfile.TemporaryDirectory(prefix="reportgen-etf-") as tmp:
         path = Path(tmp) / chart.name
-        draw(table, [path])
+        draw(table, [path], sample=sample)
         return {str(chart): path.read_bytes()}
 
 
@@ -50,7 +50,7 @@ def chart_jobs(brief: Brief, maps: Sequence[LiquidationResult], fmt: str, *,
     """The day's drawings in format `fmt` (one job each, so workers share them out): each
     symbol's liquidation map, then each ETF table's chart."""
     jobs = [Job(draw_liquidation, (result, fmt, brief.sample, heatmaps)) for result in maps]
-    jobs += [Job(draw_etf, (table, fmt)) for section in brief.sections
+    jobs += [Job(draw_etf, (table, fmt, brief.sample)) for section in brief.sections
              if section.kind == "etf" and section.available
              for table in section.tables if table.chart and not table.reason]
     return jobs

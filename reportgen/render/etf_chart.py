@@ -22,7 +22,14 @@ METADATA = {
     "png": {"Software": "reportgen"},
 }
 # Same input, same bytes: without a fixed salt the SVG's clip-path ids are random.
-RC: dict[RcKeyType, Any] = {"svg.hashsalt": "reportgen-etf", "text.parse_math": False}
+RC: dict[RcKeyType, Any] = {"svg.hashsalt": "reportgen-etf", "text.parse_math": False,
+                            "font.size": 9.5, "axes.labelsize": 9}
+# Sized like the liquidation charts (reportgen.liquidation.chart): 6.4 in drawn at the
+# email's 560 px keeps 9.5 pt labels at 10 px or more; the PNG is 2x that width.
+WIDTH_IN, HEIGHT_IN = 6.4, 2.15
+SOURCE_LINE_IN = 0.15  # the source line under the axes
+PNG_DPI = 175
+SAMPLE_MARK = "#a34700"  # as on the liquidation charts
 
 
 def running_totals(recent: list[tuple[date, float]], cumulative: float | None) -> list[float] | None:
@@ -38,38 +45,52 @@ def running_totals(recent: list[tuple[date, float]], cumulative: float | None) -
     return list(reversed(out))
 
 
-def draw(table: EtfTable, paths: list[Path]) -> None:
-    """One asset's chart, drawn once and saved to each of `paths` (.svg or .png)."""
+def draw(table: EtfTable, paths: list[Path], *, sample: bool = False) -> None:
+    """One asset's chart, drawn once and saved to each of `paths` (.svg or .png); a sample
+    day's chart says so on the image, and every chart names its source."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    from matplotlib.ticker import FuncFormatter
+    from matplotlib.ticker import FuncFormatter, MaxNLocator
 
     with matplotlib.rc_context(RC):
         recent = list(table.recent)
         days = [d for d, _v in recent]
         flows = [v for _d, v in recent]
-        xs = range(len(days))
-        fig, ax = plt.subplots(figsize=(9, 2.6), dpi=100)
+        xs = list(range(len(days)))
+        fig, ax = plt.subplots(figsize=(WIDTH_IN, HEIGHT_IN), dpi=100)
         colours = ["#0a7f3f" if v > 0 else "#c0262d" if v < 0 else "#8a94a3" for v in flows]
         ax.bar(xs, flows, color=colours, width=0.75, label="Daily net flow")
         ax.axhline(0, color="#5b6472", linewidth=0.8)
-        ax.set_ylabel("Daily net flow (US$ M)")
+        ax.set_ylabel("Daily, US$ M")
         ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _p: numbers.millions(v)))
-        step = max(1, len(days) // 8)
-        ax.set_xticks(list(xs)[::step], [numbers.day(d) for d in days][::step], fontsize=8)
+        ax.yaxis.set_major_locator(MaxNLocator(4))
+        # Four dates fit the narrowest place the chart is shown (a half column of the PDF).
+        ticks = sorted({round(i * (len(xs) - 1) / 3) for i in range(4)}) if len(xs) > 1 else xs
+        ax.set_xticks(ticks, [numbers.day(days[i]) for i in ticks])
+        ax.spines["top"].set_visible(False)
         running = running_totals(recent, table.cumulative)
         if running is not None:
             ax2 = ax.twinx()
-            ax2.plot(list(xs), running, color="#1f4fd1", linewidth=1.6, label="Running total")
-            ax2.set_ylabel("Running total since launch (US$ M)")
+            ax2.plot(xs, running, color="#1f4fd1", linewidth=1.6, label="Running total")
+            ax2.set_ylabel("Running total, US$ M", color="#1f4fd1")
             ax2.yaxis.set_major_formatter(FuncFormatter(lambda v, _p: numbers.grouped(v, 0)))
-        ax.set_title(f"{table.asset} spot ETFs: daily net flows, {numbers.day(days[0])} to "
-                     f"{numbers.day(days[-1])} ({len(days)} trading days)", loc="left", fontsize=10)
-        fig.tight_layout()
+            ax2.yaxis.set_major_locator(MaxNLocator(4))
+            ax2.tick_params(axis="y", colors="#1f4fd1")
+            ax2.spines["top"].set_visible(False)
+        ax.set_title(f"{table.asset} spot ETF net flows · {len(days)} trading days",
+                     loc="left", fontsize=10, fontweight="bold")
+        if sample:
+            ax.annotate("SAMPLE DATA", xy=(1, 1), xycoords="axes fraction", xytext=(0, 4),
+                        textcoords="offset points", ha="right", va="bottom", fontsize=8,
+                        fontweight="bold", color="white",
+                        bbox={"boxstyle": "round,pad=0.25", "fc": SAMPLE_MARK, "ec": "none"})
+        fig.text(0.005, 0.01, "Source: Farside Investors · chart: reportgen", ha="left",
+                 va="bottom", fontsize=8, color="#5b6472")
+        fig.tight_layout(pad=0.3, rect=(0, SOURCE_LINE_IN / HEIGHT_IN, 1, 1))
         for path in paths:
             fmt = path.suffix.lstrip(".")
             fig.savefig(path, format=fmt, metadata=METADATA.get(fmt, {}),
-                        dpi=100 if fmt == "svg" else 200)
+                        dpi=100 if fmt == "svg" else PNG_DPI)
         plt.close(fig)
