@@ -2,8 +2,8 @@
 
 Precedence: defaults in these models < the YAML file (`--config FILE`, `REPORTGEN_CONFIG`, or
 `./config.yaml`) < environment overrides (`REPORTGEN_OUTPUT`, `REPORTGEN_SITE_URL`,
-`REPORTGEN_SITE_TARGET`) < command-line options. Secrets (API keys, SMTP password) are never read from the file: only from the
-environment, through `secrets_from_env`.
+`REPORTGEN_SITE_TARGET`) < command-line options. Secrets (API keys, SMTP password) are never
+read from the file: only from the environment, through `secrets_from_env`.
 
 An unknown key, a wrong type or a bad value raises ConfigError naming the key, e.g.
 `config.yaml: sources.coingecko.base_url: URL must start with http:// or https://`.
