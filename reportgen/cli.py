@@ -282,7 +282,7 @@ def _published_summary(published: dict[str, Any], console: Any) -> bool:
     from rich.markup import escape
 
     ok = True
-    for channel in ("site", "email"):
+    for channel in ("site", "object_store", "email"):
         record = published.get(channel)
         if record is None:
             continue
@@ -349,19 +349,29 @@ def send(
 
 
 @app.command()
-def publish() -> None:
-    """Rebuild the static site (output/site) from the rendered reports."""
+def publish(
+    dry_run: Annotated[bool, typer.Option(
+        "--dry-run", help="List what would be uploaded to / deleted from site.target (and "
+                          "left); change nothing, locally or in the bucket.")] = False,
+) -> None:
+    """Rebuild the static site (output/site) from the rendered reports; with site.target
+    (or REPORTGEN_SITE_TARGET) set, sync it to that s3:// bucket."""
     def body() -> int:
         from rich.console import Console
         from rich.markup import escape
 
-        from reportgen.publish import build_site
+        from reportgen.publish import publish_site
 
         console = Console(stderr=True)
-        result = build_site(load_output())
-        for warning in result.warnings:
+        result = publish_site(load_output(), dry_run=dry_run)
+        for warning in result.site.warnings:
             console.print(f"[yellow]warning:[/] {escape(warning)}")
-        console.print(escape(result.summary()))
+        console.print(escape(result.site.summary()))
+        if result.remote is not None:
+            lines = result.remote.lines() if dry_run else [result.remote.summary()]
+            console.print(escape("\n".join(lines)), soft_wrap=True)
+        elif dry_run:
+            console.print("no site.target set: the site stays in the local folder only")
         return EXIT_OK
 
     guarded(body)

@@ -1,9 +1,9 @@
 """Configuration: `config.yaml` validated into typed settings.
 
 Precedence: defaults in these models < the YAML file (`--config FILE`, `REPORTGEN_CONFIG`, or
-`./config.yaml`) < environment overrides (`REPORTGEN_OUTPUT`, `REPORTGEN_SITE_URL`) < command-line
-options. Secrets (API keys, SMTP password) are never read from the file: only from the
-environment, through `secrets_from_env`.
+`./config.yaml`) < environment overrides (`REPORTGEN_OUTPUT`, `REPORTGEN_SITE_URL`,
+`REPORTGEN_SITE_TARGET`) < command-line options. Secrets (API keys, SMTP password) are never
+read from the file: only from the environment, through `secrets_from_env`.
 
 An unknown key, a wrong type or a bad value raises ConfigError naming the key, e.g.
 `config.yaml: sources.coingecko.base_url: URL must start with http:// or https://`.
@@ -16,7 +16,9 @@ modules it loads import no network or drawing library, so loading the config sta
 
 from __future__ import annotations
 
+import ipaddress
 import os
+import re
 from collections.abc import Iterator, Mapping
 from email.utils import getaddresses, parseaddr
 from functools import cache
@@ -142,8 +144,53 @@ class EmailSettings(Strict):
         return value
 
 
+_BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+# Names S3 reserves for its own features (access points, directory buckets, demos).
+_BUCKET_RESERVED_PREFIXES = ("xn--", "sthree-", "amzn-s3-demo-")
+_BUCKET_RESERVED_SUFFIXES = ("-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3")
+
+
+def bucket_problem(name: str) -> str | None:
+    """Why `name` cannot be an S3 bucket (general-purpose bucket naming rules; R2, MinIO and
+    B2 accept a subset of them), None when it can."""
+    if not _BUCKET.match(name):
+        return (f"bucket {name!r}: use 3 to 63 lowercase letters, digits, dots and hyphens, "
+                "starting and ending with a letter or digit")
+    if ".." in name:
+        return f"bucket {name!r}: two dots in a row are not allowed"
+    try:
+        ipaddress.IPv4Address(name)
+    except ValueError:
+        pass
+    else:
+        return f"bucket {name!r}: a bucket name cannot look like an IP address"
+    if name.startswith(_BUCKET_RESERVED_PREFIXES) or name.endswith(_BUCKET_RESERVED_SUFFIXES):
+        return f"bucket {name!r}: S3 reserves that prefix or suffix"
+    return None
+
+
+def parse_s3_target(value: str) -> tuple[str, str]:
+    """(bucket, prefix) of `s3://BUCKET/PREFIX/`; the prefix is "" or ends with "/". Raises
+    ValueError saying what is wrong (a validator message)."""
+    if any(ord(c) < 32 or ord(c) == 127 for c in value):
+        raise ValueError("must not contain control characters")
+    scheme, sep, rest = value.partition("://")
+    if not sep or scheme.lower() != "s3":
+        raise ValueError(f"{value!r} is not an s3:// URL: use s3://BUCKET/PREFIX/ "
+                         "(the endpoint, for R2, MinIO or B2, comes from AWS_ENDPOINT_URL)")
+    bucket, _, prefix = rest.partition("/")
+    problem = bucket_problem(bucket)
+    if problem:
+        raise ValueError(problem)
+    parts = [part for part in prefix.split("/") if part]
+    if any(part in (".", "..") for part in parts) or "//" in prefix.strip("/"):
+        raise ValueError(f"prefix {prefix!r}: no empty, '.' or '..' segments")
+    return bucket, "".join(f"{part}/" for part in parts)
+
+
 class SiteSettings(Strict):
-    """The static site (reportgen.publish.site), built under output/site."""
+    """The static site (reportgen.publish.site), built under output/site; with `target`, also
+    synced to S3-compatible object storage (reportgen.publish.objectstore)."""
 
     enabled: bool = False
     url: str | None = Field(None, description="public base URL, for the feed, sitemap and OpenGraph")
@@ -153,11 +200,32 @@ class SiteSettings(Strict):
         None, description="folder copied into every build (CNAME, robots.txt, _headers …)")
     lock_wait_s: float = Field(600, ge=0, le=86400,
                                description="wait this long for another publish to finish")
+    target: str | None = Field(
+        None, description="s3://BUCKET/PREFIX/: publish the built site there too "
+                          "(or REPORTGEN_SITE_TARGET; the endpoint comes from AWS_ENDPOINT_URL)")
 
     @field_validator("url")
     @classmethod
     def _site_url(cls, value: str | None) -> str | None:
         return None if value is None else check_url(value).rstrip("/") + "/"
+
+    @field_validator("target")
+    @classmethod
+    def _target(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        bucket, prefix = parse_s3_target(value)
+        return f"s3://{bucket}/{prefix}"
+
+    @property
+    def bucket(self) -> str | None:
+        """The bucket of `target` (None: the site stays in the local folder only)."""
+        return parse_s3_target(self.target)[0] if self.target else None
+
+    @property
+    def prefix(self) -> str:
+        """The key prefix of `target`: "" or ending with "/"."""
+        return parse_s3_target(self.target)[1] if self.target else ""
 
 
 class ScheduleSettings(Strict):
@@ -382,10 +450,11 @@ def load_config(
 
 def _apply_env_overrides(data: dict[str, Any], env: Mapping[str, str]) -> None:
     """Non-secret settings that deployments like to set from the environment."""
-    if env.get("REPORTGEN_SITE_URL"):
-        site = data.setdefault("site", {})
-        if isinstance(site, dict):
-            site["url"] = env["REPORTGEN_SITE_URL"]
+    for key, var in (("url", "REPORTGEN_SITE_URL"), ("target", "REPORTGEN_SITE_TARGET")):
+        if env.get(var):
+            site = data.setdefault("site", {})
+            if isinstance(site, dict):
+                site[key] = env[var]
     smtp = {key: env[var] for key, var in SMTP_ENV.items() if env.get(var)}
     if smtp:
         email = data.setdefault("email", {})

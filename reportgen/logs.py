@@ -13,7 +13,10 @@ import os
 from datetime import UTC, datetime
 from typing import Any
 
-NOISY = ("httpx", "httpcore", "fontTools", "weasyprint", "matplotlib")
+# Third-party loggers kept at WARNING even with --verbose; botocore's DEBUG lines would carry
+# request headers (the signature, a session token), which never go into a log.
+NOISY = ("httpx", "httpcore", "fontTools", "weasyprint", "matplotlib", "boto3", "botocore",
+         "s3transfer", "urllib3")
 # Attributes every LogRecord has; anything else on a record came from `extra=`.
 _STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime", "taskName"}
 

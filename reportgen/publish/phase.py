@@ -17,12 +17,15 @@ def publish_phase(config: Config, brief: Brief, manifest: ReportManifest, *, sen
     """Publish `brief` (rendered as `manifest` says) on the channels asked for; returns each
     channel's outcome as a JSON-able record keyed "email" / "site" (the run record stores
     it). The site is built first, so the email's "view in browser" link points at a page
-    that exists."""
+    that exists; with `site.target` the built site is then synced to the bucket ("object_store")."""
     published: dict[str, Any] = {}
     if site:
-        from reportgen.publish.site import build_site
+        from reportgen.publish.objectstore import publish_site
 
-        published["site"] = build_site(config, writer=writer).as_record()
+        outcome = publish_site(config, writer=writer, clock=clock)
+        published["site"] = outcome.site.as_record()
+        if outcome.remote is not None:
+            published["object_store"] = outcome.remote.as_record()
     if send:
         from reportgen.publish.send import send_brief
 

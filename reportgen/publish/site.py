@@ -37,6 +37,8 @@ import shutil
 import tempfile
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from functools import partial
@@ -76,6 +78,7 @@ class SiteResult:
     reused: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    dry_run: bool = False  # built in build_dir to be looked at, never swapped in
 
     def as_record(self) -> dict[str, Any]:
         """JSON-able outcome, for the run record (archive `runs.channels`)."""
@@ -83,6 +86,9 @@ class SiteResult:
                 "days": len(self.days), "written": len(self.written), "reused": len(self.reused)}
 
     def summary(self) -> str:
+        if self.dry_run:
+            return (f"site {self.path} (dry run, left as it is): {len(self.days)} briefs, "
+                    f"{len(self.written)} files would be written, {len(self.reused)} reused")
         return (f"site {self.path}: {len(self.days)} briefs, {len(self.written)} files written, "
                 f"{len(self.reused)} reused, {self.seconds:.2f}s")
 
@@ -488,6 +494,17 @@ def build_site(config: Config, *, writer: OutputWriter | None = None) -> SiteRes
 
     One build at a time per output folder: a second publisher waits for the first (up to
     site.lock_wait_s), then builds with whatever is there by then."""
+    with site_build(config, writer=writer) as result:
+        return result
+
+
+@contextmanager
+def site_build(config: Config, *, writer: OutputWriter | None = None,
+               dry_run: bool = False) -> Iterator[SiteResult]:
+    """`build_site`, holding the publish lock until the block ends, so the caller can use the
+    build it yields (reportgen.publish.objectstore uploads it) before another publisher
+    replaces it. With `dry_run` the build is made beside the live one, never swapped in, and
+    removed when the block ends: output/site is left exactly as it was."""
     started = time.perf_counter()
     output = config.output.resolve()
     output.mkdir(parents=True, exist_ok=True)
@@ -496,7 +513,12 @@ def build_site(config: Config, *, writer: OutputWriter | None = None) -> SiteRes
         raise ValueError(f"the site of {output} cannot be written by a writer of {writer.root}")
     lock = _lock(output, config.site.lock_wait_s)
     try:
-        return _build_locked(config, output, started, writer)
+        result = _build_locked(config, output, started, writer, dry_run=dry_run)
+        try:
+            yield result
+        finally:
+            if dry_run:
+                shutil.rmtree(result.build_dir, ignore_errors=True)
     finally:
         lock.release()
 
@@ -512,7 +534,7 @@ def _extra_folder(config: Config) -> Path | None:
 
 
 def _build_locked(config: Config, output: Path, started: float,
-                  writer: OutputWriter) -> SiteResult:
+                  writer: OutputWriter, *, dry_run: bool = False) -> SiteResult:
     extra = _extra_folder(config)
     link = output / "site"
     previous, manifest, legacy = _live_build(link, config)
@@ -523,7 +545,8 @@ def _build_locked(config: Config, output: Path, started: float,
         raise DeliveryError(f"no rendered briefs in {output / 'reports'}: "
                             + (why if why else "run `reportgen run` first"))
     build = Path(tempfile.mkdtemp(prefix=".site-", dir=output))
-    result = SiteResult(path=link, build_dir=build, days=[e.day for e in entries], warnings=warnings)
+    result = SiteResult(path=link, build_dir=build, days=[e.day for e in entries], warnings=warnings,
+                        dry_run=dry_run)
     if not config.site.url:
         result.warnings.append(
             "site.url is not set (config site.url or REPORTGEN_SITE_URL): feed.xml, sitemap.xml, "
@@ -533,6 +556,9 @@ def _build_locked(config: Config, output: Path, started: float,
         _build_into(writer.within(build.name), entries, config, None if legacy else previous,
                     manifest, result, extra)
         _readable(build)
+        if dry_run:
+            result.seconds = time.perf_counter() - started
+            return result  # the caller looks at it, then site_build removes it
         aside = _swap(link, build, legacy=legacy)
     except BaseException:
         shutil.rmtree(build, ignore_errors=True)

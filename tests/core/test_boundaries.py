@@ -47,7 +47,7 @@ KNOWN: set[tuple[str, str]] = set()
 KNOWN_CYCLES: list[set[str]] = []
 
 HEAVY = ("httpx", "requests", "pycoingecko", "feedparser", "matplotlib", "numpy", "weasyprint",
-         "PIL")
+         "PIL", "boto3", "botocore")
 
 
 def _under(name: str, prefix: str) -> bool:

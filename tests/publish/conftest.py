@@ -7,6 +7,7 @@ import shutil
 from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -14,6 +15,9 @@ from aiosmtpd.controller import Controller
 from reportgen import sample as sample_data
 from reportgen.config import config_from_mapping
 from tests.publish.smtpserver import Inbox, free_port
+
+if TYPE_CHECKING:
+    from tests.publish.s3server import S3Server
 
 LAST = sample_data.SAMPLE_LAST
 DAYS = [sample_data.SAMPLE_FIRST + timedelta(days=i)
@@ -73,3 +77,30 @@ def smtp() -> Iterator[tuple[Inbox, int]]:
         yield inbox, port
     finally:
         controller.stop()
+
+
+@pytest.fixture
+def s3(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[S3Server]:
+    """A real S3 API (moto's server) on 127.0.0.1 holding an empty bucket `briefs`; boto3 is
+    pointed at it the way a deployment points it at R2 or MinIO: AWS_ENDPOINT_URL and dummy
+    keys in the environment, no profile or config file of the machine's."""
+    for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN", "AWS_ENDPOINT_URL_S3",
+                 "AWS_ROLE_ARN", "AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+                 "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-aws-config"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-aws-credentials"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")  # never ask 169.254.169.254
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "dummy-access-key")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "dummy-secret-key")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    from tests.publish.s3server import start_s3  # moto and boto3 only for the tests that use them
+
+    server = start_s3()
+    monkeypatch.setenv("AWS_ENDPOINT_URL", server.endpoint)
+    server.client().create_bucket(Bucket="briefs")
+    try:
+        yield server
+    finally:
+        server.require_auth(float("inf"))  # a test that switched IAM checks on leaves them off
+        server.stop()
