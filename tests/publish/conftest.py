@@ -9,11 +9,10 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
-from aiosmtpd.controller import Controller
 
 from reportgen import sample as sample_data
 from reportgen.config import config_from_mapping
-from tests.publish.smtpserver import Inbox, free_port
+from tests.publish.smtpserver import Inbox, serving
 
 LAST = sample_data.SAMPLE_LAST
 DAYS = [sample_data.SAMPLE_FIRST + timedelta(days=i)
@@ -66,10 +65,5 @@ def day_path(day: date) -> str:
 def smtp() -> Iterator[tuple[Inbox, int]]:
     """A real SMTP server on 127.0.0.1: its inbox and port."""
     inbox = Inbox()
-    port = free_port()  # aiosmtpd's Controller cannot take port 0: it connects to it to start
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
+    with serving(inbox) as port:
         yield inbox, port
-    finally:
-        controller.stop()
