@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterator, Mapping
-from datetime import datetime
+from datetime import date, datetime
 from email.message import EmailMessage
 from itertools import chain
 
@@ -98,7 +98,7 @@ def send_brief(config: Config, brief: Brief, manifest: ReportManifest, *,
     if recipients and make is not None:
         make(*recipients[0])  # fail on size before connecting to anyone
     if list_mail is not None and first is not None:
-        list_mail(first)
+        _check_list_size(list_mail(first), day)
     with Archive(config.archive_path) as archive, DeliveryLog(archive) as delivery_log:
         if recipients and make is not None:
             with Mailer(smtp, attempts=config.email.attempts, backoff_s=config.email.backoff_s,
@@ -156,15 +156,20 @@ def _list_message(config: Config, brief: Brief, manifest: ReportManifest,
 
     def make(address: str) -> EmailMessage:
         link = unsubscribe_link(endpoint, address, secret, config.email.list_id)
-        msg = build_message(content, config.email, address, visible=True, now=now,
-                            unsubscribe_url=link)
-        size = len(msg.as_bytes())
-        if size > LIST_LIMIT_BYTES:
-            raise DeliveryError(f"{brief.day}: a list message is {size / 1024:.1f} KB, over "
-                                f"the {LIST_LIMIT_BYTES // 1024} KB list mode allows")
-        return msg
+        return build_message(content, config.email, address, visible=True, now=now,
+                             unsubscribe_url=link)
 
     return make
+
+
+def _check_list_size(msg: EmailMessage, day: date) -> None:
+    """Refuse before connecting when a list message is over LIST_LIMIT_BYTES. Checked on the
+    first subscriber's only: the others differ by their address and link, a few bytes."""
+    size = len(msg.as_bytes())
+    if size > LIST_LIMIT_BYTES:
+        raise DeliveryError(f"{day}: a list message is {size / 1024:.1f} KB, over the "
+                            f"{LIST_LIMIT_BYTES // 1024} KB list mode allows (a chart or the "
+                            "text grew: check the rendered brief)")
 
 
 def unsubscribe_secret(env: Mapping[str, str] | None = None) -> str:
