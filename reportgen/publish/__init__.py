@@ -7,7 +7,9 @@ the archive's raw payloads (tests/core/test_boundaries.py), and never renders or
 
 Public names: `send_brief`, `SendReport` (email) and `build_site`, `SiteResult`, `serve`
 (static site). Modules: `email` (compose the MIME message), `mailer` (SMTP + delivery log),
-`send` (mail one rendered day), `site` (the atomic, incremental site build),
+`send` (mail one rendered day), `listmail` (the subscriber list over a pool of SMTP
+connections), `subscribers` (read the list), `unsubscribe` (signed links and
+`verify_unsubscribe` for the site's endpoint), `site` (the atomic, incremental site build),
 `reports` (read a day's manifest and files).
 """
 
