@@ -84,6 +84,7 @@ bench: setup
 	$(BIN)/python bench/bench_liqmap.py
 	$(BIN)/python bench/bench_backfill.py
 	$(BIN)/python bench/bench_formats.py
+	$(BIN)/python bench/bench_mailing.py
 
 clean:
 	rm -rf output/reports output/archive.sqlite output/site
