@@ -85,6 +85,7 @@ bench: setup
 	$(BIN)/python bench/bench_backfill.py
 	$(BIN)/python bench/bench_formats.py
 	$(BIN)/python bench/bench_publish_s3.py
+	$(BIN)/python bench/bench_mailing.py
 
 clean:
 	rm -rf output/reports output/archive.sqlite output/site

@@ -32,6 +32,33 @@ class FixedClock:
         return self.instant
 
 
+class Ticker(Protocol):
+    """Elapsed time and waiting, for rates and backoff (not for dates: that is a Clock)."""
+
+    def monotonic(self) -> float:
+        """Seconds from an arbitrary origin; never goes back."""
+        ...
+
+    def sleep(self, seconds: float) -> None:
+        """Wait `seconds` (tests inject one that only records them)."""
+        ...
+
+
+class SystemTicker:
+    """The real monotonic clock and time.sleep."""
+
+    def monotonic(self) -> float:
+        import time
+
+        return time.monotonic()
+
+    def sleep(self, seconds: float) -> None:
+        import time
+
+        if seconds > 0:
+            time.sleep(seconds)
+
+
 def today_in(zone: str, clock: Clock) -> date:
     """The calendar day it is now in `zone`."""
     return clock.now().astimezone(ZoneInfo(zone)).date()

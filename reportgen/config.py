@@ -27,7 +27,14 @@ from typing import Any, Literal, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
-from pydantic import BaseModel, Field, ValidationError, create_model, field_validator
+from pydantic import (
+    BaseModel,
+    Field,
+    ValidationError,
+    create_model,
+    field_validator,
+    model_validator,
+)
 
 from reportgen.errors import ConfigError
 from reportgen.settings import (
@@ -45,6 +52,8 @@ T = TypeVar("T", bound=BaseModel)
 # nothing else is read as a secret.
 SECRET_ENV = {
     "smtp_password": "REPORTGEN_SMTP_PASSWORD",
+    # signs each subscriber's unsubscribe link (reportgen.publish.unsubscribe); list mode only
+    "unsubscribe_secret": "REPORTGEN_UNSUBSCRIBE_SECRET",
 }
 
 # Non-secret SMTP settings deployments set from the environment (→ the `email:` keys).
@@ -128,6 +137,25 @@ class EmailSettings(Strict):
     smtp_timeout_s: float = Field(30.0, gt=0, le=600)
     attempts: int = Field(4, ge=1, le=10, description="tries per message on transient SMTP errors")
     backoff_s: float = Field(2.0, ge=0, le=300, description="first retry delay, doubles")
+    # List mode (reportgen.publish.listmail): one message per subscriber, charts linked from
+    # the site, a signed one-click unsubscribe link each.
+    subscribers: str | None = Field(
+        None, description="subscriber list: FILE.csv (an `email` column), FILE.txt (one "
+        "address a line) or sqlite:///FILE.db?table=subscribers&column=email")
+    list_id: str = Field("daily-brief", pattern=r"^[A-Za-z0-9][A-Za-z0-9-]{0,62}$",
+                         description="the list's name: signed into unsubscribe links, List-Id")
+    connections: int = Field(4, ge=1, le=8, description="SMTP connections used at once (list mode)")
+    max_per_second: float = Field(10.0, gt=0, le=1000,
+                                  description="messages per second across all connections")
+
+    @field_validator("subscribers")
+    @classmethod
+    def _subscribers(cls, value: str | None) -> str | None:
+        if value is not None:
+            problem = subscribers_problem(value)
+            if problem:
+                raise ValueError(problem)
+        return value
 
     @field_validator("list_unsubscribe_url")
     @classmethod
@@ -186,6 +214,32 @@ def parse_s3_target(value: str) -> tuple[str, str]:
     if any(part in (".", "..") for part in parts) or "//" in prefix.strip("/"):
         raise ValueError(f"prefix {prefix!r}: no empty, '.' or '..' segments")
     return bucket, "".join(f"{part}/" for part in parts)
+
+
+def subscribers_problem(value: str) -> str | None:
+    """Why `value` is not a subscriber list location (None when it is): a path, or
+    sqlite:///relative.db / sqlite:////absolute.db with optional ?table=NAME&column=NAME."""
+    from urllib.parse import parse_qs, urlsplit
+
+    if not value.strip():
+        return "give a file (.csv or .txt) or sqlite:///FILE.db?table=subscribers"
+    if not value.startswith("sqlite:"):
+        return None
+    if not value.startswith("sqlite:///"):
+        return ("use sqlite:///relative/path.db or sqlite:////absolute/path.db "
+                "(three slashes, then the path)")
+    parts = urlsplit(value)
+    if not parts.path.lstrip("/"):
+        return "names no database file: sqlite:///FILE.db?table=subscribers"
+    options = parse_qs(parts.query, keep_blank_values=True)
+    unknown = sorted(set(options) - {"table", "column"})
+    if unknown:
+        return f"unknown option {unknown[0]!r}: only table= and column= are understood"
+    for name in ("table", "column"):
+        for ident in options.get(name, []):
+            if not ident.isidentifier() or not ident.isascii():
+                return f"{name}={ident!r} is not a plain SQL name (letters, digits, _)"
+    return None
 
 
 class SiteSettings(Strict):
@@ -302,6 +356,19 @@ class Config(Strict):
             raise ValueError(f"{value} is the filesystem root: choose a folder of its own, "
                              "e.g. ./output")
         return value
+
+    @model_validator(mode="after")
+    def _list_mode_needs(self) -> Config:
+        # List mode links the charts and the PDF from the site and signs one-click
+        # unsubscribe links: without these, the messages would carry broken links.
+        if self.email.subscribers is not None:
+            if not self.site.url:
+                raise ValueError("email.subscribers needs site.url (or REPORTGEN_SITE_URL): "
+                                 "list mail links its charts and PDF from the published site")
+            if not (self.email.list_unsubscribe_url or "").startswith("https://"):
+                raise ValueError("email.subscribers needs email.list_unsubscribe_url, an "
+                                 "https:// one-click unsubscribe endpoint (RFC 8058)")
+        return self
 
     def settings_for(self, key: str, model: type[T]) -> T:
         """The settings model at dotted `key` (e.g. "sources.gas", "etf"); its defaults when

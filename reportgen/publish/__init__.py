@@ -8,8 +8,11 @@ the archive's raw payloads (tests/core/test_boundaries.py), and never renders or
 Public names: `send_brief`, `SendReport` (email), `build_site`, `SiteResult`, `serve`
 (static site) and `publish_site`, `PublishResult`, `SyncResult` (the site, then its sync to
 object storage). Modules: `email` (compose the MIME message), `mailer` (SMTP + delivery log),
-`send` (mail one rendered day), `site` (the atomic, incremental site build), `objectstore`
-(the built site synced to an s3:// bucket), `reports` (read a day's manifest and files).
+`send` (mail one rendered day), `listmail` (the subscriber list over a pool of SMTP
+connections), `subscribers` (read the list), `unsubscribe` (signed links and
+`verify_unsubscribe` for the site's endpoint), `site` (the atomic, incremental site build),
+`objectstore` (the built site synced to an s3:// bucket), `reports` (read a day's manifest
+and files).
 """
 
 from __future__ import annotations

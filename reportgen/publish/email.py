@@ -12,6 +12,16 @@ Structure (RFC 2046), outermost first:
 
 The HTML is made for mail clients: tables up to 600 px, inline styles, no `data:` URIs and
 no remote images, charts as 2x PNGs flattened onto white so they stay readable in dark mode.
+
+List mode (`compose(..., site_day_url=...)`, thousands of subscribers) is lighter: no
+attachments at all, so each message stays well under 100 KB. Charts are `<img>` links to the
+published site's copies (YYYY/MM/DD/charts/x.png, with width and height), the PDF is a link,
+and the unsubscribe link is the placeholder UNSUBSCRIBE_PLACEHOLDER, replaced per recipient
+by `build_message(..., unsubscribe_url=...)` (the template is rendered once, not 10,000 times):
+
+    multipart/alternative
+    ├── text/plain
+    └── text/html                        <img src="https://…/charts/x.png" width= height=>
 Both parts are rendered from the view-model (the Brief); the subject, the charts and the PDF
 come from the day's manifest (what render wrote) and the files it lists. Nothing is parsed
 back out of the rendered Markdown or HTML. Pure apart from reading the report folder: no
@@ -27,6 +37,7 @@ from email.header import Header
 from email.message import EmailMessage
 from email.policy import SMTP
 from email.utils import format_datetime, make_msgid, parseaddr
+from html import escape
 from pathlib import Path
 
 from reportgen.brief.model import Brief
@@ -52,6 +63,27 @@ class InlineImage:
     width: int
     height: int
 
+    @property
+    def src(self) -> str:
+        return f"cid:{self.cid}"
+
+
+@dataclass(frozen=True)
+class LinkedImage:
+    """A chart shown from the published site (list mode): nothing attached."""
+
+    src: str
+    alt: str
+    width: int
+    height: int
+
+
+Chart = InlineImage | LinkedImage
+
+# Stands for each recipient's own unsubscribe link in list mode's rendered parts. Made of
+# characters neither HTML escaping nor quoted-printable changes, so a plain replace finds it.
+UNSUBSCRIBE_PLACEHOLDER = "https://unsubscribe.invalid/REPORTGEN-UNSUBSCRIBE-LINK"
+
 
 @dataclass
 class EmailContent:
@@ -64,6 +96,7 @@ class EmailContent:
     images: list[InlineImage] = field(default_factory=list)
     pdf: bytes | None = None
     web_url: str | None = None
+    pdf_url: str | None = None  # list mode: the PDF on the site, linked instead of attached
 
 
 # -- subject -------------------------------------------------------------------------------
@@ -86,10 +119,12 @@ def subject_for(manifest: ReportManifest, prefix: str) -> str:
 # -- plain text ----------------------------------------------------------------------------
 
 
-def render_email_text(brief: Brief, *, web_url: str | None, history_url: str | None) -> str:
+def render_email_text(brief: Brief, *, web_url: str | None, history_url: str | None,
+                      pdf_url: str | None = None, unsubscribe_url: str | None = None) -> str:
     """templates/email.txt.j2: the brief as plain text, for the text/plain part."""
     text = environment().get_template("email.txt.j2").render(
-        brief=brief, web_url=web_url, history_url=history_url)
+        brief=brief, web_url=web_url, history_url=history_url, pdf_url=pdf_url,
+        unsubscribe_url=unsubscribe_url)
     return "\n".join(line.rstrip() for line in text.splitlines()).strip() + "\n"
 
 
@@ -116,16 +151,19 @@ def email_png(data: bytes) -> tuple[bytes, tuple[int, int]]:
     return buffer.getvalue(), small.size
 
 
-def chart_images(brief: Brief, manifest: ReportManifest,
-                 report_folder: Path) -> tuple[dict[str, InlineImage], list[InlineImage]]:
+def chart_images(brief: Brief, manifest: ReportManifest, report_folder: Path, *,
+                 link_base: str | None = None) -> tuple[dict[str, Chart], list[Chart]]:
     """The report's chart PNGs (those the manifest lists): the ones the liquidation maps and
-    ETF tables reference (keyed by their `chart` path), then the others."""
-    by_chart: dict[str, InlineImage] = {}
+    ETF tables reference (keyed by their `chart` path), then the others. With `link_base`
+    (the day's folder on the site), linked there instead of embedded."""
+    by_chart: dict[str, Chart] = {}
     used: set[str] = set()
     day = brief.day.isoformat()
 
-    def load(name: str, alt: str) -> InlineImage:
+    def load(name: str, alt: str) -> Chart:
         png = report_folder / name
+        if link_base is not None:
+            return _linked(read_bytes(png), f"{link_base}{name}", alt)
         data, (width, height) = email_png(read_bytes(png))
         shown_w = min(IMAGE_WIDTH, width // 2)
         return InlineImage(
@@ -151,19 +189,31 @@ def chart_images(brief: Brief, manifest: ReportManifest,
     return by_chart, extra
 
 
+def _linked(data: bytes, url: str, alt: str) -> LinkedImage:
+    """A chart on the site, with the size it is shown at (the file's width halved, as the
+    PNGs are drawn at 2x, at most IMAGE_WIDTH). Only the PNG header is read."""
+    from PIL import Image
+
+    with Image.open(io.BytesIO(data)) as img:
+        width, height = img.size
+    shown_w = min(IMAGE_WIDTH, max(1, width // 2))
+    return LinkedImage(src=url, alt=alt, width=shown_w, height=round(height * shown_w / width))
+
+
 # -- HTML ----------------------------------------------------------------------------------
 
 
-def render_email_html(brief: Brief, *, chart_by_path: dict[str, InlineImage],
-                      extra_charts: list[InlineImage], web_url: str | None,
-                      history_url: str | None, unsubscribe_url: str | None) -> str:
+def render_email_html(brief: Brief, *, chart_by_path: dict[str, Chart],
+                      extra_charts: list[Chart], web_url: str | None,
+                      history_url: str | None, unsubscribe_url: str | None,
+                      pdf_url: str | None = None) -> str:
     """templates/email.html.j2 with its CSS inlined (media queries kept for dark mode)."""
     import css_inline
 
     html = environment().get_template("email.html.j2").render(
         brief=brief, charts=chart_by_path, extra_charts=extra_charts, web_url=web_url,
-        history_url=history_url, unsubscribe_url=unsubscribe_url, width=EMAIL_WIDTH,
-        image_width=IMAGE_WIDTH,
+        history_url=history_url, unsubscribe_url=unsubscribe_url, pdf_url=pdf_url,
+        width=EMAIL_WIDTH, image_width=IMAGE_WIDTH,
     )
     inliner = css_inline.CSSInliner(keep_style_tags=True, keep_at_rules=True,
                                     load_remote_stylesheets=False, minify_css=True)
@@ -172,13 +222,29 @@ def render_email_html(brief: Brief, *, chart_by_path: dict[str, InlineImage],
 
 def compose(brief: Brief, manifest: ReportManifest, report_folder: Path,
             settings: EmailSettings, *, web_url: str | None = None,
-            history_url: str | None = None) -> EmailContent:
+            history_url: str | None = None, site_day_url: str | None = None) -> EmailContent:
     """The content of the brief's email for `brief.day`: both parts from the view-model; the
     subject, charts and PDF from the manifest render wrote in `report_folder` and the files
-    it lists. `web_url` is the brief's page on the site, `history_url` the report history."""
+    it lists. `web_url` is the brief's page on the site, `history_url` the report history.
+
+    `site_day_url` (the day's folder on the site, ending in /) selects list mode: charts and
+    PDF linked from there, nothing attached, and UNSUBSCRIBE_PLACEHOLDER in both parts."""
     if manifest.day != brief.day:
         raise ValueError(f"the manifest is for {manifest.day}, the brief for {brief.day}")
-    by_path, extra = chart_images(brief, manifest, report_folder)
+    by_path, extra = chart_images(brief, manifest, report_folder, link_base=site_day_url)
+    if site_day_url is not None:
+        pdf_url = f"{site_day_url}brief.pdf" if manifest.has("brief.pdf") else None
+        unsubscribe = UNSUBSCRIBE_PLACEHOLDER
+        return EmailContent(
+            day=brief.day,
+            subject=subject_for(manifest, settings.subject_prefix),
+            text=render_email_text(brief, web_url=web_url, history_url=history_url,
+                                   pdf_url=pdf_url, unsubscribe_url=unsubscribe),
+            html=render_email_html(brief, chart_by_path=by_path, extra_charts=extra,
+                                   web_url=web_url, history_url=history_url,
+                                   unsubscribe_url=unsubscribe, pdf_url=pdf_url),
+            web_url=web_url, pdf_url=pdf_url,
+        )
     attach = settings.attach_pdf and manifest.has("brief.pdf")
     return EmailContent(
         day=brief.day,
@@ -187,7 +253,7 @@ def compose(brief: Brief, manifest: ReportManifest, report_folder: Path,
         html=render_email_html(brief, chart_by_path=by_path, extra_charts=extra, web_url=web_url,
                                history_url=history_url,
                                unsubscribe_url=settings.list_unsubscribe_url),
-        images=[*by_path.values(), *extra],
+        images=[i for i in [*by_path.values(), *extra] if isinstance(i, InlineImage)],
         pdf=read_bytes(report_folder / "brief.pdf") if attach else None,
         web_url=web_url,
     )
@@ -200,13 +266,17 @@ def _domain(address: str) -> str:
     return parseaddr(address)[1].rpartition("@")[2] or "localhost"
 
 
-def list_unsubscribe(settings: EmailSettings) -> str | None:
-    """The List-Unsubscribe header value (RFC 2369), or None when nothing is configured."""
+def list_unsubscribe(settings: EmailSettings, url: str | None = None) -> str | None:
+    """The List-Unsubscribe header value (RFC 2369), or None when nothing is configured.
+    `url` (a recipient's signed link) stands in for email.list_unsubscribe_url and comes
+    first: RFC 8058 one-click clients use the https target; others may use the mailto."""
     targets = []
+    if url:
+        targets.append(f"<{url}>")
     if settings.list_unsubscribe_mailto:
         mailto = settings.list_unsubscribe_mailto.removeprefix("mailto:")
         targets.append(f"<mailto:{mailto}?subject=unsubscribe>")
-    if settings.list_unsubscribe_url:
+    if settings.list_unsubscribe_url and not url:
         targets.append(f"<{settings.list_unsubscribe_url}>")
     return ", ".join(targets) or None
 
@@ -221,9 +291,12 @@ def _set_subject(msg: EmailMessage, subject: str) -> None:
 
 
 def build_message(content: EmailContent, settings: EmailSettings, recipient: str, *,
-                  visible: bool, now: datetime, message_id: str | None = None) -> EmailMessage:
+                  visible: bool, now: datetime, message_id: str | None = None,
+                  unsubscribe_url: str | None = None) -> EmailMessage:
     """One recipient's message. `visible` puts the recipient in To:; otherwise (Bcc) To:
-    shows only "undisclosed-recipients"."""
+    shows only "undisclosed-recipients". `unsubscribe_url` (list mode: the recipient's own
+    signed link) replaces UNSUBSCRIBE_PLACEHOLDER in both parts and is the one-click
+    target of List-Unsubscribe."""
     msg = EmailMessage(policy=SMTP)
     _set_subject(msg, content.subject)
     msg["From"] = settings.from_addr
@@ -231,17 +304,22 @@ def build_message(content: EmailContent, settings: EmailSettings, recipient: str
     msg["Date"] = format_datetime(now)
     msg["Message-ID"] = message_id or make_msgid(idstring=f"brief-{content.day.isoformat()}",
                                                  domain=_domain(settings.from_addr))
-    unsubscribe = list_unsubscribe(settings)
+    unsubscribe = list_unsubscribe(settings, unsubscribe_url)
     if unsubscribe:
         msg["List-Unsubscribe"] = unsubscribe
-        if settings.list_unsubscribe_url:
+        if unsubscribe_url or settings.list_unsubscribe_url:
             # RFC 8058 one-click: only meaningful with an https target.
             msg["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     msg["X-Report-Date"] = content.day.isoformat()
 
     # text/plain first, then the richer alternative (RFC 2046: last is preferred).
-    msg.set_content(content.text, subtype="plain", charset="utf-8", cte="quoted-printable")
-    msg.add_alternative(content.html, subtype="html", charset="utf-8", cte="quoted-printable")
+    text, html = content.text, content.html
+    if unsubscribe_url is not None:
+        text = text.replace(UNSUBSCRIBE_PLACEHOLDER, unsubscribe_url)
+        html = html.replace(UNSUBSCRIBE_PLACEHOLDER, escape(unsubscribe_url))
+        msg["List-Id"] = f"<{settings.list_id}.{_domain(settings.from_addr)}>"
+    msg.set_content(text, subtype="plain", charset="utf-8", cte="quoted-printable")
+    msg.add_alternative(html, subtype="html", charset="utf-8", cte="quoted-printable")
     html_part = list(msg.iter_parts())[1]
     for image in content.images:
         # add_related turns the HTML part into multipart/related = [HTML, images].

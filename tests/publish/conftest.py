@@ -10,11 +10,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
-from aiosmtpd.controller import Controller
 
 from reportgen import sample as sample_data
 from reportgen.config import config_from_mapping
-from tests.publish.smtpserver import Inbox, free_port
+from tests.publish.smtpserver import Inbox, serving
 
 if TYPE_CHECKING:
     from tests.publish.s3server import S3Server
@@ -70,13 +69,8 @@ def day_path(day: date) -> str:
 def smtp() -> Iterator[tuple[Inbox, int]]:
     """A real SMTP server on 127.0.0.1: its inbox and port."""
     inbox = Inbox()
-    port = free_port()  # aiosmtpd's Controller cannot take port 0: it connects to it to start
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
+    with serving(inbox) as port:
         yield inbox, port
-    finally:
-        controller.stop()
 
 
 @pytest.fixture
