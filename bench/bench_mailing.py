@@ -19,6 +19,7 @@ import os
 import random
 import shutil
 import signal
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -140,10 +141,24 @@ def main() -> None:
         if code != 0:
             sys.exit(f"re-run failed ({code}):\n{err}")
         dupes = sum(c - 1 for c in inbox.counts.values() if c > 1)
-        missing = len(set(addresses) - set(inbox.counts))
-        print(f"killed (SIGKILL) after {first} accepted; re-run: {err.strip().splitlines()[-1]}")
+        missing = set(addresses) - set(inbox.counts)
+        in_doubt = in_flight(output)
+        summary = next(line for line in err.splitlines() if " sent" in line)
+        print(f"killed (SIGKILL) after {first} accepted; re-run: {summary.strip()}")
         print(f"after the re-run: {len(inbox.counts)} recipients served, duplicates {dupes}, "
-              f"missing {missing}")
+              f"in flight at the kill (left alone, listed as unknown) {len(in_doubt)}, of "
+              f"which the relay had accepted {len(in_doubt - missing)}; missing otherwise "
+              f"{len(missing - in_doubt)}")
+
+
+def in_flight(output: Path) -> set[str]:
+    """Recipients whose row still says `sending`: in flight when the sender was killed."""
+    db = sqlite3.connect(output / "archive.sqlite")
+    try:
+        return {row[0] for row in db.execute(
+            "SELECT recipient FROM deliveries WHERE outcome='sending'")}
+    finally:
+        db.close()
 
 
 if __name__ == "__main__":

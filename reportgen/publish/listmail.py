@@ -4,8 +4,9 @@ connections, at a steady rate, backing off when the relay asks.
     subscribers (stream) ──▶ bounded queue ──▶ N worker threads, one connection each
                                                  │  build the recipient's message
                                                  │  take a token from the shared bucket
-                                                 │  MAIL / RCPT / DATA
-                                                 └─▶ DeliveryLog.record (durable)
+                                                 │  MAIL / RCPT / DATA, and just before
+                                                 │  the final "." DeliveryLog: `sending`
+                                                 └─▶ DeliveryLog.record the outcome
 
 The main thread reads the list and feeds the queue (at most 2 × N addresses wait in it), so
 memory stays flat whatever the list's length: each worker holds one message at a time.
@@ -21,7 +22,8 @@ after the whole message went out is `unknown` (mailer.Unclear), never resent bli
 authentication failure stops the whole send.
 
 Idempotency is the delivery log's (see mailer.DeliveryLog): recipients with an outcome in
-mailer.DONE are skipped, so a killed send re-run serves only those not yet done.
+mailer.DONE are skipped, so a killed send re-run serves only those not yet done, and the few
+in flight at the kill (`sending`: at most one per connection) are listed, never mailed again.
 """
 
 from __future__ import annotations
@@ -139,7 +141,6 @@ class ListSender:
 
     def _open(self) -> smtplib.SMTP:
         conn = self.factory(self.smtp_settings)
-        conn.data = partial(_data, conn)  # type: ignore[method-assign]
         with self._lock:
             self.opened += 1
         return conn
@@ -147,9 +148,11 @@ class ListSender:
     # -- one recipient --------------------------------------------------------------------
 
     def _deliver(self, conn: smtplib.SMTP | None, msg: EmailMessage, sender: str,
-                 recipient: str) -> tuple[smtplib.SMTP | None, _Outcome]:
-        """Send `msg` to `recipient` on `conn` (opened or reopened as needed); returns the
-        connection to reuse (None when it is gone) and the outcome."""
+                 recipient: str, sending: Callable[[], None]) -> tuple[smtplib.SMTP | None, _Outcome]:
+        """Send `msg` to `recipient` on `conn` (opened or reopened as needed), calling
+        `sending()` (which records the recipient as in flight) just before the message's
+        final "." on each try; returns the connection to reuse (None when it is gone) and
+        the outcome."""
         data = msg.as_bytes()
         envelope_from = parseaddr(sender)[1]
         detail = "not tried"
@@ -158,6 +161,8 @@ class ListSender:
             try:
                 if conn is None:
                     conn = self._open()
+                conn.data = partial(_data, conn,  # type: ignore[method-assign]
+                                    before_end=sending)
                 conn.sendmail(envelope_from, [recipient], data)
             except Unclear as exc:
                 return _close(conn), _Outcome("unknown", str(exc))
@@ -209,15 +214,17 @@ class ListSender:
                     if stop.is_set():
                         continue  # drain: the feeder still hands out the end marks
                     msg = make_message(address)
+                    message_id = str(msg["Message-ID"])
                     try:
-                        conn, result = self._deliver(conn, msg, sender, address)
+                        conn, result = self._deliver(
+                            conn, msg, sender, address,
+                            partial(log_.record, day, address, message_id, "sending"))
                     except _Fatal as exc:
                         conn = None
                         fatal.append(str(exc))
                         stop.set()
                         continue
-                    log_.record(day, address, str(msg["Message-ID"]), result.outcome,
-                                result.detail)
+                    log_.record(day, address, message_id, result.outcome, result.detail)
                     with report_lock:
                         _note(report, address, result)
             except BaseException as exc:  # a bug or a full disk: stop, show it in the caller

@@ -10,12 +10,22 @@ recipients not yet served.
 
 Outcomes recorded per (date, recipient):
 
+    sending   written just before the message's final "." (the first   → skipped next time,
+              moment the server could accept it); a row still             reported as unknown
+              "sending" on the next run means the process died then:
+              the message may have arrived
     sent      the server accepted the message                        → skipped next time
     refused   permanent refusal (5xx), e.g. unknown mailbox           → skipped next time
     unknown   the whole message went out, then the reply was lost     → skipped next time
               (connection dropped or timed out after DATA): the server
               may have accepted it, so it is never resent blindly
     failed    transient trouble (4xx, connection) after every retry   → retried next time
+
+So nobody gets two messages, however the sender dies: a recipient is recorded before the
+server can accept their message, or the message cannot have been accepted (without its
+final "." a dropped connection aborts it) and the next run sends it. The price is the few
+recipients (at most one per SMTP connection) whose final "." was out when the process died:
+listed as unknown for an operator to check (`send --to ADDRESS --force` sends again).
 
 Only what happens before the end of the message is retried: once the message's final "."
 is sent, a lost reply is "unknown", not "failed". Authentication is tried once, with one
@@ -55,7 +65,9 @@ from reportgen.errors import ConfigError, DeliveryError, UsageError
 
 log = logging.getLogger(__name__)
 
-DONE = ("sent", "refused", "unknown")  # outcomes that end a recipient's delivery for that date
+# Outcomes that end a recipient's delivery for that date ("sending": in flight when an
+# earlier send died, so maybe delivered).
+DONE = ("sent", "refused", "unknown", "sending")
 
 
 @dataclass(frozen=True)
@@ -137,10 +149,13 @@ def _login(smtp: smtplib.SMTP, settings: SmtpSettings) -> None:
             # e.g. 504: this mechanism is not supported after all; try the next one.
 
 
-def _data(conn: smtplib.SMTP, msg: bytes) -> tuple[int, bytes]:
+def _data(conn: smtplib.SMTP, msg: bytes,
+          before_end: Callable[[], None] | None = None) -> tuple[int, bytes]:
     """smtplib.SMTP.data, except that a reply lost after the whole message went out raises
     Unclear: the server may have taken the message, so sending it again could deliver it
-    twice. (Installed on each connection; sendmail/send_message call self.data.)"""
+    twice. `before_end()` runs just before the final "." — the first moment the server
+    could accept the message (it records the recipient as `sending`). (Installed on each
+    connection; sendmail/send_message call self.data.)"""
     conn.putcmd("data")
     code, reply = conn.getreply()
     if code != 354:
@@ -148,7 +163,10 @@ def _data(conn: smtplib.SMTP, msg: bytes) -> tuple[int, bytes]:
     body = re.sub(rb"(?m)^\.", b"..", msg)  # dot-stuffing, as smtplib does
     if body[-2:] != b"\r\n":
         body += b"\r\n"
-    conn.send(body + b".\r\n")
+    conn.send(body)
+    if before_end is not None:
+        before_end()
+    conn.send(b".\r\n")
     try:
         return conn.getreply()
     except (smtplib.SMTPServerDisconnected, OSError) as exc:
@@ -159,18 +177,17 @@ def _data(conn: smtplib.SMTP, msg: bytes) -> tuple[int, bytes]:
 class DeliveryLog:
     """The archive's `deliveries` table: one row per (report date, recipient).
 
-    The idempotency record: a recipient is written as `sent` right after the server accepted
-    the message (its reply to DATA), before the sender takes the next recipient. The log has
-    its own connection to the archive, shared by the list sender's threads under a lock.
+    The idempotency record: a recipient is written as `sending` before its message leaves
+    and as `sent` (or what else happened) right after the server's reply, so a send killed
+    at any moment never mails anyone twice (see the outcomes in this module's docstring).
+    The log has its own connection to the archive, shared by the list sender's threads
+    under a lock.
 
     Durability, in two steps. Each `record` commits to the WAL (a write to the OS, about
     0.1 ms): from then on a killed process cannot lose it. Every SYNC_EVERY records, and on
     close, the WAL is fsynced (batched: an fsync costs ~4 ms here, one per message would
-    serialise the pool and widen the window below); a power cut can forget at most the rows
-    since the last fsync. What remains is the window between the relay's "250" and that
-    commit: a crash exactly there leaves a delivered message unrecorded, and the next run
-    sends it again. So: at most one message per recipient, except for the few recipients
-    (at most one per connection) in that window when the process dies."""
+    serialise the pool); a power cut can forget at most the rows since the last fsync, and
+    only a power cut can then make a message go twice."""
 
     SYNC_EVERY = 64
 
@@ -301,7 +318,8 @@ class SendReport:
 
     def skipped_lines(self) -> list[str]:
         """One line per recipient skipped for an outcome other than "sent"."""
-        words = {"refused": "refused earlier", "unknown": "outcome unknown since an earlier send"}
+        words = {"refused": "refused earlier", "unknown": "outcome unknown since an earlier send",
+                 "sending": "unknown, in flight when an earlier send stopped"}
         return [f"{words.get(outcome, outcome)}: {address}"
                 + (f": {self.skipped_detail[address]}" if address in self.skipped_detail else "")
                 for address, outcome in self.skipped.items() if outcome != "sent"]
@@ -359,11 +377,13 @@ class Mailer:
             self._conn.close()
             self._conn = None
 
-    def _send_once(self, msg: EmailMessage, sender: str, recipient: str) -> None:
+    def _send_once(self, msg: EmailMessage, sender: str, recipient: str,
+                   before_end: Callable[[], None] | None = None) -> None:
         try:
             if self._conn is None:
                 self._conn = self.factory(self.smtp_settings)
-                self._conn.data = partial(_data, self._conn)  # type: ignore[method-assign]
+            self._conn.data = partial(_data, self._conn,  # type: ignore[method-assign]
+                                      before_end=before_end)
             refused = self._conn.send_message(msg, from_addr=parseaddr(sender)[1],
                                               to_addrs=[parseaddr(recipient)[1]])
         except Unclear:
@@ -391,10 +411,12 @@ class Mailer:
         if refused:
             raise _Transient(f"recipient refused: {refused}")
 
-    def send(self, msg: EmailMessage, sender: str, recipient: str) -> None:
+    def send(self, msg: EmailMessage, sender: str, recipient: str,
+             before_end: Callable[[], None] | None = None) -> None:
         """Deliver `msg` to `recipient`; raises SMTPRecipientsRefused (permanent),
         SMTPResponseException (5xx), Unclear (reply lost after the message was sent: never
-        retried) or DeliveryError (transient, retries exhausted)."""
+        retried) or DeliveryError (transient, retries exhausted). `before_end()` runs just
+        before the message's final "." on each try (see `_data`)."""
         retrying = Retrying(
             retry=retry_if_exception(lambda e: isinstance(e, _Transient)),
             stop=stop_after_attempt(self.attempts),
@@ -405,7 +427,7 @@ class Mailer:
             reraise=False,
         )
         try:
-            retrying(self._send_once, msg, sender, recipient)
+            retrying(self._send_once, msg, sender, recipient, before_end)
         except RetryError as exc:
             last = exc.last_attempt.exception()
             raise DeliveryError(f"{recipient}: {last} (after {self.attempts} tries)") from None
@@ -436,7 +458,8 @@ def deliver(
         msg = make_message(address, visible)
         message_id = str(msg["Message-ID"])
         try:
-            mailer.send(msg, sender, address)
+            mailer.send(msg, sender, address,
+                        partial(log_.record, day, address, message_id, "sending"))
         except smtplib.SMTPRecipientsRefused as exc:
             detail = _recipient_error(exc, address)[1]
             report.refused[address] = detail

@@ -133,6 +133,34 @@ def test_interrupted_send_resumes_with_recipients_not_yet_served(
         "alice@example.org": "sent", "bob@example.org": "sent", "carol@example.org": "sent"}
 
 
+def test_a_crash_after_the_relay_accepted_never_mails_twice(
+        output: Path, smtp: tuple[Inbox, int], monkeypatch: pytest.MonkeyPatch) -> None:
+    # The process dies after the relay's "250" for bob and before bob's row says "sent":
+    # the row written just before the message's final "." says he was in flight, so the
+    # next send leaves him alone and names him instead of mailing him again.
+    from reportgen.publish.mailer import DeliveryLog
+
+    inbox, port = smtp
+    record = DeliveryLog.record
+
+    def dies_before_recording_bob(self: DeliveryLog, day: Any, recipient: str, *args: Any,
+                                  **kwargs: Any) -> None:
+        if recipient == "bob@example.org" and args[1] == "sent":
+            raise KeyboardInterrupt  # as the process being killed right there
+        record(self, day, recipient, *args, **kwargs)
+
+    monkeypatch.setattr(DeliveryLog, "record", dies_before_recording_bob)
+    crashed = _send(output, port)
+    assert crashed.exit_code != 0
+    assert sorted(r for r, _ in inbox.received) == ["alice@example.org", "bob@example.org"]
+    monkeypatch.setattr(DeliveryLog, "record", record)
+    again = _send(output, port)
+    assert again.exit_code == 0, again.output
+    assert sorted(r for r, _ in inbox.received) == [
+        "alice@example.org", "bob@example.org", "carol@example.org"]  # bob once, carol now
+    assert "in flight when an earlier send stopped: bob@example.org" in again.output
+
+
 def test_dry_run_writes_the_eml(output: Path) -> None:
     result = _send(output, 9, "--dry-run")  # port 9: nothing listens, nothing is sent
     assert result.exit_code == 0, result.output
