@@ -202,10 +202,13 @@ def run(
     def body() -> int:
         from rich.console import Console
 
+        from reportgen.render.pool import start_fork_server
+
+        config = load_output()
+        start_fork_server(config.report.render_workers)  # its imports overlap ours, collect
         from reportgen.pipeline import run as run_pipeline
 
         console = Console(stderr=True)
-        config = load_output()
         day, fmts = parse_date(date_), parse_formats(formats)
         with console.status("collecting…") as status:
             result = run_pipeline(

@@ -106,8 +106,8 @@ def render_report(brief: Brief, writer: OutputWriter, formats: list[str],
     then `manifest.json` listing them all.
 
     With `pool`'s workers the work is ordered by what waits on what: the PNG charts first
-    (the PDF embeds them) while HTML and Markdown are rendered here, then the PDF and,
-    beside it, the SVG charts of the web page. Without a pool, all of it happens here."""
+    (the PDF embeds them), then the PDF and, beside it, the SVG charts of the web page.
+    Without a pool, all of it happens here."""
     from reportgen.render.charts import chart_jobs
 
     pool = pool or RenderPool(workers=0)
@@ -116,9 +116,10 @@ def render_report(brief: Brief, writer: OutputWriter, formats: list[str],
     def write(files: Files) -> list[Path]:
         return [writer.write_bytes(f"{folder}/{name}", files[name]) for name in sorted(files)]
 
-    pngs = pool.run(chart_jobs(brief, maps, "png", heatmaps=heatmaps))
+    # HTML and Markdown first: handing jobs to the pool waits for its workers to be ready.
     pages = render_brief(brief, writer, folder, [f for f in formats if f != "pdf"])
     print_html = render_html(brief, for_print=True) if "pdf" in formats else None
+    pngs = pool.run(chart_jobs(brief, maps, "png", heatmaps=heatmaps))
     files = write(pngs.wait())
     writer.path(folder).mkdir(parents=True, exist_ok=True)  # the PDF's base URL
     pdf = pool.run([Job(pdf_file, (print_html, writer.path(folder)))] if print_html else [])

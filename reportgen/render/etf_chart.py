@@ -49,9 +49,7 @@ def draw(table: EtfTable, paths: list[Path], *, sample: bool = False) -> None:
     """One asset's chart, drawn once and saved to each of `paths` (.svg or .png); a sample
     day's chart says so on the image, and every chart names its source."""
     import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure  # not pyplot: no global figure state in a worker
     from matplotlib.ticker import FuncFormatter, MaxNLocator
 
     with matplotlib.rc_context(RC):
@@ -59,7 +57,8 @@ def draw(table: EtfTable, paths: list[Path], *, sample: bool = False) -> None:
         days = [d for d, _v in recent]
         flows = [v for _d, v in recent]
         xs = list(range(len(days)))
-        fig, ax = plt.subplots(figsize=(WIDTH_IN, HEIGHT_IN), dpi=100)
+        fig = Figure(figsize=(WIDTH_IN, HEIGHT_IN), dpi=100)
+        ax = fig.subplots()
         colours = ["#0a7f3f" if v > 0 else "#c0262d" if v < 0 else "#8a94a3" for v in flows]
         ax.bar(xs, flows, color=colours, width=0.75, label="Daily net flow")
         ax.axhline(0, color="#5b6472", linewidth=0.8)
@@ -93,4 +92,3 @@ def draw(table: EtfTable, paths: list[Path], *, sample: bool = False) -> None:
             fmt = path.suffix.lstrip(".")
             fig.savefig(path, format=fmt, metadata=METADATA.get(fmt, {}),
                         dpi=100 if fmt == "svg" else PNG_DPI)
-        plt.close(fig)

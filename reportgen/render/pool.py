@@ -27,6 +27,7 @@ from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
+from multiprocessing import forkserver
 from types import TracebackType
 from typing import Any
 
@@ -46,6 +47,15 @@ def default_workers() -> int:
     if cores < 2 or "forkserver" not in multiprocessing.get_all_start_methods():
         return 0
     return min(cores, MAX_WORKERS)
+
+
+def start_fork_server(workers: int | None = None) -> None:
+    """Start the fork server now if a pool of `workers` (None: the default) will have any:
+    it imports the libraries in the background (~1 s) while the caller goes on; the pool's
+    workers can start only once it has. Cheap and idempotent: call it as early as you can."""
+    if (default_workers() if workers is None else workers) > 0:
+        multiprocessing.get_context("forkserver").set_forkserver_preload(PRELOAD)
+        forkserver.ensure_running()
 
 
 def _ready() -> None:
@@ -107,9 +117,9 @@ class RenderPool:
         """Start the workers now (idempotent) and return at once: the fork server imports
         the drawing modules in the background, and the first jobs find the workers ready."""
         if self.workers > 0 and self._executor is None:
-            context = multiprocessing.get_context("forkserver")
-            context.set_forkserver_preload(PRELOAD)
-            executor = ProcessPoolExecutor(self.workers, mp_context=context)
+            start_fork_server(self.workers)
+            executor = ProcessPoolExecutor(self.workers,
+                                           mp_context=multiprocessing.get_context("forkserver"))
             self._executor = executor
             # A worker's start waits for the fork server's imports (~0.5 s): ask for them
             # from a thread, so that wait overlaps the caller's work (collect).

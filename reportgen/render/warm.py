@@ -3,15 +3,15 @@ worker starts with matplotlib and WeasyPrint already loaded. Nothing else import
 
 import contextlib
 
-import matplotlib
-
-matplotlib.use("Agg")
-
-import matplotlib.pyplot
+import matplotlib.backends.backend_agg
+import matplotlib.backends.backend_svg
+import matplotlib.figure
 
 import reportgen.liquidation.chart
-import reportgen.render.etf_chart  # noqa: F401
+import reportgen.render.etf_chart
 
 # A missing system library (Pango) is an OSError: the PDF job reports it (render.pdf).
 with contextlib.suppress(OSError):
-    import weasyprint  # noqa: F401
+    import weasyprint
+
+__all__ = ["matplotlib", "reportgen", "weasyprint"]
