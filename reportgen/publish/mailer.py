@@ -284,10 +284,12 @@ class SendReport:
         return not self.refused and not self.failed and not self.unknown
 
     def as_record(self) -> dict[str, Any]:
-        """JSON-able outcome, for the run record (archive `runs.channels`)."""
-        record = {"ok": self.ok, "summary": self.summary(), "sent": self.sent,
-                  "refused": self.refused, "failed": self.failed, "unknown": self.unknown,
-                  "skipped": sorted(self.skipped)}
+        """JSON-able outcome, for the run record (archive `runs.channels`): counts, and the
+        recipients that need a look (refused, failed, unknown) up to RECORD_NAMES each. The
+        delivery log keeps every recipient; a run record of a 10,000-address list need not."""
+        record = {"ok": self.ok, "summary": self.summary(), "sent": len(self.sent),
+                  "refused": _first(self.refused), "failed": _first(self.failed),
+                  "unknown": _first(self.unknown), "skipped": len(self.skipped)}
         if self.connections:  # list mode: the counts an operator checks after a big send
             record.update(invalid=self.invalid, invalid_examples=self.invalid_examples,
                           duplicates=self.duplicates, throttled=self.throttled,
@@ -323,6 +325,19 @@ class SendReport:
         return [f"{words.get(outcome, outcome)}: {address}"
                 + (f": {self.skipped_detail[address]}" if address in self.skipped_detail else "")
                 for address, outcome in self.skipped.items() if outcome != "sent"]
+
+
+RECORD_NAMES = 50  # recipients a run record names per outcome
+
+
+def _first(by_address: dict[str, str]) -> dict[str, str]:
+    """The first RECORD_NAMES entries, and how many more there are (the delivery log has all)."""
+    if len(by_address) <= RECORD_NAMES:
+        return dict(by_address)
+    shown = dict(list(by_address.items())[:RECORD_NAMES])
+    shown["…"] = (f"and {len(by_address) - RECORD_NAMES} more, each in the archive's "
+                  "deliveries table")
+    return shown
 
 
 class _Transient(Exception):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from email import policy
 from email.message import EmailMessage
@@ -248,3 +249,21 @@ def test_attach_pdf_without_a_rendered_pdf_names_the_render_command(output: Path
     result = _send(output, 9, "--dry-run")
     assert result.exit_code == 2, result.output
     assert f"reportgen render --date {LAST} --formats html,md,pdf" in result.output
+
+
+def test_the_run_record_counts_a_big_list_and_names_only_what_needs_a_look() -> None:
+    # 10,000 subscribers must not put 10,000 addresses into every run record: the delivery
+    # log holds each recipient; the record counts them and names the ones to look at.
+    from datetime import date
+
+    from reportgen.publish.mailer import RECORD_NAMES, SendReport
+
+    report = SendReport(day=date(2025, 6, 11))
+    report.sent = [f"reader{i}@list.test" for i in range(10_000)]
+    report.refused = {f"gone{i}@list.test": "550 No such mailbox" for i in range(60)}
+    record = report.as_record()
+    assert record["sent"] == 10_000
+    assert len(record["refused"]) == RECORD_NAMES + 1
+    assert record["refused"]["gone0@list.test"] == "550 No such mailbox"
+    assert record["refused"]["…"].startswith("and 10 more")
+    assert len(json.dumps(record)) < 10_000
