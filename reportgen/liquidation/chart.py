@@ -72,9 +72,11 @@ def _constrained(fig: Figure) -> ConstrainedLayoutEngine:
     return engine
 
 
-def _save(fig: Figure, paths: list[Path]) -> list[Path]:
-    """Write `fig` once per path (the format from the suffix). The layout is worked out by
-    the first save and then frozen: constrained layout is most of a chart's drawing time."""
+def save_figure(fig: Figure, paths: list[Path]) -> list[Path]:
+    """Write `fig` once per path (the format from the suffix: PNG at PNG_DPI, others at
+    BASE_DPI, fixed metadata so the same input gives the same bytes). The layout is worked
+    out by the first save and then frozen: constrained layout is most of a chart's drawing
+    time. Every chart of the brief is written through here (ETF charts too)."""
     for path in paths:
         if path.suffix.lstrip(".").lower() not in METADATA:
             raise ValueError(f"chart format must be svg, pdf or png, got {path.suffix!r}")
@@ -356,7 +358,7 @@ def _pair(result: LiquidationResult, paths: list[Path], sample: bool) -> list[Pa
                             f"{int(min(mark - lo, hi - mark) / mark * 100)} %", labelpad=2)
         _frame(fig, f"{result.symbol} liquidation map · as of {_when(result.as_of)}", source,
                sample, height)
-        return _save(fig, paths)
+        return save_figure(fig, paths)
 
 
 def _wrap(text: str) -> list[str]:
@@ -390,7 +392,7 @@ def render_map(s: MapSummary, path: Path, caption: str = "", *, sample: bool = F
                      color=MUTED)
             foot += 0.125 * len(lines) / height
         _constrained(fig).set(rect=(0, foot, 1, 1 - foot))
-        return _save(fig, [path])[0]
+        return save_figure(fig, [path])[0]
 
 
 def render_heatmap(h: Heatmap, symbol: str, venue: str, path: Path | list[Path], *,
@@ -442,7 +444,7 @@ def render_heatmap(h: Heatmap, symbol: str, venue: str, path: Path | list[Path],
                       f"Source: {venue} open interest and prices (modelled) · chart: reportgen",
                       sample, 3.3)
         _constrained(fig).set(rect=(0, foot, 1, 1 - foot))
-        return _save(fig, [path] if isinstance(path, Path) else list(path))
+        return save_figure(fig, [path] if isinstance(path, Path) else list(path))
 
 
 def chart_names(symbol: str, heatmap: bool = False) -> list[str]:

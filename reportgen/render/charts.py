@@ -41,7 +41,7 @@ def draw_etf(table: EtfTable, fmt: str, sample: bool) -> Files:
     chart = PurePosixPath(table.chart or "").with_suffix(f".{fmt}")
     with tempfile.TemporaryDirectory(prefix="reportgen-etf-") as tmp:
         path = Path(tmp) / chart.name
-        draw(table, [path], sample=sample)
+        draw(table, path, sample=sample)
         return {str(chart): path.read_bytes()}
 
 

@@ -17,19 +17,13 @@ from reportgen.view import EtfTable
 if TYPE_CHECKING:
     from matplotlib.typing import RcKeyType
 
-METADATA = {
-    "svg": {"Date": None, "Creator": "reportgen"},
-    "png": {"Software": "reportgen"},
-}
 # Same input, same bytes: without a fixed salt the SVG's clip-path ids are random.
 RC: dict[RcKeyType, Any] = {"svg.hashsalt": "reportgen-etf", "text.parse_math": False,
                             "font.size": 9.5, "axes.labelsize": 9}
-# Sized like the liquidation charts (reportgen.liquidation.chart): 6.4 in drawn at the
-# email's 560 px keeps 9.5 pt labels at 10 px or more; the PNG is 2x that width.
-WIDTH_IN, HEIGHT_IN = 6.4, 2.15
+# As wide as the liquidation charts (WIDTH_IN: 9.5 pt labels stay >= 10 px at the email's
+# 560 px), saved the same way (save_figure: PNG at 2x, fixed metadata).
+HEIGHT_IN = 2.15
 SOURCE_LINE_IN = 0.15  # the source line under the axes
-PNG_DPI = 175
-SAMPLE_MARK = "#a34700"  # as on the liquidation charts
 
 
 def running_totals(recent: list[tuple[date, float]], cumulative: float | None) -> list[float] | None:
@@ -45,12 +39,14 @@ def running_totals(recent: list[tuple[date, float]], cumulative: float | None) -
     return list(reversed(out))
 
 
-def draw(table: EtfTable, paths: list[Path], *, sample: bool = False) -> None:
-    """One asset's chart, drawn once and saved to each of `paths` (.svg or .png); a sample
-    day's chart says so on the image, and every chart names its source."""
+def draw(table: EtfTable, path: Path, *, sample: bool = False) -> None:
+    """One asset's chart into `path` (.svg or .png); a sample day's chart says so on the
+    image, and every chart names its source."""
     import matplotlib
     from matplotlib.figure import Figure  # not pyplot: no global figure state in a worker
     from matplotlib.ticker import FuncFormatter, MaxNLocator
+
+    from reportgen.liquidation.chart import SAMPLE_MARK, WIDTH_IN, save_figure
 
     with matplotlib.rc_context(RC):
         recent = list(table.recent)
@@ -88,7 +84,4 @@ def draw(table: EtfTable, paths: list[Path], *, sample: bool = False) -> None:
         fig.text(0.005, 0.01, "Source: Farside Investors · chart: reportgen", ha="left",
                  va="bottom", fontsize=8, color="#5b6472")
         fig.tight_layout(pad=0.3, rect=(0, SOURCE_LINE_IN / HEIGHT_IN, 1, 1))
-        for path in paths:
-            fmt = path.suffix.lstrip(".")
-            fig.savefig(path, format=fmt, metadata=METADATA.get(fmt, {}),
-                        dpi=100 if fmt == "svg" else PNG_DPI)
+        save_figure(fig, [path])
