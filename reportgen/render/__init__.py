@@ -62,24 +62,18 @@ def pdf_file(print_html: str, report_dir: Path) -> Files:
 
 
 def render_brief(brief: Brief, writer: OutputWriter, report_dir: str, formats: list[str]) -> list[Path]:
-    """Write the brief in each of `formats` into `report_dir` (relative to the writer's root),
-    and with HTML its body-only page (body.html). HTML and Markdown come out byte-identical
-    for the same Brief."""
+    """Write the brief as HTML (with its body-only page, body.html) and Markdown, those of
+    `formats`, into `report_dir` (relative to the writer's root); byte-identical for the
+    same Brief. The PDF is `render_report`'s: it waits on the charts it embeds."""
     written = []
-    folder = writer.path(report_dir)
-    for fmt in ("html", "md", "pdf"):
-        if fmt not in formats:
-            continue
-        target = f"{report_dir}/{FORMAT_FILES[fmt]}"
-        if fmt == "html":
-            written.append(writer.write_text(target, render_html(brief)))
-            written.append(writer.write_text(f"{report_dir}/{PAGE_FILE}",
-                                             render_html(brief, body_only=True)))
-        elif fmt == "md":
-            written.append(writer.write_text(target, render_markdown(brief)))
-        else:
-            folder.mkdir(parents=True, exist_ok=True)
-            written.append(writer.write_bytes(target, render_pdf(brief, folder)))
+    if "html" in formats:
+        written.append(writer.write_text(f"{report_dir}/{FORMAT_FILES['html']}",
+                                         render_html(brief)))
+        written.append(writer.write_text(f"{report_dir}/{PAGE_FILE}",
+                                         render_html(brief, body_only=True)))
+    if "md" in formats:
+        written.append(writer.write_text(f"{report_dir}/{FORMAT_FILES['md']}",
+                                         render_markdown(brief)))
     return written
 
 
@@ -117,7 +111,7 @@ def render_report(brief: Brief, writer: OutputWriter, formats: list[str],
         return [writer.write_bytes(f"{folder}/{name}", files[name]) for name in sorted(files)]
 
     # HTML and Markdown first: handing jobs to the pool waits for its workers to be ready.
-    pages = render_brief(brief, writer, folder, [f for f in formats if f != "pdf"])
+    pages = render_brief(brief, writer, folder, formats)
     print_html = render_html(brief, for_print=True) if "pdf" in formats else None
     pngs = pool.run(chart_jobs(brief, maps, "png", heatmaps=heatmaps))
     files = write(pngs.wait())
