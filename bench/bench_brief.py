@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import platform
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -22,19 +21,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from timing import median_of  # noqa: E402
+
 from reportgen.config import config_from_mapping  # noqa: E402
 from reportgen.pipeline import render_day, run  # noqa: E402
 
 DAY = date(2025, 6, 11)
-
-
-def median_of(fn, repeat: int = 3) -> float:
-    samples = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        samples.append(time.perf_counter() - start)
-    return statistics.median(samples)
 
 
 def bench_sample_run() -> None:

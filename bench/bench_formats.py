@@ -20,7 +20,6 @@ import os
 import platform
 import re
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -31,20 +30,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from timing import median_of  # noqa: E402
+
 from reportgen import sample  # noqa: E402
 from reportgen.config import config_from_mapping  # noqa: E402
 
 DAY = sample.SAMPLE_LAST
 PYTHON = sys.executable
-
-
-def median_of(fn: Callable[[], object], repeat: int) -> float:
-    samples = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        samples.append(time.perf_counter() - start)
-    return statistics.median(samples)
 
 
 def in_process(tmp: Path, repeat: int) -> Path:

@@ -10,10 +10,9 @@ Prints the median of several runs; no assertions.
 from __future__ import annotations
 
 import statistics
-import time
-from collections.abc import Callable
 
 import numpy as np
+from timing import median_of, timings
 
 from reportgen.liquidation.config import LiqConfig
 from reportgen.liquidation.estimate import estimate
@@ -60,15 +59,6 @@ def synthetic_states(n_positions: int, rng: np.random.Generator) -> list[dict]:
     return states
 
 
-def median_time(fn: Callable[[], object], runs: int) -> tuple[float, list[float]]:
-    times = []
-    for _ in range(runs):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return statistics.median(times), times
-
-
 def main() -> None:
     rng = np.random.default_rng(7)
     config = LiqConfig(lookback_days=30, interval="5m")
@@ -85,7 +75,8 @@ def main() -> None:
             estimate(by_venue, sym, config, end_ms)
 
     model_all()  # warm-up
-    med, times = median_time(model_all, 7)
+    times = timings(model_all, 7)
+    med = statistics.median(times)
     est = estimate(data["BTC"], "BTC", config, end_ms)
     print(f"model: 30 d × 5-min × 3 venues × 2 symbols ({6 * BARS:,} bar-steps): "
           f"median {med * 1000:.0f} ms (runs {', '.join(f'{t * 1000:.0f}' for t in times)} ms)"
@@ -104,8 +95,8 @@ def main() -> None:
         aggregate(pos, "BTC", 108_600.0, 100.0, 0.3)
 
     hl_all()
-    med_hl, _ = median_time(hl_all, 7)
-    med_b, _ = median_time(hl_bucket_only, 7)
+    med_hl = median_of(hl_all, 7)
+    med_b = median_of(hl_bucket_only, 7)
     print(f"hyperliquid: 100,000 positions ({n_btc:,} BTC) from decoded states to map: "
           f"median {med_hl * 1000:.0f} ms; bucketing alone {med_b * 1000:.1f} ms  "
           f"[target < 200 ms]")
