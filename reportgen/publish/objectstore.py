@@ -106,6 +106,11 @@ _DAY = re.compile(r"^\d{4}/\d{2}/\d{2}/")
 _DENIED = frozenset({"AccessDenied", "AllAccessDisabled", "AccountProblem", "InvalidAccessKeyId",
                      "SignatureDoesNotMatch", "ExpiredToken", "InvalidToken", "TokenRefreshRequired",
                      "InvalidClientTokenId", "UnauthorizedAccess"})
+# The IAM action a policy must allow for each S3 operation we call: not always the operation's
+# own name (a listing is allowed by s3:ListBucket, a HEAD by s3:GetObject).
+_IAM_ACTION = {"GetObject": "s3:GetObject", "HeadObject": "s3:GetObject",
+               "ListObjectsV2": "s3:ListBucket", "PutObject": "s3:PutObject",
+               "DeleteObjects": "s3:DeleteObject"}
 
 
 def content_type(key: str) -> str:
@@ -272,7 +277,8 @@ def _error(exc: Exception, client: S3Client, operation: str, bucket: str, key: s
         if code in _DENIED or status == 403:
             return ConfigError(f"{operation} {where}: access denied ({code or status}) at "
                                f"{endpoint}: the credentials in the environment need "
-                               f"s3:{operation} on bucket {bucket!r} (check the key, its policy "
+                               f"{_IAM_ACTION.get(operation, 's3:' + operation)} on bucket "
+                               f"{bucket!r} (check the key, its policy "
                                "and the bucket policy)")
         return DeliveryError(f"{operation} {where}: {code or 'error'} (HTTP {status}) from "
                              f"{endpoint} after {tries} attempt(s) (http.attempts = {attempts}); "
