@@ -2,24 +2,44 @@
 #   make demo   build the 2025-06-11 sample brief (no network, no keys) into output/
 #   make test   lint, type-check (mypy strict) and run the test suite
 # Both create .venv, install the project and check the system libraries WeasyPrint needs.
+#   make lock   refresh requirements.lock after changing a dependency in pyproject.toml
 
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+# The exact versions (with hashes) every install of the project's own commands uses;
+# pyproject.toml keeps the ranges a `pip install` of the package accepts.
+LOCK   := requirements.lock
+UV_VERSION := 0.13.10
+# Locked beside the project's dependencies: the build backend (the editable install is
+# built without isolation, so from the lock too) and pip itself.
+LOCK_TOOLS := 'hatchling>=1.25' pip
 # Debian packages WeasyPrint needs (Pango for text layout) and a font family.
 SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core
 
-.PHONY: demo test setup syslibs chromium axe lint mdlint typecheck golden docs bench clean
+.PHONY: demo test setup lock syslibs chromium axe lint mdlint typecheck golden docs bench clean
 
 setup: $(STAMP) syslibs
 
-$(STAMP): pyproject.toml
+# A new venv each time (--clear), so it holds what the lock names and nothing left over.
+$(STAMP): pyproject.toml $(LOCK)
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "reportgen needs Python 3.11 or newer")'
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(PYTHON) -m venv --clear $(VENV)
+	$(BIN)/python -m pip install --quiet --require-hashes -r $(LOCK)
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
+	$(BIN)/python -m pip check
 	@touch $(STAMP)
+
+# Resolve pyproject.toml's dependencies (and the test extra) anew with uv, pinned with hashes
+# for every platform and Python >= 3.11. Run it after changing a dependency, or to take newer
+# releases; then `make test` and commit pyproject.toml and requirements.lock together.
+lock:
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet uv==$(UV_VERSION)
+	printf '%s\n' $(LOCK_TOOLS) | $(BIN)/uv pip compile pyproject.toml - --extra test \
+	  --universal --python-version 3.11 --generate-hashes --custom-compile-command "make lock" \
+	  --quiet -o $(LOCK)
 
 # WeasyPrint loads Pango at import time; install it when missing (as root), else say which
 # Debian packages to install.
