@@ -12,9 +12,9 @@ STAMP  := $(VENV)/.installed
 # pyproject.toml keeps the ranges a `pip install` of the package accepts.
 LOCK   := requirements.lock
 UV_VERSION := 0.13.10
-# Locked beside the project's dependencies: the build backend (the editable install is
-# built without isolation, so from the lock too) and pip itself.
-LOCK_TOOLS := 'hatchling>=1.25' pip
+# Locked beside the project's dependencies: the build backend and what it asks for an
+# editable build (the install is built without isolation, so from the lock too), and pip.
+LOCK_TOOLS := 'hatchling>=1.25' editables pip
 # Debian packages WeasyPrint needs (Pango for text layout) and a font family.
 SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core
 

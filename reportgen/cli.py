@@ -55,6 +55,34 @@ FormatsOption = Annotated[
 ]
 
 
+def installed_version() -> str:
+    """The version of the installed package (its metadata, not a constant kept by hand)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("reportgen")
+    except PackageNotFoundError:  # run from a source tree that was never installed
+        return "unknown (not installed: run `make setup`)"
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(f"reportgen {installed_version()}")
+        raise typer.Exit(EXIT_OK)
+
+
+def make_console(stderr: bool = False) -> Any:
+    """A rich Console for a command's output. On a terminal it fits the screen; piped or
+    redirected, lines are never cut to 80 columns (a script reads whole timestamps and
+    reasons) and no colour is written. NO_COLOR is honoured by rich itself."""
+    from rich.console import Console
+
+    stream = sys.stderr if stderr else sys.stdout
+    if stream.isatty():
+        return Console(stderr=stderr)
+    return Console(stderr=stderr, width=10_000, no_color=True, highlight=False)
+
+
 @app.callback()
 def main_options(
     config: Annotated[
@@ -62,14 +90,21 @@ def main_options(
                                   help="Config file (default ./config.yaml).")
     ] = None,
     output: Annotated[
-        Path | None, typer.Option("--output", "-o", envvar="REPORTGEN_OUTPUT",
-                                  help="Output folder; the archive lives inside it.")
+        str | None, typer.Option("--output", "-o", envvar="REPORTGEN_OUTPUT",
+                                 help="Output folder; the archive lives inside it.")
     ] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log details.")] = False,
+    version: Annotated[bool, typer.Option("--version", callback=_print_version, is_eager=True,
+                                          help="Print the installed version and exit.")] = False,
 ) -> None:
+    """Global options go before the command: `reportgen -o out run --sample`."""
     from reportgen.logs import log_format, setup_logging
 
-    STATE.config_path, STATE.output, STATE.verbose = config, output, verbose
+    if output is not None and not output.strip():
+        # Path("") is ".": an empty value would silently write into the current folder.
+        fail("--output is empty: name a folder, e.g. --output output", EXIT_USAGE)
+    STATE.config_path, STATE.verbose = config, verbose
+    STATE.output = Path(output) if output is not None else None
     setup_logging(verbose=verbose, fmt=log_format())  # config's logging.format: see load()
 
 
@@ -200,7 +235,6 @@ def run(
 ) -> None:
     """Collect, archive, build and render the brief for one date (then publish/send)."""
     def body() -> int:
-        from rich.console import Console
 
         from reportgen.render.pool import start_fork_server
 
@@ -208,7 +242,7 @@ def run(
         start_fork_server(config.report.render_workers)  # its imports overlap ours, collect
         from reportgen.pipeline import run as run_pipeline
 
-        console = Console(stderr=True)
+        console = make_console(stderr=True)
         day, fmts = parse_date(date_), parse_formats(formats)
         with console.status("collecting…") as status:
             result = run_pipeline(
@@ -230,7 +264,6 @@ def collect(date_: DateOption = None, sample: SampleOption = False,
             ) -> None:
     """Fetch and archive the raw payloads for one date (no rendering)."""
     def body() -> int:
-        from rich.console import Console
         from rich.markup import escape
 
         from reportgen import sample as sample_data
@@ -239,7 +272,7 @@ def collect(date_: DateOption = None, sample: SampleOption = False,
         from reportgen.collect import CollectOptions
         from reportgen.pipeline import check_date, collect_phase
 
-        console = Console(stderr=True)
+        console = make_console(stderr=True)
         config = load_output()
         clock = default_clock()
         day = parse_date(date_) or (sample_data.SAMPLE_LAST if sample else today_in(config.timezone, clock))
@@ -259,7 +292,6 @@ def collect(date_: DateOption = None, sample: SampleOption = False,
 def render(date_: DateOption = None, formats: FormatsOption = None) -> None:
     """Render the brief for one date from the archive only (never the network)."""
     def body() -> int:
-        from rich.console import Console
 
         from reportgen.archive import Archive
         from reportgen.clock import default_clock, today_in
@@ -275,7 +307,7 @@ def render(date_: DateOption = None, formats: FormatsOption = None) -> None:
                     f"run `reportgen collect --date {day}` first"
                 )
         result = render_day(config, day, formats=parse_formats(formats))
-        return _report_summary(result, Console(stderr=True))
+        return _report_summary(result, make_console(stderr=True))
 
     guarded(body)
 
@@ -330,14 +362,13 @@ def send(
 ) -> None:
     """Email one rendered date's brief to its recipients (each at most once per date)."""
     def body() -> int:
-        from rich.console import Console
         from rich.markup import escape
 
         from reportgen import sample as sample_data
         from reportgen.clock import default_clock, today_in
         from reportgen.pipeline import send_day
 
-        console = Console(stderr=True)
+        console = make_console(stderr=True)
         config = load_output()
         day = parse_date(date_) or (sample_data.SAMPLE_LAST if sample else
                                     today_in(config.timezone, default_clock()))
@@ -360,12 +391,11 @@ def publish(
     """Rebuild the static site (output/site) from the rendered reports; with site.target
     (or REPORTGEN_SITE_TARGET) set, sync it to that s3:// bucket."""
     def body() -> int:
-        from rich.console import Console
         from rich.markup import escape
 
         from reportgen.publish import publish_site
 
-        console = Console(stderr=True)
+        console = make_console(stderr=True)
         result = publish_site(load_output(), dry_run=dry_run)
         for warning in result.site.warnings:
             console.print(f"[yellow]warning:[/] {escape(warning)}")
@@ -448,14 +478,13 @@ def backfill(
 ) -> None:
     """Produce every date in a range, in parallel; dates already done are skipped."""
     def body() -> int:
-        from rich.console import Console
         from rich.markup import escape
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
         from rich.table import Table
 
         from reportgen.ops.backfill import backfill as run_backfill
 
-        console = Console(stderr=True)
+        console = make_console(stderr=True)
         config = load_output(log_level=logging.WARNING)
         first, last = parse_date(from_, "--from"), parse_date(to, "--to")
         assert first is not None and last is not None
@@ -492,17 +521,33 @@ def backfill(
     guarded(body)
 
 
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON to stdout instead of a table.")]
+
+
+def print_json(data: Any) -> None:
+    """Machine-readable output: one JSON document on stdout, nothing else there."""
+    import json
+
+    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n")
+
+
 @app.command()
-def sources() -> None:
+def sources(as_json: JsonOption = False) -> None:
     """Check every upstream: enabled, reachable, latency, key present, history support."""
     def body() -> int:
-        from rich.console import Console
+        from dataclasses import asdict
+
         from rich.markup import escape
 
         from reportgen.ops.sources_check import run_checks
 
-        console = Console()
+        console = make_console()
         checks = run_checks(load())
+        down = [c.name for c in checks if c.down]
+        if as_json:
+            print_json({"sources": [{**asdict(c), "down": c.down} for c in checks],
+                        "required_down": down})
+            return EXIT_FAILURE if down else EXIT_OK
         for c in checks:
             if not c.enabled:
                 reach = f"[dim]disabled: {escape(c.why)}[/]"
@@ -517,7 +562,6 @@ def sources() -> None:
             kind = "required" if c.required else "optional"
             console.print(f"{c.name:<12} {kind:<8} {reach} · {keys} · {past} ({escape(c.history)})",
                           soft_wrap=True)
-        down = [c.name for c in checks if c.down]
         if down:
             console.print(f"[red]required upstream down: {', '.join(down)}[/]")
             return EXIT_FAILURE
@@ -528,12 +572,11 @@ def sources() -> None:
 
 @app.command()
 def status(days: Annotated[int, typer.Option("--days", "-n", min=1, help="How many days back.")] = 14,
-           ) -> None:
+           as_json: JsonOption = False) -> None:
     """Show recent runs: start, end, status, per-section and per-channel outcome."""
     def body() -> int:
         from datetime import timedelta
 
-        from rich.console import Console
         from rich.markup import escape
         from rich.table import Table
 
@@ -545,14 +588,20 @@ def status(days: Annotated[int, typer.Option("--days", "-n", min=1, help="How ma
         since = today_in(config.timezone, default_clock()) - timedelta(days=days)
         with Archive(config.archive_path) as archive:
             runs = archive.runs(since)
+        for r in runs:
+            if r["status"] == "running" and not is_locked(config.output,
+                                                          date.fromisoformat(r["report_date"])):
+                r["status"] = "interrupted"  # no process holds the date: it died mid-run
+        if as_json:
+            print_json({"archive": str(config.archive_path), "since": since.isoformat(),
+                        "runs": runs})
+            return EXIT_OK
         table = Table(title=escape(f"Runs started since {since} ({config.archive_path})"))
         for column in ("Date", "Started", "Ended", "Status", "Sections", "Channels"):
             table.add_column(column)
         for r in runs:
             state = r["status"]
             day = date.fromisoformat(r["report_date"])
-            if state == "running" and not is_locked(config.output, day):
-                state = "interrupted"  # no process holds the date: it died mid-run
             ok = sum(1 for v in r["sections"].values() if v == "ok")
             sections = f"{ok}/{len(r['sections'])} ok" if r["sections"] else ""
             # what is missing, by section (e.g. "liquidation: partial: BTC: OKX dropped: …")
@@ -563,7 +612,7 @@ def status(days: Annotated[int, typer.Option("--days", "-n", min=1, help="How ma
             )
             table.add_row(str(day), r["started_at"][:19], (r["finished_at"] or "")[:19],
                           state + (" (sample)" if r["sample"] else ""), sections, escape(channels))
-        Console().print(table)
+        make_console().print(table)
         return EXIT_OK
 
     guarded(body)

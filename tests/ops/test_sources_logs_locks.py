@@ -105,6 +105,22 @@ def test_sources_5xx_is_down_and_disabled_is_explained(server: str, tmp_path: Pa
     assert "DOWN" in result.output and "disabled in config" in result.output
 
 
+def test_sources_json_is_one_document_on_stdout(server: str, tmp_path: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("REPORTGEN_COINGECKO_DEMO_KEY", "secret-value-123")
+    config = _config(tmp_path, server, f"http://127.0.0.1:{_closed_port()}")
+    result = CliRunner().invoke(app, ["--config", str(config), "sources", "--json"])
+    assert result.exit_code == 1, result.output  # the exit code is the table's
+    answer = json.loads(result.stdout)
+    by_name = {s["name"]: s for s in answer["sources"]}
+    assert answer["required_down"] == ["stablecoins"]
+    assert by_name["stablecoins"]["down"] is True and by_name["stablecoins"]["reachable"] is False
+    assert by_name["coingecko"]["reachable"] is True and by_name["coingecko"]["status"] == 200
+    assert by_name["coingecko"]["keys"]["REPORTGEN_COINGECKO_DEMO_KEY"] is True
+    assert not by_name["etf_farside"]["enabled"]
+    assert "secret-value-123" not in result.stdout
+
+
 def test_json_formatter_one_object_per_line() -> None:
     record = logging.makeLogRecord({"name": "reportgen.pipeline", "levelno": logging.INFO,
                                     "levelname": "INFO", "msg": "%s: %s",
