@@ -20,24 +20,20 @@ and produced by the next backfill.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import multiprocessing
-import os
-import signal
-import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from datetime import date, timedelta
-from multiprocessing.connection import Connection
 from typing import Any
 
 from reportgen import sample as sample_data
 from reportgen.archive import Archive
 from reportgen.config import Config
 from reportgen.errors import LockError, ReportgenError, UsageError
+from reportgen.lifeline import Lifeline, watch_parent
 from reportgen.ops.guard import is_done
 
 log = logging.getLogger(__name__)
@@ -90,39 +86,23 @@ def _run_task(config: Config, day: date, sample: bool, formats: list[str] | None
     return DayResult(day, status, time.perf_counter() - started, f"gaps: {gaps}" if gaps else "")
 
 
-def _exit_with_parent(lifeline: Connection) -> None:
-    """Worker initializer: end this worker as soon as the backfill process is gone.
-
-    Workers are children of the forkserver, not of backfill, and the forkserver lives as long
-    as they do; killed, the parent left them waiting (or producing) forever, each holding its
-    date's lock. `lifeline` is the read end of a pipe whose only write end the parent holds:
-    nothing is ever sent, so recv returns only with EOF, when the parent has died."""
-    def watch() -> None:
-        with contextlib.suppress(EOFError, OSError):
-            lifeline.recv()
-        os.kill(os.getpid(), signal.SIGTERM)  # default action: end now (writes are atomic)
-        os._exit(1)  # in case SIGTERM is handled
-
-    threading.Thread(target=watch, name="backfill-parent-watch", daemon=True).start()
-
-
 class _Pool(ProcessPoolExecutor):
-    """Worker processes that do not outlive the backfill process (see _exit_with_parent)."""
+    """Worker processes that do not outlive the backfill process (reportgen.lifeline):
+    killed, it would leave them producing forever, each holding its date's lock."""
 
     def __init__(self, jobs: int) -> None:
         # forkserver: workers are forked from a clean server process, not from this one (which
         # may run threads, e.g. the progress bar), and it imports the pipeline once for all.
         ctx = multiprocessing.get_context("forkserver")
         ctx.set_forkserver_preload(["reportgen.pipeline"])
-        self._lifeline_r, self._lifeline_w = ctx.Pipe(duplex=False)
-        super().__init__(max_workers=jobs, mp_context=ctx, initializer=_exit_with_parent,
-                         initargs=(self._lifeline_r,))
+        self._lifeline = Lifeline(ctx)
+        super().__init__(max_workers=jobs, mp_context=ctx, initializer=watch_parent,
+                         initargs=self._lifeline.initargs)
 
     def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
         super().shutdown(wait=wait, cancel_futures=cancel_futures)
         if wait:
-            self._lifeline_w.close()
-            self._lifeline_r.close()
+            self._lifeline.close()
 
 
 def _pool(jobs: int) -> Executor:

@@ -14,7 +14,8 @@ under `if __name__ == "__main__":`. Where there is no fork server (Windows), wit
 or with `report.render_workers: 0`, the pool runs the jobs in the calling process: same
 files, same bytes. A job is a module-level function returning {path in the report folder:
 bytes}; the main process writes them through the run's OutputWriter, so workers never
-touch the output folder.
+touch the output folder. Workers end with the process that started them, however it ends
+(reportgen.lifeline): a killed run leaves no process behind.
 """
 
 from __future__ import annotations
@@ -30,6 +31,8 @@ from dataclasses import dataclass
 from multiprocessing import forkserver
 from types import TracebackType
 from typing import Any
+
+from reportgen.lifeline import Lifeline, watch_parent
 
 log = logging.getLogger(__name__)
 
@@ -111,6 +114,7 @@ class RenderPool:
     def __init__(self, workers: int | None = None) -> None:
         self.workers = default_workers() if workers is None else workers
         self._executor: ProcessPoolExecutor | None = None
+        self._lifeline: Lifeline | None = None
         self._starting: threading.Thread | None = None
 
     def start(self) -> RenderPool:
@@ -118,8 +122,10 @@ class RenderPool:
         the drawing modules in the background, and the first jobs find the workers ready."""
         if self.workers > 0 and self._executor is None:
             start_fork_server(self.workers)
-            executor = ProcessPoolExecutor(self.workers,
-                                           mp_context=multiprocessing.get_context("forkserver"))
+            ctx = multiprocessing.get_context("forkserver")
+            self._lifeline = Lifeline(ctx)  # workers end with this process, even SIGKILLed
+            executor = ProcessPoolExecutor(self.workers, mp_context=ctx, initializer=watch_parent,
+                                           initargs=self._lifeline.initargs)
             self._executor = executor
             # A worker's start waits for the fork server's imports (~0.5 s): ask for them
             # from a thread, so that wait overlaps the caller's work (collect).
@@ -151,6 +157,9 @@ class RenderPool:
         if self._executor is not None:
             self._executor.shutdown(wait=True, cancel_futures=True)
             self._executor = None
+        if self._lifeline is not None:
+            self._lifeline.close()
+            self._lifeline = None
 
     def __enter__(self) -> RenderPool:
         return self

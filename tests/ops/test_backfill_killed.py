@@ -8,58 +8,21 @@ import signal
 import sqlite3
 import subprocess
 import sys
-import time
 from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
 
 from reportgen.ops.locks import is_locked
+from tests.ops.procs import alive as _alive
+from tests.ops.procs import descendants as _descendants
+from tests.ops.procs import processes as _processes
+from tests.ops.procs import wait_until as _wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 FIRST, LAST = date(2025, 6, 5), date(2025, 6, 11)
 
 pytestmark = pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux /proc")
-
-
-def _processes() -> dict[int, tuple[int, str]]:
-    """pid → (parent pid, state) of every process now."""
-    found = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue
-        fields = stat[stat.rindex(")") + 2:].split()
-        found[int(entry.name)] = (int(fields[1]), fields[0])
-    return found
-
-
-def _descendants(root: int) -> set[int]:
-    table = _processes()
-    family, grew = {root}, True
-    while grew:
-        more = {pid for pid, (ppid, _) in table.items() if ppid in family} - family
-        family |= more
-        grew = bool(more)
-    return family - {root}
-
-
-def _alive(pids: set[int]) -> set[int]:
-    table = _processes()
-    return {pid for pid in pids if pid in table and table[pid][1] != "Z"}
-
-
-def _wait_until(condition: object, what: str, proc: subprocess.Popen[bytes] | None = None,
-                limit_s: float = 60) -> None:
-    deadline = time.monotonic() + limit_s
-    while not condition():  # type: ignore[operator]
-        if proc is not None:
-            assert proc.poll() is None, f"backfill exited early: {proc.returncode}"
-        assert time.monotonic() < deadline, what
-        time.sleep(0.05)
 
 
 def test_killing_backfill_ends_its_workers(tmp_path: Path) -> None:
