@@ -17,9 +17,16 @@ A SourceError never aborts a run: the pipeline turns it into an "unavailable" se
 
 from __future__ import annotations
 
+from reportgen.plain import printable
+
 
 class ReportgenError(Exception):
-    """Base of every error reportgen raises on purpose."""
+    """Base of every error reportgen raises on purpose. Its message often quotes an upstream
+    (an error body, a header): escape sequences and control characters are removed here, so
+    no message can reach a terminal, a log or a brief with them (reportgen.plain)."""
+
+    def __init__(self, *args: object) -> None:
+        super().__init__(*(printable(a) if isinstance(a, str) else a for a in args))
 
 
 class ConfigError(ReportgenError):

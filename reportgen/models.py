@@ -12,7 +12,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, field_validator
+
+from reportgen.plain import printable
 
 # How a figure was obtained; shown next to every figure in the brief.
 Method = Literal["live", "history", "archive", "sample"]
@@ -52,6 +54,12 @@ class SourceSnapshot(BaseModel):
     as_of: datetime | None = None  # the moment the data describes (row date, updated_at, block)
     reason: str | None = None
     data: BaseModel | None = None  # the source's parsed model (its own class)
+
+    @field_validator("reason")
+    @classmethod
+    def _printable_reason(cls, reason: str | None) -> str | None:
+        """A reason quotes upstreams and is printed in a table cell: one clean line."""
+        return None if reason is None else printable(reason, one_line=True)
 
     @classmethod
     def unavailable(

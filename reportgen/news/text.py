@@ -15,6 +15,8 @@ from urllib.parse import urlsplit
 
 import nh3
 
+from reportgen.plain import printable
+
 TITLE_MAX = 300
 SUMMARY_MAX = 280  # a summary is at most 280 characters …
 SUMMARY_SENTENCES = 2  # … and at most two sentences
@@ -46,7 +48,7 @@ def strip_html(text: str) -> str:
         head, _, tail = plain.rpartition("<")
         if tail and " " not in tail and ">" not in tail:
             plain = head
-    return " ".join(plain.replace("\u00a0", " ").split())
+    return " ".join(printable(plain).replace("\u00a0", " ").split())
 
 
 def truncate(text: str, limit: int) -> str:
