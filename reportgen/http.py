@@ -7,13 +7,15 @@ every exchange, so no call site can forget one:
   the whole request, every retry and back-off wait included (a body trickled one byte a second
   never trips a read timeout; the deadline stops it);
 - retries: `attempts` tries on connection errors, timeouts, 429 and 5xx, exponential back-off
-  from `backoff_s`, honouring `Retry-After` (seconds or HTTP date, capped);
+  from `backoff_s`, honouring `Retry-After` (seconds or HTTP date); an answer asking for more
+  than `MAX_RETRY_AFTER_S` fails at once, saying so, and its host is not asked again;
 - size: the body is streamed and counted *after* decompression (we decode gzip/deflate
   ourselves, in bounded steps), and the request is abandoned once it passes the source's cap,
   so an endless body or a gzip bomb costs at most the cap in memory;
-- redirects: followed (at most `MAX_REDIRECTS`) only to the host asked or to a host listed in
-  `redirect_hosts`, never to a private, loopback or link-local address unless the URL asked
-  was itself one; the final URL is recorded in the payload's headers (`x-reportgen-final-url`);
+- redirects: followed (at most `MAX_REDIRECTS`) only to the host and port asked or to a host
+  (or host:port) listed in `redirect_hosts`, never to a private, loopback or link-local
+  address unless the URL asked was itself one; the final URL is recorded in the payload's
+  headers (`x-reportgen-final-url`);
 - a host that timed out or passed the deadline is not asked again in the same run (its
   later requests fail at once with the first reason), which keeps a run bounded when one
   upstream hangs.
@@ -99,7 +101,7 @@ class RateLimiter:
 
 def parse_retry_after(value: str | None, now: datetime) -> float | None:
     """Seconds to wait from a Retry-After header (delta-seconds or HTTP-date, measured
-    from `now`, the run's clock), capped."""
+    from `now`, the run's clock), not capped: the caller decides whether to wait that long."""
     if not value:
         return None
     value = value.strip()
@@ -113,7 +115,7 @@ def parse_retry_after(value: str | None, now: datetime) -> float | None:
         if when.tzinfo is None:
             when = when.replace(tzinfo=UTC)
         seconds = (when - now).total_seconds()
-    return max(0.0, min(seconds, MAX_RETRY_AFTER_S))
+    return max(0.0, seconds)
 
 
 def redact_url(url: str) -> str:
@@ -204,6 +206,15 @@ class _BoundedDecoder:
             raise zlib.error("compressed body ended early")
         self.size += len(out)
         return out
+
+
+def _port(url: httpx.URL) -> int | None:
+    """The port `url` connects to (the scheme's default when it names none)."""
+    return url.port or {"http": 80, "https": 443}.get(url.scheme)
+
+
+def _authority(url: httpx.URL) -> tuple[str, int | None]:
+    return url.host.lower(), _port(url)
 
 
 def _is_private(address: str) -> bool:
@@ -297,9 +308,16 @@ class Http:
             progress.response, progress.body, progress.final_url = None, bytearray(), None
             response, body = await self._exchange(request, cap, progress)
             if response.status_code in RETRY_STATUSES:
-                raise _RetryableStatus(response, body,
-                                       parse_retry_after(response.headers.get("retry-after"),
-                                                         self.clock.now()))
+                retry_after = parse_retry_after(response.headers.get("retry-after"),
+                                                self.clock.now())
+                if retry_after is not None and retry_after > MAX_RETRY_AFTER_S:
+                    # Asked to come back later than this run waits: say so now, rather than
+                    # sleep into the deadline and report a timeout.
+                    self.down[host] = f"asked to wait {_duration(retry_after)}"
+                    raise _Refused(f"answered HTTP {response.status_code} with Retry-After "
+                                   f"{_duration(retry_after)}, longer than the "
+                                   f"{MAX_RETRY_AFTER_S:g} s this run waits", response, body)
+                raise _RetryableStatus(response, body, retry_after)
             return self._raw(source, shown, response, body, None, progress.final_url)
 
         attempts = settings.attempts
@@ -373,8 +391,11 @@ class Http:
         where = redact_url(str(target))
         if origin.scheme == "https" and target.scheme != "https":
             raise _Refused(f"refused a redirect from https to {where}", response, b"")
-        if target.host != origin.host and target.host not in self.settings.redirect_hosts:
-            raise _Refused(f"refused a redirect to another host: {where} "
+        if (_authority(target) != _authority(origin)
+                and target.host not in self.settings.redirect_hosts
+                and f"{target.host}:{_port(target)}" not in self.settings.redirect_hosts):
+            # Another port of the same host is another server (an admin or debug port).
+            raise _Refused(f"refused a redirect to another host or port: {where} "
                            "(allow it in http.redirect_hosts)", response, b"")
         if await _host_is_private(target.host) and not await _host_is_private(origin.host):
             raise _Refused(f"refused a redirect to a private address: {where}", response, b"")
@@ -420,6 +441,15 @@ class Http:
             source=source, url=url, status=response.status_code if response is not None else None,
             body=body, fetched_at=self.clock.now(), headers=headers, error=error,
         )
+
+
+def _duration(seconds: float) -> str:
+    """3600 → '3600 s (1 h 0 min)': the header's figure, and what it means."""
+    if seconds < 120:
+        return f"{seconds:g} s"
+    minutes = round(seconds / 60)
+    return f"{seconds:g} s ({minutes // 60} h {minutes % 60} min)" if minutes >= 60 else \
+        f"{seconds:g} s ({minutes} min)"
 
 
 def _is_retryable(exc: BaseException) -> bool:

@@ -3,17 +3,30 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from typing import Any
 
 from reportgen.errors import ParseError
 from reportgen.models import RawPayload
+from reportgen.plain import printable
 
 
 def load_json(raw: RawPayload) -> Any:
     """The JSON body of `raw`, or ParseError saying what was wrong (truncated, HTML, empty)."""
     if not raw.body.strip():
         raise ParseError(f"{raw.source}: empty body from {raw.url}")
+    if _looks_like_html(raw):
+        # A login wall, a CDN challenge or a maintenance page, answered with status 200.
+        title = _HTML_TITLE.search(raw.body[:4096])
+        if title:
+            named = f" titled {printable(title[1].decode('utf-8', 'replace'), one_line=True)[:80]!r}"
+        else:
+            text = _TAG.sub(b" ", raw.body[:2048]).decode("utf-8", "replace")
+            named = f" reading {' '.join(printable(text).split())[:80]!r}"
+        raise ParseError(f"{raw.source}: an HTML page{named}, not JSON, from {raw.url} "
+                         f"(HTTP {raw.status}, Content-Type "
+                         f"{_content_type(raw)})")
     try:
         return json.loads(raw.body)
     except ValueError as exc:  # bad JSON, bad UTF-8, an integer of over 4,300 digits
@@ -22,6 +35,21 @@ def load_json(raw: RawPayload) -> Any:
             f"{raw.source}: malformed JSON from {raw.url} ({exc.__class__.__name__} at "
             f"byte {getattr(exc, 'pos', '?')} of {len(raw.body)}: {str(exc)[:80]}; starts {start!r})"
         ) from None
+
+
+_HTML_START = re.compile(rb"^\s*(?:\xef\xbb\xbf)?\s*<(?:!doctype\s+html|html|head|body|!--)",
+                         re.IGNORECASE)
+_HTML_TITLE = re.compile(rb"<title[^>]*>([^<]{1,200})", re.IGNORECASE)
+_TAG = re.compile(rb"<[^>]*>")
+
+
+def _looks_like_html(raw: RawPayload) -> bool:
+    """Judged by the body, never the Content-Type: some JSON APIs label JSON text/html."""
+    return bool(_HTML_START.match(raw.body[:512]))
+
+
+def _content_type(raw: RawPayload) -> str:
+    return {k.lower(): v for k, v in raw.headers.items()}.get("content-type", "not given")
 
 
 def dig(obj: Any, *path: str | int, source: str) -> Any:

@@ -200,3 +200,72 @@ def test_etherscan_key_is_sent_and_its_http_200_error_is_shown(
     assert "k-123" not in md
     asked = upstream.asked("api.etherscan.io")
     assert len(asked) == 1 and ("apikey", "k-123") in asked[0]["query"]
+
+
+async def test_a_redirect_to_another_port_of_the_same_host_is_refused() -> None:
+    # Another port is another server (an admin or debug port): not "the host asked".
+    routes = {"https://api.example.com/a": _redirect("https://api.example.com:8443/a"),
+              "https://api.example.com:8443/a": httpx.Response(200, content=b"ok")}
+    async with Http(HttpSettings(), clock=WHEN, transport=_mock(routes)) as http:
+        with pytest.raises(FetchError, match="redirect to another host or port: "
+                                             r"https://api\.example\.com:8443/a"):
+            await http.get("x", "https://api.example.com/a")
+    settings = HttpSettings(redirect_hosts=("api.example.com:8443",))
+    async with Http(settings, clock=WHEN, transport=_mock(routes)) as http:
+        assert (await http.get("x", "https://api.example.com/a")).body == b"ok"
+    # the scheme's default port spelled out is the same server
+    same = {"https://api.example.com/a": _redirect("https://api.example.com:443/b"),
+            "https://api.example.com/b": httpx.Response(200, content=b"same")}
+    async with Http(HttpSettings(), clock=WHEN, transport=_mock(same)) as http:
+        assert (await http.get("x", "https://api.example.com/a")).body == b"same"
+
+
+async def test_a_retry_after_longer_than_we_wait_fails_at_once_and_says_so() -> None:
+    asked: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        asked.append(str(request.url))
+        return httpx.Response(429, headers={"retry-after": "3600"}, content=b"slow down")
+
+    async with Http(HttpSettings(attempts=3), clock=WHEN, transport=httpx.MockTransport(handler)) as http:
+        with pytest.raises(FetchError, match=r"answered HTTP 429 with Retry-After 3600 s \(1 h 0 min\), "
+                                             r"longer than the 60 s this run waits") as err:
+            await http.get("x", "https://api.example.com/a")
+        assert err.value.raw.body == b"slow down"  # kept for diagnosis
+        with pytest.raises(FetchError, match="not asked: asked to wait 3600 s"):
+            await http.get("x", "https://api.example.com/b")
+    assert asked == ["https://api.example.com/a"]  # one request, no deadline spent waiting
+
+
+def test_an_html_page_with_status_200_is_named_as_such() -> None:
+    raw = RawPayload(source="feargreed", url="https://api.alternative.me/fng/", status=200,
+                     fetched_at=WHEN.now(), headers={"content-type": "text/html; charset=UTF-8"},
+                     body=b"<!DOCTYPE html><html><head><title>Just a moment...</title></head></html>")
+    with pytest.raises(ParseError, match=r"an HTML page titled 'Just a moment\.\.\.', not JSON, from "
+                                         r"https://api\.alternative\.me/fng/ \(HTTP 200, Content-Type "
+                                         r"text/html; charset=UTF-8\)"):
+        load_json(raw)
+    # JSON labelled text/html (some APIs do) is still JSON
+    labelled = RawPayload(source="feargreed", url="u", status=200, fetched_at=WHEN.now(),
+                          headers={"content-type": "text/html"}, body=b'{"data": []}')
+    assert load_json(labelled) == {"data": []}
+
+
+def test_escape_sequences_from_an_upstream_reach_no_output(upstream: Upstream, tmp_path: Path,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    hostile = (b"<html><head><title>\x1b[2J\x1b]0;pwned\x07Maintenance \x1b[31mnow\x1b[0m\x07"
+               b"</title></head></html>")
+    upstream.handle("https://api.alternative.me/fng/", lambda query, body: (200, hostile))
+    data = only_sources(live_config(upstream, tmp_path / "out"), "feargreed")
+    config = write_config(tmp_path / "c.yaml", data)
+    monkeypatch.setenv("REPORTGEN_NOW", "2025-06-11T23:58:00+00:00")
+    result = CliRunner().invoke(app, ["--config", str(config), "run", "--formats", "html,md"])
+    assert result.exit_code == 3, result.output
+    assert "an HTML page titled 'Maintenance now', not JSON" in result.output
+    folder = tmp_path / "out" / "reports" / "2025-06-11"
+    for text in (result.output, (folder / "brief.html").read_text(), (folder / "brief.md").read_text()):
+        assert "\x1b" not in text and "\x07" not in text and "pwned" not in text
+    # the raw answer is kept as it came, for diagnosis
+    with sqlite3.connect(tmp_path / "out" / "archive.sqlite") as db:
+        bodies = [row[0] for row in db.execute("SELECT body FROM payloads WHERE source = 'feargreed'")]
+    assert hostile in bodies

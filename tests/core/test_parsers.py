@@ -39,7 +39,7 @@ def test_global_real_payload() -> None:
 @pytest.mark.parametrize("payload, message", [
     (b"", "empty body"),
     (b'{"data": {"total_market_cap": {"usd": 1', "malformed JSON"),
-    (b"<html>502 Bad Gateway</html>", "malformed JSON"),
+    (b"<html>502 Bad Gateway</html>", "an HTML page reading '502 Bad Gateway', not JSON"),
     (b'{"data": {}}', "missing field total_market_cap"),
     (b'{"status": {"error_code": 429}}', "missing field data"),
 ])
