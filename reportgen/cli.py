@@ -98,6 +98,7 @@ def main_options(
                                           help="Print the installed version and exit.")] = False,
 ) -> None:
     """Global options go before the command: `reportgen -o out run --sample`."""
+    from reportgen.errors import ConfigError
     from reportgen.logs import log_format, setup_logging
 
     if output is not None and not output.strip():
@@ -105,7 +106,11 @@ def main_options(
         fail("--output is empty: name a folder, e.g. --output output", EXIT_USAGE)
     STATE.config_path, STATE.verbose = config, verbose
     STATE.output = Path(output) if output is not None else None
-    setup_logging(verbose=verbose, fmt=log_format())  # config's logging.format: see load()
+    try:
+        fmt = log_format()
+    except ConfigError as exc:
+        fail(str(exc), EXIT_USAGE)
+    setup_logging(verbose=verbose, fmt=fmt)  # config's logging.format: see load()
 
 
 def fail(message: str, code: int) -> NoReturn:

@@ -160,7 +160,12 @@ class EmailSettings(Strict):
     @field_validator("list_unsubscribe_url")
     @classmethod
     def _unsub_url(cls, value: str | None) -> str | None:
-        return None if value is None else check_url(value)
+        if value is None:
+            return None
+        if not check_url(value).lower().startswith("https://"):
+            # RFC 8058: a one-click unsubscribe POST goes over HTTPS only.
+            raise ValueError("must be an https:// URL (RFC 8058 one-click unsubscribe)")
+        return value
 
     @field_validator("from_addr", "to", "bcc", "list_unsubscribe_mailto")
     @classmethod

@@ -13,6 +13,8 @@ import os
 from datetime import UTC, datetime
 from typing import Any
 
+from reportgen.errors import ConfigError
+
 # Third-party loggers kept at WARNING even with --verbose; botocore's DEBUG lines would carry
 # request headers (the signature, a session token), which never go into a log.
 NOISY = ("httpx", "httpcore", "fontTools", "weasyprint", "matplotlib", "boto3", "botocore",
@@ -39,10 +41,17 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, default=str, ensure_ascii=False)
 
 
+LOG_FORMATS = ("text", "json")
+
+
 def log_format(configured: str = "text") -> str:
     """The format to use: the environment's REPORTGEN_LOG_FORMAT, else the configured one."""
     value = os.environ.get("REPORTGEN_LOG_FORMAT", "").strip().lower()
-    return value if value in ("text", "json") else configured
+    if not value:
+        return configured
+    if value not in LOG_FORMATS:
+        raise ConfigError(f"REPORTGEN_LOG_FORMAT={value!r}: choose one of {', '.join(LOG_FORMATS)}")
+    return value
 
 
 def setup_logging(*, verbose: bool = False, fmt: str = "text", level: int | None = None) -> None:

@@ -20,6 +20,12 @@ def url_problem(value: str) -> str | None:
         return "URL must start with http:// or https://"
     if not parts.netloc:
         return "URL must name a host (http://host/…)"
+    try:
+        parts.port  # noqa: B018 - parsing it is the check ("host:443:443", "host:99999")
+    except ValueError:
+        return f"URL has no valid port after the host: {parts.netloc!r} (host or host:PORT)"
+    if not parts.hostname:
+        return f"URL must name a host before its port: {parts.netloc!r}"
     return None
 
 

@@ -21,6 +21,14 @@ REPO = Path(__file__).resolve().parents[2]
     ({"http": {"attempts": 0}}, "http.attempts"),
     ({"sources": {"feargreed": {"base_url": "ftp://x"}}}, "sources.feargreed.base_url: URL must start"),
     ({"report": {"formats": ["html", "docx"]}}, "report.formats.1"),
+    # a double port used to pass here and end in an IndexError that never named the URL
+    ({"sources": {"coingecko": {"pro_base_url": "https://pro-api.coingecko.com:443:443/api/v3/"}}},
+     "sources.coingecko.pro_base_url: URL has no valid port after the host: "
+     "'pro-api.coingecko.com:443:443'"),
+    ({"sources": {"feargreed": {"base_url": "https://:8080/fng/"}}},
+     "sources.feargreed.base_url: URL must name a host before its port"),
+    ({"email": {"list_unsubscribe_url": "http://example.com/unsubscribe"}},
+     "email.list_unsubscribe_url: must be an https:// URL"),
 ])
 def test_bad_config_names_the_key(data: dict, message: str) -> None:
     with pytest.raises(ConfigError, match=message.replace(".", r"\.")):
@@ -71,6 +79,13 @@ def test_cli_bad_usage_exits_2(tmp_path: Path, args: list[str], message: str) ->
     result = CliRunner().invoke(app, ["--output", str(tmp_path), *args])
     assert result.exit_code == 2, result.output
     assert message in result.output
+
+
+def test_an_unknown_log_format_in_the_environment_is_refused(tmp_path: Path) -> None:
+    result = CliRunner().invoke(app, ["--output", str(tmp_path), "status"],
+                                env={"REPORTGEN_LOG_FORMAT": "xml"})
+    assert result.exit_code == 2, result.output
+    assert "REPORTGEN_LOG_FORMAT='xml': choose one of text, json" in result.output
 
 
 def test_every_command_has_help_text() -> None:
