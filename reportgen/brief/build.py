@@ -6,6 +6,7 @@ by the caller as `Contributor`s (the registry's sources); this module names no s
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -74,9 +75,18 @@ def _stamp(when: datetime, zone: str) -> str:
     return local.strftime("%Y-%m-%d %H:%M ") + (local.tzname() or zone)
 
 
-def _span(delta: timedelta) -> str:
-    hours = delta.total_seconds() / 3600
-    return f"{hours:.0f} h" if hours < 48 else f"{hours / 24:.0f} days"
+def _span(delta: timedelta, *, round_up: bool = False) -> str:
+    """'3 h 30 min', '3 h', '2 days 4 h'. An age is rounded up (`round_up`) so that one
+    past its limit never reads the same as the limit ('3 h 1 min' against '3 h')."""
+    seconds = delta.total_seconds()
+    minutes = math.ceil(seconds / 60) if round_up else math.floor(seconds / 60)
+    hours, minute = divmod(minutes, 60)
+    if hours < 48:
+        return f"{hours} h {minute} min" if minute else f"{hours} h"
+    if round_up and minute:
+        hours += 1
+    days, hour = divmod(hours, 24)
+    return f"{days} days {hour} h" if hour else f"{days} days"
 
 
 def stale_reason(snapshot: SourceSnapshot, day: date, zone: str,
@@ -102,7 +112,7 @@ def stale_reason(snapshot: SourceSnapshot, day: date, zone: str,
     age = reference - as_of
     if age <= limit:
         return None
-    return (f"stale: the data is as of {_stamp(as_of, zone)}, {_span(age)} before {what}; "
+    return (f"stale: the data is as of {_stamp(as_of, zone)}, {_span(age, round_up=True)} before {what}; "
             f"the limit for this source is {_span(limit)}")
 
 

@@ -116,6 +116,14 @@ def test_staleness_is_measured_from_the_fetch_or_the_cut_off() -> None:
     why = stale_reason(snap(fetched - timedelta(days=1), fetched), DAY, "UTC", limit)
     assert why == ("stale: the data is as of 2025-06-10 23:58 UTC, 24 h before it was fetched "
                    "(2025-06-11 23:58 UTC); the limit for this source is 3 h")
+    # An age past the limit never reads as the limit: 3 h 30 min used to read "3 h".
+    why = stale_reason(snap(fetched - timedelta(hours=3, minutes=30), fetched), DAY, "UTC", limit)
+    assert why and "3 h 30 min before it was fetched" in why
+    why = stale_reason(snap(fetched - timedelta(hours=3, seconds=20), fetched), DAY, "UTC", limit)
+    assert why and "3 h 1 min before it was fetched" in why and why.endswith("is 3 h")
+    why = stale_reason(snap(fetched - timedelta(days=3, hours=2, minutes=1), fetched), DAY, "UTC",
+                       limit)
+    assert why and "3 days 3 h before it was fetched" in why
     # A morning run: measured from the fetch, not from the (later) cut-off.
     morning = datetime(2025, 6, 11, 8, 0, tzinfo=UTC)
     assert stale_reason(snap(morning - timedelta(minutes=5), morning), DAY, "UTC", limit) is None
@@ -178,5 +186,5 @@ def test_yesterdays_coingecko_answer_served_today_is_stale(
     assert code == 3
     assert "US$3.75 T" not in md and "17,411" not in md
     assert ("| Total market cap | unavailable | unavailable for 2025-06-11: stale: the data is "
-            "as of 2025-06-10 23:50 UTC, 24 h before it was fetched (2025-06-11 23:58 UTC); "
+            "as of 2025-06-10 23:50 UTC, 24 h 8 min before it was fetched (2025-06-11 23:58 UTC); "
             "the limit for this source is 3 h |") in md
