@@ -160,7 +160,12 @@ def _figures(asset: Asset, report_date: date, table: FarsideTable, shown: list[F
     history = [(r.day, r.total) for r in cum_rows if r.total is not None and not r.all_dashes()]
     total = None if withhold_total else row.total
     present = [v for v in row.flows.values() if v is not None]
-    if total is not None and present and abs(sum(present) - total) > TOTAL_TOLERANCE_MUSD:
+    if table.unreadable:
+        left_out = "; ".join(f"{name}: {why}" for name, why in table.unreadable.items())
+        note = (note + " " if note else "") + (
+            f"{len(table.unreadable)} fund column(s) of Farside's table could not be read and "
+            f"are left out of the funds listed ({left_out}); the total is Farside's own.")
+    elif total is not None and present and abs(sum(present) - total) > TOTAL_TOLERANCE_MUSD:
         note = (note + " " if note else "") + (
             f"Farside's Total ({total:,.1f}) differs from the sum of the funds "
             f"({sum(present):,.1f}); Farside's Total is shown."

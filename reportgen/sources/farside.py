@@ -7,7 +7,10 @@ rows Total / Average / Maximum / Minimum. Cells: "(95.1)" negative, "1,045.0" wi
 "-" no figure (fund not trading yet, or market holiday).
 
 Everything here is strict on purpose: a page whose layout changed raises ParseError naming
-what was expected, because a silently misread column would print wrong figures.
+what was expected, because a silently misread column would print wrong figures. One fund
+column that cannot be read (no ticker in its header, a cell that is not a figure) is left out
+and named in `FarsideTable.unreadable`: it costs that fund, not the whole table; the Total
+column is Farside's own and must read.
 """
 
 from __future__ import annotations
@@ -52,6 +55,9 @@ class FarsideTable:
     tickers: list[str]
     rows: list[FarsideRow]
     summary: dict[str, dict[str, float | None]] = field(default_factory=dict)
+    # Fund columns left out, and why (a header with no ticker, an unreadable cell): one odd
+    # column costs that fund's figures, not the table. Keyed by ticker or "column N".
+    unreadable: dict[str, str] = field(default_factory=dict)
 
 
 class _TableCollector(HTMLParser):
@@ -133,8 +139,10 @@ def parse_day(text: str) -> date | None:
         return None
 
 
-def _header_roles(header: list[list[str]], ncols: int, label: str) -> list[str]:
-    """Name every column: "Date", the fund tickers, "Total" (left to right)."""
+def _header_roles(header: list[list[str]], ncols: int, label: str,
+                  unreadable: dict[str, str]) -> list[str | None]:
+    """Name every column: "Date", the fund tickers, "Total" (left to right); None for a fund
+    column whose header names no ticker (recorded in `unreadable`)."""
     date_rows = [r for r in header if r and r[0].strip().lower() == "date"]
     if not date_rows:
         # The live page (2026) leaves the first header cell blank: the ticker row is then
@@ -161,17 +169,17 @@ def _header_roles(header: list[list[str]], ncols: int, label: str) -> list[str]:
             f"Farside {label} table: last column is not 'Total' "
             f"(header says {column_texts(ncols - 1)!r}); the page layout changed"
         )
-    roles = ["Date"]
+    roles: list[str | None] = ["Date"]
     for j in range(1, ncols - 1):
         tickers = [t for t in column_texts(j) if _TICKER.match(t.strip())]
         if not tickers:
-            raise ParseError(
-                f"Farside {label} table: column {j + 1} has no fund ticker in its header "
-                f"({column_texts(j)!r})"
-            )
+            unreadable[f"column {j + 1}"] = (f"its header names no fund ticker "
+                                             f"({[t.strip() for t in column_texts(j)]!r})")
+            roles.append(None)
+            continue
         roles.append(tickers[0].strip())
     roles.append("Total")
-    funds = roles[1:-1]
+    funds = [r for r in roles[1:-1] if r is not None]
     if len(set(funds)) != len(funds):
         raise ParseError(f"Farside {label} table: duplicate tickers in header {funds!r}")
     if not funds:
@@ -200,21 +208,18 @@ def parse_farside_html(html: str, *, label: str = "ETF") -> FarsideTable:
         raise ParseError(f"Farside {label} table has no day rows (no 'DD Mon YYYY' label)")
     header = rows[:first_day]
     ncols = len(rows[first_day])
-    roles = _header_roles(header, ncols, label)
-    tickers = roles[1:-1]
+    unreadable: dict[str, str] = {}
+    roles = _header_roles(header, ncols, label, unreadable)
+    read = _read_cells(rows[first_day:], roles, ncols, label, unreadable)
+    tickers = [t for t in roles[1:-1] if t is not None and t not in unreadable]
+    if not tickers:
+        raise ParseError(f"Farside {label} table: no fund column could be read ("
+                         + "; ".join(f"{k}: {v}" for k, v in unreadable.items()) + ")")
 
     day_rows: list[FarsideRow] = []
     summary: dict[str, dict[str, float | None]] = {}
-    for r in rows[first_day:]:
-        row_label = r[0].strip()
-        if len(r) != ncols:
-            raise ParseError(
-                f"Farside {label} table: row {row_label!r} has {len(r)} cells, expected {ncols}"
-            )
-        values = {
-            roles[j]: parse_cell(r[j], where=f"row {row_label!r}, column {roles[j]}")
-            for j in range(1, ncols)
-        }
+    for row_label, cells in read:
+        values = {k: v for k, v in cells.items() if k not in unreadable}
         day = parse_day(row_label)
         if day is not None:
             if day_rows and day <= day_rows[-1].day:
@@ -237,7 +242,34 @@ def parse_farside_html(html: str, *, label: str = "ETF") -> FarsideTable:
             f"Farside {label} table ends without its Total/Average/Maximum/Minimum rows "
             f"(last day row {day_rows[-1].day}): the page is truncated or its layout changed"
         )
-    return FarsideTable(tickers=tickers, rows=day_rows, summary=summary)
+    return FarsideTable(tickers=tickers, rows=day_rows, summary=summary, unreadable=unreadable)
+
+
+def _read_cells(rows: list[list[str]], roles: list[str | None], ncols: int, label: str,
+                unreadable: dict[str, str]) -> list[tuple[str, dict[str, float | None]]]:
+    """Each row's label and its figures by column role. An unreadable cell in a fund column
+    puts that fund in `unreadable` (its other cells are then ignored by the caller); one in
+    Total, or a row of the wrong width, is a ParseError: the day's total cannot be trusted."""
+    read = []
+    for r in rows:
+        row_label = r[0].strip()
+        if len(r) != ncols:
+            raise ParseError(
+                f"Farside {label} table: row {row_label!r} has {len(r)} cells, expected {ncols}"
+            )
+        values: dict[str, float | None] = {}
+        for j in range(1, ncols):
+            role = roles[j]
+            if role is None or role in unreadable:
+                continue
+            try:
+                values[role] = parse_cell(r[j], where=f"row {row_label!r}, column {role}")
+            except ParseError as exc:
+                if role == "Total":
+                    raise
+                unreadable[role] = str(exc).removeprefix("Farside table: ")
+        read.append((row_label, values))
+    return read
 
 
 def format_cell(value: float | None) -> str:

@@ -174,6 +174,26 @@ def test_multi_row_header_layout() -> None:
     assert t.tickers == ["ETHA", "FETH"] and t.rows[0].total == 337.8
 
 
+def test_one_odd_column_costs_that_fund_not_the_table(fberger_table) -> None:
+    records = json.loads((FIXTURES / "btc_flow_all_data_cells_2024-10-31.json").read_text())
+    # Farside renames one header to something that is no ticker, and one cell of another
+    # fund is not a figure: those two funds are left out, named; the rest is read.
+    odd = [{("Bitwise" if k == "BITB" else k): v for k, v in r.items()} for r in records]
+    odd[3]["HODL"] = "n/a"
+    table = parse_farside_html(cells_page(odd), label="BTC")
+    assert table.tickers == [t for t in fberger_table.tickers if t not in ("BITB", "HODL")]
+    assert set(table.unreadable) == {"column 4", "HODL"}
+    assert "names no fund ticker (['Bitwise'])" in table.unreadable["column 4"]
+    assert "cannot read cell 'n/a'" in table.unreadable["HODL"]
+    assert [r.total for r in table.rows] == [r.total for r in fberger_table.rows]  # Farside's own
+    day = day_flows(table, "BTC", date(2024, 10, 30))
+    assert day.status == "reported" and day.total_musd == day_flows(
+        fberger_table, "BTC", date(2024, 10, 30)).total_musd
+    assert [f.ticker for f in day.funds] == table.tickers
+    assert "2 fund column(s) of Farside's table could not be read" in day.note
+    assert "the total is Farside's own" in day.note
+
+
 @pytest.mark.parametrize(("text", "value"), [
     ("(95.1)", -95.1), ("1,045.0", 1045.0), ("(20,061.9)", -20061.9), ("-", None),
     ("0.0", 0.0), ("-12.5", -12.5), ("", None),
