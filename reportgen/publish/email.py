@@ -307,8 +307,10 @@ def build_message(content: EmailContent, settings: EmailSettings, recipient: str
     unsubscribe = list_unsubscribe(settings, unsubscribe_url)
     if unsubscribe:
         msg["List-Unsubscribe"] = unsubscribe
-        if unsubscribe_url or settings.list_unsubscribe_url:
-            # RFC 8058 one-click: only meaningful with an https target.
+        if unsubscribe_url:
+            # RFC 8058 one-click: a mail client POSTs to the link with no other input, so
+            # only a link that identifies the recipient (list mode's signed one) can offer
+            # it; the configured shared URL stays a link to a page that asks.
             msg["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     msg["X-Report-Date"] = content.day.isoformat()
 

@@ -36,7 +36,6 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
 from email.message import EmailMessage
-from email.utils import parseaddr
 from functools import partial
 
 from reportgen.clock import SystemTicker, Ticker
@@ -51,6 +50,7 @@ from reportgen.publish.mailer import (
     _data,
     _recipient_error,
     _reply,
+    envelope,
 )
 
 log = logging.getLogger(__name__)
@@ -153,9 +153,8 @@ class ListSender:
         `sending()` (which records the recipient as in flight) just before the message's
         final "." on each try; returns the connection to reuse (None when it is gone) and
         the outcome."""
-        data = msg.as_bytes()
-        envelope_from = parseaddr(sender)[1]
         detail = "not tried"
+        size = 0
         for _ in range(self.attempts):
             self.bucket.take()
             try:
@@ -163,7 +162,10 @@ class ListSender:
                     conn = self._open()
                 conn.data = partial(_data, conn,  # type: ignore[method-assign]
                                     before_end=sending)
-                conn.sendmail(envelope_from, [recipient], data)
+                wire = envelope(conn, msg, sender, recipient)
+                size = len(wire.data)
+                conn.sendmail(wire.sender, [wire.recipient], wire.data,
+                              mail_options=list(wire.options))
             except Unclear as exc:
                 return _close(conn), _Outcome("unknown", str(exc))
             except smtplib.SMTPRecipientsRefused as exc:
@@ -188,7 +190,7 @@ class ListSender:
                 detail = f"{type(exc).__name__}: {exc}"
                 self._throttle(detail)
             else:
-                self._accepted(len(data))
+                self._accepted(size)
                 return conn, _Outcome("sent")
         return conn, _Outcome("failed", f"{detail} (after {self.attempts} tries)")
 

@@ -35,6 +35,7 @@ mechanism: a 535 (bad credentials) stops the whole send at once with the fix nam
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import re
@@ -46,6 +47,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from email.message import EmailMessage
+from email.policy import SMTPUTF8
 from email.utils import parseaddr
 from functools import partial
 from pathlib import Path
@@ -362,6 +364,51 @@ def _reply(exc: smtplib.SMTPResponseException) -> str:
     return f"{exc.smtp_code} {text.decode('utf-8', 'replace') if isinstance(text, bytes) else text}"
 
 
+# RFC 6531's reply for a non-ASCII address a server cannot carry; recorded as a refusal.
+NO_SMTPUTF8 = (553, b"5.6.7 the SMTP server does not offer SMTPUTF8, which this "
+                    b"internationalised address needs: not sent")
+
+
+def smtp_address(address: str) -> str:
+    """The bare address as SMTP can carry it without SMTPUTF8 where possible: a non-ASCII
+    domain in its IDNA (xn--) form, which every server accepts. A non-ASCII local part is
+    left as it is: only SMTPUTF8 can carry it."""
+    bare = parseaddr(address)[1] or address
+    local, at, domain = bare.rpartition("@")
+    if at and not domain.isascii():
+        with contextlib.suppress(UnicodeError):  # not a valid IDN: only SMTPUTF8 carries it
+            domain = domain.encode("idna").decode("ascii")
+    return f"{local}{at}{domain}"
+
+
+@dataclass(frozen=True)
+class Envelope:
+    """What goes on the wire for one message to one recipient on one connection."""
+
+    sender: str
+    recipient: str
+    data: bytes
+    options: tuple[str, ...] = ()
+
+
+def envelope(conn: smtplib.SMTP, msg: EmailMessage, sender: str, recipient: str) -> Envelope:
+    """The envelope and bytes of `msg` for `recipient` on `conn`. ASCII addresses (a non-ASCII
+    domain becomes its xn-- form, in the envelope and in To:) go as usual; a non-ASCII local
+    part needs the server's SMTPUTF8 (then the message is written in UTF-8 and MAIL FROM says
+    SMTPUTF8); without it the recipient is refused as RFC 6531 says (553 5.6.7), like any
+    permanent refusal: recorded, reported, never a crash of the whole send."""
+    frm, to = smtp_address(sender), smtp_address(recipient)
+    if to != parseaddr(recipient)[1] and msg.get("To") == recipient:
+        msg.replace_header("To", to)
+    if frm.isascii() and to.isascii():
+        return Envelope(frm, to, msg.as_bytes())
+    conn.ehlo_or_helo_if_needed()
+    if not conn.has_extn("smtputf8"):
+        raise smtplib.SMTPRecipientsRefused({parseaddr(recipient)[1]: NO_SMTPUTF8})
+    return Envelope(frm, to, msg.as_bytes(policy=SMTPUTF8),
+                    ("SMTPUTF8", "BODY=8BITMIME"))
+
+
 class Mailer:
     """Sends one date's messages to recipients, retrying transient failures with backoff."""
 
@@ -399,8 +446,9 @@ class Mailer:
                 self._conn = self.factory(self.smtp_settings)
             self._conn.data = partial(_data, self._conn,  # type: ignore[method-assign]
                                       before_end=before_end)
-            refused = self._conn.send_message(msg, from_addr=parseaddr(sender)[1],
-                                              to_addrs=[parseaddr(recipient)[1]])
+            wire = envelope(self._conn, msg, sender, recipient)
+            refused = self._conn.sendmail(wire.sender, [wire.recipient], wire.data,
+                                          mail_options=list(wire.options))
         except Unclear:
             self._drop()
             raise

@@ -108,10 +108,11 @@ class Listening(Controller):
 
 
 @contextmanager
-def serving(inbox: Inbox) -> Iterator[int]:
-    """`inbox` served on 127.0.0.1; yields the port."""
+def serving(inbox: Inbox, *, smtputf8: bool = True) -> Iterator[int]:
+    """`inbox` served on 127.0.0.1; yields the port. `smtputf8=False`: a relay that does not
+    offer SMTPUTF8 (RFC 6531), so refuses non-ASCII addresses."""
     port = free_port()  # aiosmtpd's Controller cannot take port 0: it connects to it to start
-    controller = Listening(inbox, hostname="127.0.0.1", port=port)
+    controller = Listening(inbox, hostname="127.0.0.1", port=port, enable_SMTPUTF8=smtputf8)
     controller.start()
     # start() makes one connection of its own to check the server is up: not the sender's
     for _ in range(100):

@@ -17,7 +17,7 @@ from reportgen.cli import app
 from reportgen.publish.email import HTML_LIMIT_BYTES
 from tests.conftest import write_config
 from tests.publish.conftest import LAST
-from tests.publish.smtpserver import REFUSED, Inbox
+from tests.publish.smtpserver import REFUSED, Inbox, serving
 
 
 def _send(output: Path, port: int, *args: str) -> Any:
@@ -55,7 +55,9 @@ def test_send_builds_a_mail_client_friendly_message(output: Path, smtp: tuple[In
     assert msg["Date"] and msg["Message-ID"]
     assert msg["List-Unsubscribe"] == ("<mailto:unsubscribe@example.org?subject=unsubscribe>, "
                                        "<https://example.org/unsubscribe?list=brief>")
-    assert msg["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    # The shared URL identifies nobody: a one-click POST to it could unsubscribe no one, so
+    # no one-click offer (RFC 8058); the link stays, for a page that asks.
+    assert msg["List-Unsubscribe-Post"] is None
     carol = next(m for r, m in inbox.received if r == "carol@example.org")
     assert "carol" not in str(carol["To"])  # Bcc stays hidden
     assert len({m["Message-ID"] for _, m in inbox.received}) == 3
@@ -267,3 +269,20 @@ def test_the_run_record_counts_a_big_list_and_names_only_what_needs_a_look() -> 
     assert record["refused"]["gone0@list.test"] == "550 No such mailbox"
     assert record["refused"]["…"].startswith("and 10 more")
     assert len(json.dumps(record)) < 10_000
+
+
+def test_a_non_ascii_mailbox_on_an_ascii_only_relay_is_refused_not_a_crash(output: Path) -> None:
+    config = write_config(output.parent / "config.yaml", {
+        "output": str(output),
+        "email": {"from_addr": "Crypto brief <brief@example.org>", "backoff_s": 0.01,
+                  "to": ["alice@example.org", "zoë@exämple.com", "bob@exämple.com"]},
+    })
+    inbox = Inbox()
+    with serving(inbox, smtputf8=False) as port:
+        env = {"REPORTGEN_SMTP_HOST": "127.0.0.1", "REPORTGEN_SMTP_PORT": str(port),
+               "REPORTGEN_SMTP_TLS": "none"}
+        result = CliRunner().invoke(app, ["-c", str(config), "send", "--date", LAST.isoformat(),
+                                          "--sample"], env=env)
+    assert result.exit_code == 1, result.output
+    assert "refused: zoë@exämple.com: 553 5.6.7" in result.output
+    assert sorted(inbox.counts) == ["alice@example.org", "bob@xn--exmple-cua.com"]

@@ -161,6 +161,45 @@ def test_a_permanent_refusal_is_recorded_once_and_never_retried(
     assert outcome == "refused" and detail is not None and detail.startswith("550")
 
 
+@pytest.mark.parametrize("smtputf8", [True, False], ids=["relay-offers-SMTPUTF8", "ascii-only-relay"])
+def test_internationalised_addresses_are_sent_or_refused_never_a_crash(
+        output: Path, tmp_path: Path, smtputf8: bool) -> None:
+    listing = tmp_path / "subscribers.txt"
+    listing.write_text("a@list.test\nzoë@exämple.com\nbob@exämple.com\nb@list.test\n",
+                       encoding="utf-8")
+    inbox = Inbox()
+    with serving(inbox, smtputf8=smtputf8) as port:
+        config = _config(output, port, listing)
+        first = _send(config)
+        again = _send(config)  # a re-run: nobody twice, no crash
+    # A non-ASCII domain goes as its IDNA form, which any relay takes, in envelope and To:.
+    assert inbox.counts["bob@xn--exmple-cua.com"] == 1
+    bob = next(m for r, m in inbox.received if r == "bob@xn--exmple-cua.com")
+    assert bob["To"] == "bob@xn--exmple-cua.com"
+    outcomes = _outcomes(output)
+    assert {r: o for r, (o, _) in outcomes.items()} == {
+        "a@list.test": "sent", "b@list.test": "sent", "bob@exämple.com": "sent",
+        "zoë@exämple.com": "sent" if smtputf8 else "refused"}
+    if smtputf8:
+        # A non-ASCII local part needs SMTPUTF8: the message is then UTF-8 throughout.
+        assert first.exit_code == 0, first.output
+        assert inbox.counts["zoë@xn--exmple-cua.com"] == 1
+        zoe = next(m for r, m in inbox.received if r == "zoë@xn--exmple-cua.com")
+        assert zoe["To"] == "zoë@xn--exmple-cua.com"
+        # her unsubscribe link names her as she is listed, signed
+        https = re.findall(r"<([^>]+)>", str(zoe["List-Unsubscribe"]))[0]
+        query = parse_qs(urlsplit(https).query)
+        assert query["u"] == ["zoë@exämple.com"]
+        assert verify_unsubscribe("zoë@exämple.com", query["s"][0], SECRET)
+    else:
+        assert first.exit_code == 1, first.output  # not everyone was served, and it says why
+        assert ("refused: zoë@exämple.com: 553 5.6.7 the SMTP server does not offer SMTPUTF8, "
+                "which this internationalised address needs: not sent") in first.output
+        assert not any(r.startswith("zo") for r in inbox.counts)
+    assert again.exit_code == 0, again.output
+    assert sum(inbox.counts.values()) == (4 if smtputf8 else 3)  # each once, over two runs
+
+
 def test_list_mode_without_the_secret_is_a_configuration_error(
         output: Path, tmp_path: Path) -> None:
     listing = tmp_path / "subscribers.txt"
