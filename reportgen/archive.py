@@ -146,12 +146,17 @@ class Archive:
     `secrets` (and the environment's REPORTGEN_*_KEY/... values) are blanked in what is stored."""
 
     def __init__(self, path: Path, *, secrets: Iterable[str] = (),
-                 clock: Clock | None = None) -> None:
+                 clock: Clock | None = None, read_only: bool = False) -> None:
         self.path = path
         self.clock = clock or default_clock()
+        self.read_only = read_only
         self._secrets: list[str] = []
         self.protect(secrets_in_env())
         self.protect(secrets)
+        if read_only:
+            self.db = _connect_read_only(path)
+            self.db.row_factory = sqlite3.Row
+            return
         path.parent.mkdir(parents=True, exist_ok=True)
         _private(path)
         try:
@@ -399,6 +404,69 @@ class Archive:
             {**dict(r), "sections": json.loads(r["sections"]), "channels": json.loads(r["channels"])}
             for r in rows
         ]
+
+
+def _connect_read_only(path: Path) -> sqlite3.Connection:
+    """A connection that writes nothing, not even WAL's shared-memory file: for an archive
+    on read-only storage, or one owned by another user. When even that cannot open (a WAL
+    archive in a read-only folder, whose -shm file cannot be made), the file is read as
+    immutable: right as long as nothing writes to it meanwhile, which read-only storage
+    ensures."""
+    if not path.is_file():
+        raise ArchiveError(f"no archive at {path}: run `reportgen collect` or `run` first")
+    uri = "file:" + quote(str(path.resolve()))
+    last: sqlite3.Error | None = None
+    for mode in ("mode=ro", "mode=ro&immutable=1"):
+        try:
+            db = sqlite3.connect(f"{uri}?{mode}", uri=True, timeout=30)
+            db.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
+            return db
+        except sqlite3.Error as exc:
+            last = exc
+    raise ArchiveError(f"cannot open archive {path} to read: {last}")
+
+
+# How many of SQLite's lines about a damaged file an error message quotes.
+DAMAGE_SHOWN = 5
+
+
+def damage(path: Path, *, full: bool = False) -> list[str]:
+    """What SQLite finds wrong with the archive file at `path`: [] when it is sound.
+
+    `full` runs PRAGMA integrity_check (every page, row and index: seconds for a large
+    archive); otherwise PRAGMA quick_check (the same minus index-to-row consistency: about
+    a tenth of the time), cheap enough to run before every command that writes or reports.
+    A file that is not a database at all is damage too."""
+    try:
+        db = _connect_read_only(path)
+    except ArchiveError as exc:
+        return [str(exc)]
+    try:
+        pragma = "integrity_check" if full else "quick_check"
+        rows = [str(r[0]) for r in db.execute(f"PRAGMA {pragma}(100)").fetchall()]
+    except sqlite3.DatabaseError as exc:  # not a database, or its first page is gone
+        return [f"{type(exc).__name__}: {exc}"]
+    finally:
+        db.close()
+    if rows == ["ok"]:
+        return []
+    # One row may hold several lines, under a "*** in database main ***" heading.
+    return [line for row in rows for line in row.splitlines()
+            if line.strip() and not line.startswith("*** in database")]
+
+
+def check_sound(path: Path) -> None:
+    """Refuse a damaged archive (ArchiveError naming the damage and the way out) before a
+    command reads or writes it; a missing archive is fine (it is created on first use)."""
+    if not path.exists():
+        return
+    found = damage(path)
+    if found:
+        more = f" (and {len(found) - DAMAGE_SHOWN} more)" if len(found) > DAMAGE_SHOWN else ""
+        raise ArchiveError(
+            f"the archive {path} is damaged: " + "; ".join(found[:DAMAGE_SHOWN]) + more
+            + ". Nothing was written to it. Run `reportgen archive check` for the full list and "
+            "`reportgen archive recover` to rebuild it (the damaged file is kept)")
 
 
 def _migrate(db: sqlite3.Connection) -> None:

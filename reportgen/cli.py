@@ -155,6 +155,13 @@ def _os_error_line(exc: OSError | sqlite3.Error) -> str:
     return text
 
 
+def sound_archive(config: Config) -> None:
+    """Refuse to run on a damaged archive (a quick check; ArchiveError names the damage)."""
+    from reportgen.archive import check_sound
+
+    check_sound(config.archive_path)
+
+
 def parse_date(text: str | None, option: str = "--date") -> date | None:
     if text is None:
         return None
@@ -244,6 +251,7 @@ def run(
         from reportgen.render.pool import start_fork_server
 
         config = load_output()
+        sound_archive(config)
         start_fork_server(config.report.render_workers)  # its imports overlap ours, collect
         from reportgen.pipeline import run as run_pipeline
 
@@ -304,6 +312,7 @@ def render(date_: DateOption = None, formats: FormatsOption = None) -> None:
         from reportgen.pipeline import render_day
 
         config = load_output()
+        sound_archive(config)
         day = parse_date(date_) or today_in(config.timezone, default_clock())
         with Archive(config.archive_path) as archive:
             if not archive.has_day(day):
@@ -375,6 +384,7 @@ def send(
 
         console = make_console(stderr=True)
         config = load_output()
+        sound_archive(config)
         day = parse_date(date_) or (sample_data.SAMPLE_LAST if sample else
                                     today_in(config.timezone, default_clock()))
         report = send_day(config, day, to=to or None, dry_run=dry_run, force=force)
@@ -590,9 +600,12 @@ def status(days: Annotated[int, typer.Option("--days", "-n", min=1, help="How ma
         from reportgen.ops.locks import is_locked
 
         config = load()
+        sound_archive(config)
         since = today_in(config.timezone, default_clock()) - timedelta(days=days)
-        with Archive(config.archive_path) as archive:
-            runs = archive.runs(since)
+        runs: list[dict[str, Any]] = []
+        if config.archive_path.exists():  # none yet: no runs to show
+            with Archive(config.archive_path, read_only=True) as archive:
+                runs = archive.runs(since)
         for r in runs:
             if r["status"] == "running" and not is_locked(config.output,
                                                           date.fromisoformat(r["report_date"])):
@@ -618,6 +631,61 @@ def status(days: Annotated[int, typer.Option("--days", "-n", min=1, help="How ma
             table.add_row(str(day), r["started_at"][:19], (r["finished_at"] or "")[:19],
                           state + (" (sample)" if r["sample"] else ""), sections, escape(channels))
         make_console().print(table)
+        return EXIT_OK
+
+    guarded(body)
+
+
+archive_app = typer.Typer(help="Check or recover the archive (the SQLite file in the output folder).",
+                          no_args_is_help=True)
+app.add_typer(archive_app, name="archive")
+
+
+@archive_app.command("check")
+def archive_check(as_json: JsonOption = False) -> None:
+    """Check the whole archive (PRAGMA integrity_check): exit 0 sound, 1 damaged."""
+    def body() -> int:
+        from reportgen.archive import damage
+
+        config = load()
+        found = damage(config.archive_path, full=True)
+        if as_json:
+            print_json({"archive": str(config.archive_path), "sound": not found, "damage": found})
+        elif found:
+            console = make_console()
+            console.print(f"[red]damaged[/]: {config.archive_path} ({len(found)} problems; "
+                          "`reportgen archive recover` rebuilds it)", highlight=False)
+            for line in found:
+                console.print(f"  {line}", markup=False, highlight=False)
+        else:
+            typer.echo(f"sound: {config.archive_path}")
+        return EXIT_FAILURE if found else EXIT_OK
+
+    guarded(body)
+
+
+@archive_app.command("recover")
+def archive_recover() -> None:
+    """Rebuild a damaged archive with SQLite's own recovery; the damaged file is kept beside it."""
+    def body() -> int:
+        from reportgen.clock import default_clock
+        from reportgen.ops.recover import recover
+
+        config = load()
+        done = recover(config.archive_path, config.output, default_clock())
+        console = make_console()
+        how = {"sqlite-recover": "SQLite's .recover",
+               "row-salvage": "row salvage (this sqlite3 has no .recover)"}[done.method]
+        console.print(f"recovered {done.archive} by {how}: {len(done.damage)} problems found "
+                      f"before; the damaged file is kept as {done.kept}", markup=False,
+                      highlight=False)
+        for table, count in done.rows.items():
+            lost = done.unreadable.get(table, 0)
+            console.print(f"  {table}: {count} rows" + (f", {lost} unreadable rows lost" if lost
+                                                         else ""), markup=False, highlight=False)
+        if done.rows.get("lost_and_found"):
+            console.print("  rows SQLite could not place in their table are in lost_and_found",
+                          markup=False, highlight=False)
         return EXIT_OK
 
     guarded(body)

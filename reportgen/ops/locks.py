@@ -12,6 +12,7 @@ may take it again while it holds it: the scheduler holds a date's lock while it 
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
@@ -70,3 +71,17 @@ def is_locked(output: Path, day: date) -> bool:
             return False
     except LockError:
         return True
+
+
+@contextmanager
+def every_lock(output: Path) -> Iterator[None]:
+    """Hold the scheduler lock and every date lock there is: for work on the archive that no
+    run may overlap (recovery). LockError names the first one held by another process."""
+    with contextlib.ExitStack() as stack:
+        stack.enter_context(scheduler_lock(output))
+        for path in sorted((output / LOCKS_DIR).glob("*.lock")):
+            if path.stem == "scheduler":
+                continue
+            stack.enter_context(_held(path, 0, f"{path.stem} is being produced by another process "
+                                                f"(lock {path} is held); wait until it has finished"))
+        yield
