@@ -7,9 +7,16 @@ R2, MinIO or B2. Nothing secret is read here or written anywhere.
 
 Incremental: every object carries the sha256 of its bytes (`x-amz-meta-sha256`), and the
 ownership manifest `PREFIX.reportgen-manifest.json` lists each key publish put there with
-its sha256, Content-Type and Cache-Control. A publish reads that one object, uploads only
-the keys whose record differs, and HEADs only keys it has never published (to make sure it
-overwrites nothing it did not put there).
+its sha256, Content-Type, Cache-Control and the ETag the store gave it. A publish reads that
+one object and makes one LIST of the prefix (1,000 keys a page), then uploads the keys whose
+record differs, and HEADs only keys it has never published that LIST shows taken (to make
+sure it overwrites nothing it did not put there).
+
+The bucket is checked, not trusted: an owned key missing from the LIST (deleted by hand, a
+lifecycle rule) is uploaded again ("restored"); an owned key whose ETag is no longer the one
+recorded now holds someone else's object, which publish will neither overwrite nor delete
+(UsageError, exit 2, the keys named). A manifest written before ETags were recorded takes
+them from the LIST once.
 
 Order that never shows a broken site: the files pages point at (a day's charts, PDF and
 Markdown; the stylesheets) first, then the day pages, then other pages, the feed and the
@@ -71,7 +78,6 @@ GENERATOR = "reportgen"  # x-amz-meta-generator of every object publish uploads
 # bookkeeping, and GitHub Pages' marker (meaningless on a bucket).
 NOT_UPLOADED = frozenset({MANIFEST, ".nojekyll"})
 UPLOAD_THREADS = 8
-LIST_OVER = 20  # more keys than this never published: one LIST of the prefix, not a HEAD each
 
 SHORT = "public, max-age=300"  # pages, index, feed, sitemap: a new day shows within 5 min
 DAY_FILE = "public, max-age=86400"  # a day's charts/PDF/MD: rarely re-rendered, never immutable
@@ -157,9 +163,13 @@ class SiteObject:
     cache_control: str
 
     def record(self) -> dict[str, str]:
-        """Its entry in the ownership manifest."""
+        """Its entry in the ownership manifest (the ETag is added once the store gives it)."""
         return {"sha256": self.sha256, "content_type": self.content_type,
                 "cache_control": self.cache_control}
+
+    def published_as(self, record: dict[str, str] | None) -> bool:
+        """Whether `record` (an ownership manifest entry) describes these very bytes."""
+        return record is not None and all(record.get(k) == v for k, v in self.record().items())
 
 
 def local_objects(folder: Path) -> list[SiteObject]:
@@ -191,6 +201,7 @@ class SyncResult:
     dry_run: bool = False
     uploaded: list[str] = field(default_factory=list)  # in upload order
     replaced: list[str] = field(default_factory=list)  # uploaded over other bytes we published
+    restored: list[str] = field(default_factory=list)  # owned, found missing, uploaded again
     deleted: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     bytes_uploaded: int = 0
@@ -201,25 +212,31 @@ class SyncResult:
         """One line: counts and seconds."""
         verb = ("would upload", "would delete", "would leave") if self.dry_run else (
             "uploaded", "deleted", "left")
+        restored = f", {len(self.restored)} restored" if self.restored else ""
         line = (f"{self.target}: {verb[0]} {len(self.uploaded)} objects "
-                f"({len(self.replaced)} replaced, {self.bytes_uploaded / 1024:.1f} KiB), "
+                f"({len(self.replaced)} replaced{restored}, {self.bytes_uploaded / 1024:.1f} KiB), "
                 f"{verb[1]} {len(self.deleted)}, {verb[2]} {len(self.unchanged)} unchanged")
         return line + (" (dry run: nothing changed)" if self.dry_run else f", {self.seconds:.2f}s")
 
     def lines(self) -> list[str]:
         """The summary, then one line per object uploaded or deleted."""
-        replaced = set(self.replaced)
+        replaced, restored = set(self.replaced), set(self.restored)
         verb = "would " if self.dry_run else ""
+
+        def why(key: str) -> str:
+            if key in restored:
+                return " (restores: it was missing from the bucket)"
+            return " (replaces)" if key in replaced else " (new)"
+
         return [self.summary(),
-                *(f"  {verb}upload {key}{' (replaces)' if key in replaced else ' (new)'}"
-                  for key in self.uploaded),
+                *(f"  {verb}upload {key}{why(key)}" for key in self.uploaded),
                 *(f"  {verb}delete {key}" for key in self.deleted)]
 
     def as_record(self) -> dict[str, Any]:
         """JSON-able outcome, for the run record (archive `runs.channels`)."""
         return {"ok": True, "summary": self.summary(), "warnings": [], "target": self.target,
                 "dry_run": self.dry_run, "uploaded": len(self.uploaded),
-                "replaced": self.replaced, "deleted": self.deleted,
+                "replaced": self.replaced, "restored": self.restored, "deleted": self.deleted,
                 "unchanged": len(self.unchanged), "bytes": self.bytes_uploaded}
 
 
@@ -352,26 +369,29 @@ class _Store:
 
         return self.call("HeadObject", key, head)
 
-    def existing(self) -> set[str]:
-        """Every key under the prefix (ListObjectsV2, 1000 a page): cheaper than a HEAD per
-        key when many keys were never published, as on the first publish."""
-        def list_keys() -> set[str]:
-            keys: set[str] = set()
+    def listing(self) -> dict[str, str]:
+        """Every key under the prefix and its ETag (ListObjectsV2, 1000 a page)."""
+        def list_keys() -> dict[str, str]:
+            keys: dict[str, str] = {}
             pages = self.client.get_paginator("list_objects_v2").paginate(
                 Bucket=self.bucket, Prefix=self.prefix)
             for page in pages:
-                keys.update(item["Key"] for item in page.get("Contents", []) if "Key" in item)
+                for item in page.get("Contents", []):
+                    if "Key" in item:
+                        keys[item["Key"]] = item.get("ETag", "").strip('"')
             return keys
 
         return self.call("ListObjectsV2", self.prefix, list_keys)
 
-    def put(self, obj: SiteObject) -> None:
+    def put(self, obj: SiteObject) -> str:
+        """Upload `obj`; returns the ETag the store gave it."""
         key = self.prefix + obj.key
         data = read_bytes(obj.path)
-        self.call("PutObject", key, lambda: self.client.put_object(
+        answer = self.call("PutObject", key, lambda: self.client.put_object(
             Bucket=self.bucket, Key=key, Body=data, ContentType=obj.content_type,
             CacheControl=obj.cache_control, ContentMD5=obj.md5,
             Metadata={"sha256": obj.sha256, "generator": GENERATOR}))
+        return str(answer.get("ETag", "")).strip('"')
 
     def put_manifest(self, objects: dict[str, dict[str, str]], clock: Clock) -> None:
         key = self.prefix + OWNERSHIP
@@ -420,18 +440,20 @@ def sync_site(config: Config, folder: Path, *, clock: Clock | None = None,
     objects = local_objects(folder)
     previous = store.get_manifest()
     owned = previous or {}
-    pending = [o for o in objects if owned.get(o.key) != o.record()]
-    result.unchanged = [prefix + o.key for o in objects if owned.get(o.key) == o.record()]
+    there = store.listing()  # the one LIST: what the bucket really holds under the prefix
+    local = {o.key for o in objects}
+    _refuse_changed_by_others(owned, there, bucket, prefix)
 
+    # Owned and unchanged stays; owned but missing from the bucket is restored.
+    restored = {o.key for o in objects if o.key in owned and prefix + o.key not in there}
+    pending = [o for o in objects if o.key in restored or not o.published_as(owned.get(o.key))]
+    result.unchanged = [prefix + o.key for o in objects
+                        if o.key not in restored and o.published_as(owned.get(o.key))]
     # A key never published (by the manifest) may hold an object already: ours, from a
     # publish stopped before its manifest was written (then it is adopted, uploaded again
     # only if different), or someone else's (then nothing is touched).
     foreign = []
-    unknown = [o for o in pending if o.key not in owned]
-    if len(unknown) > LIST_OVER:
-        there = store.existing()
-        unknown = [o for o in unknown if prefix + o.key in there]
-    for obj in unknown:
+    for obj in [o for o in pending if o.key not in owned and prefix + o.key in there]:
         head = store.head(prefix + obj.key)
         if head is None:
             continue
@@ -443,15 +465,14 @@ def sync_site(config: Config, folder: Path, *, clock: Clock | None = None,
             pending.remove(obj)
             result.unchanged.append(prefix + obj.key)
     if foreign:
-        shown = ", ".join(foreign[:5]) + (f" and {len(foreign) - 5} more" if len(foreign) > 5 else "")
         raise UsageError(f"s3://{bucket}/ already holds objects that `reportgen publish` did not "
-                         f"put there, at keys the site needs: {shown}; publish never overwrites "
-                         "those: move them, or choose another prefix in site.target")
+                         f"put there, at keys the site needs: {_some(foreign)}; publish never "
+                         "overwrites those: move them, or choose another prefix in site.target")
 
-    local = {o.key for o in objects}
     gone = sorted(prefix + key for key in owned if key not in local)
     result.uploaded = [prefix + o.key for o in pending]
-    result.replaced = [prefix + o.key for o in pending if o.key in owned]
+    result.replaced = [prefix + o.key for o in pending if o.key in owned and o.key not in restored]
+    result.restored = [prefix + o.key for o in pending if o.key in restored]
     result.deleted = gone
     result.bytes_uploaded = sum(o.size for o in pending)
     if dry_run:
@@ -459,17 +480,40 @@ def sync_site(config: Config, folder: Path, *, clock: Clock | None = None,
         return result
 
     # Rank by rank: a page goes up only once everything it points at is there.
+    etags = {o.key: owned.get(o.key, {}).get("etag") or there.get(prefix + o.key, "")
+             for o in objects}
     with ThreadPoolExecutor(max_workers=UPLOAD_THREADS, thread_name_prefix="s3-upload") as pool:
         for level in sorted({rank(o.key) for o in pending}):
-            list(pool.map(store.put, [o for o in pending if rank(o.key) == level]))
+            batch = [o for o in pending if rank(o.key) == level]
+            etags.update(zip((o.key for o in batch), pool.map(store.put, batch), strict=True))
     if gone:
         store.delete(gone)
-    if pending or gone or previous is None:
-        store.put_manifest({o.key: o.record() for o in objects}, clock)
+    records = {o.key: {**o.record(), "etag": etags[o.key]} for o in objects}
+    if pending or gone or previous is None or records != {k: owned.get(k) for k in records}:
+        store.put_manifest(records, clock)  # (also when ETags were first learnt from LIST)
         result.manifest_written = True
     result.seconds = time.perf_counter() - started
     log.info(result.summary())
     return result
+
+
+def _some(keys: list[str]) -> str:
+    """The first five keys, and how many more."""
+    return ", ".join(keys[:5]) + (f" and {len(keys) - 5} more" if len(keys) > 5 else "")
+
+
+def _refuse_changed_by_others(owned: dict[str, dict[str, str]], there: dict[str, str],
+                              bucket: str, prefix: str) -> None:
+    """UsageError when an owned key now holds an object other than the one publish put there
+    (its ETag is not the one recorded): publish would overwrite or delete someone's object."""
+    changed = sorted(prefix + key for key, record in owned.items()
+                     if record.get("etag") and prefix + key in there
+                     and there[prefix + key] != record["etag"])
+    if changed:
+        raise UsageError(f"s3://{bucket}/ holds objects at keys this site published that someone "
+                         f"else has changed since: {_some(changed)} (their ETags are not the ones "
+                         "publish recorded); publish will neither overwrite nor delete them: move "
+                         "them away (or delete them) and publish again")
 
 
 # -- build, then sync ---------------------------------------------------------------------------

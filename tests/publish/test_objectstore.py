@@ -181,6 +181,40 @@ def test_an_object_not_published_by_reportgen_is_never_overwritten(week: Path, s
     assert body == b"<p>hand-made</p>"
 
 
+def test_an_object_deleted_by_hand_is_restored_by_the_next_publish(week: Path, s3: S3Server) -> None:
+    config = _config(week)
+    publish_site(config)
+    chart = f"{PREFIX}{LAST:%Y/%m/%d}/charts/liqmap_btc.svg"
+    s3.client().delete_object(Bucket="briefs", Key=chart)  # the page still links it
+    _next_second()
+    result = _cli(week)
+    assert result.exit_code == 0, result.output
+    assert "uploaded 1 objects (0 replaced, 1 restored" in result.output
+    body = s3.client().get_object(Bucket="briefs", Key=chart)["Body"].read()
+    assert body == (week / "site" / chart.removeprefix(PREFIX)).read_bytes()
+    again = publish_site(config).remote  # and then it is whole: nothing more to do
+    assert again is not None and not again.uploaded and not again.manifest_written
+
+
+@pytest.mark.parametrize("then", ["unchanged", "day-removed"])
+def test_an_owned_key_overwritten_by_someone_else_is_refused(week: Path, s3: S3Server,
+                                                             then: str) -> None:
+    config = _config(week)
+    publish_site(config)
+    first_page = f"{PREFIX}{DAYS[0]:%Y/%m/%d}/index.html"
+    s3.client().put_object(Bucket="briefs", Key=first_page, Body=b"<p>someone else's page</p>")
+    if then == "day-removed":  # publish would delete it: someone else's object, so no
+        shutil.rmtree(week / "reports" / DAYS[0].isoformat())
+    _next_second()
+    before = _objects(s3)
+    result = _cli(week)
+    assert result.exit_code == 2, result.output
+    assert "someone else has changed since" in result.output and first_page in result.output
+    assert _objects(s3) == before  # nothing uploaded, deleted or rewritten
+    body = s3.client().get_object(Bucket="briefs", Key=first_page)["Body"].read()
+    assert body == b"<p>someone else's page</p>"
+
+
 def test_dry_run_lists_and_changes_nothing(week: Path, s3: S3Server) -> None:
     aside = week / "later"
     shutil.move(week / "reports" / LAST.isoformat(), aside)
