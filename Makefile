@@ -18,7 +18,7 @@ LOCK_TOOLS := 'hatchling>=1.25' editables pip
 # Debian packages WeasyPrint needs (Pango for text layout) and a font family.
 SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core
 
-.PHONY: demo test setup lock syslibs chromium axe lint mdlint typecheck golden docs bench clean
+.PHONY: demo test setup lock syslibs chromium axe lint mdlint typecheck golden docs readme screenshots bench clean
 
 setup: $(STAMP) syslibs
 
@@ -97,6 +97,21 @@ golden: setup
 # Regenerate docs/cli.md from the real --help output (a test checks it is current).
 docs: setup
 	$(BIN)/python scripts/cli_reference.py
+
+# Regenerate README.md's `make demo` transcript and test count (tests/core/test_readme.py
+# checks them), after changing what a sample run prints or adding tests.
+readme: setup
+	$(BIN)/python scripts/readme.py
+
+# The README's pictures: pages 1 and 2 of the current sample brief's PDF (Debian's
+# poppler-utils for pdftoppm, installed as root when missing).
+screenshots: setup
+	@command -v pdftoppm >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq poppler-utils; }
+	rm -rf .screenshots && $(BIN)/reportgen --output .screenshots run --sample --formats pdf --no-send --no-publish
+	pdftoppm -png -r 60 -f 1 -l 1 -singlefile .screenshots/reports/2025-06-11/brief.pdf docs/brief-page1
+	pdftoppm -png -r 60 -f 2 -l 2 -singlefile .screenshots/reports/2025-06-11/brief.pdf docs/brief-page2
+	rm -rf .screenshots
 
 # Benchmarks print their figures; nothing is asserted. Results vary with the machine.
 bench: setup

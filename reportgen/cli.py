@@ -217,8 +217,8 @@ def _report_summary(result: Any, console: Any) -> int:
 
     # Reasons and labels carry upstream text: always escaped, never read as rich markup.
     brief = result.brief
-    table = Table(title=f"Brief for {brief.day}{' (sample data)' if brief.sample else ''}",
-                  show_header=True)
+    title = f"Brief for {brief.day}{' (sample data)' if brief.sample else ''}"
+    table = Table(title=title, show_header=True, min_width=len(title))  # a title on one line
     table.add_column("Section")
     table.add_column("Status")
     for section in brief.sections:

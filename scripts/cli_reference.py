@@ -27,7 +27,12 @@ def render() -> str:
     parts = ["# reportgen command reference\n",
              "Generated from the real `--help` output by `make docs` "
              "(scripts/cli_reference.py); do not edit by hand.\n"]
-    for args in ([], *([name] for name in sorted(group.commands))):  # type: ignore[attr-defined]
+    commands: list[list[str]] = [[]]
+    for name, command in sorted(group.commands.items()):  # type: ignore[attr-defined]
+        commands.append([name])
+        # a group of subcommands (`reportgen archive check`): each one's help too
+        commands += [[name, sub] for sub in sorted(getattr(command, "commands", {}))]
+    for args in commands:
         result = runner.invoke(app, [*args, "--help"], env={"COLUMNS": "100", "NO_COLOR": "1"},
                                terminal_width=100)
         title = " ".join(["reportgen", *args])
