@@ -65,6 +65,8 @@ MANIFEST = ".manifest.json"
 ATOM = "http://www.w3.org/2005/Atom"
 SITEMAP = "http://www.sitemaps.org/schemas/sitemap/0.9"
 DAY_ROOT = "../../../"  # from YYYY/MM/DD/index.html back to the site root
+MONTH_ROOT = "../../"  # from YYYY/MM/index.html
+INDEX_BRIEFS = 60  # briefs listed on the home page; older ones on their month's page
 
 
 @dataclass
@@ -170,7 +172,7 @@ def _entry(day: date, folder: Path, warnings: list[str]) -> DayEntry | None:
     present = set()
     for name in dict.fromkeys([manifest.page, *manifest.files]):
         path = folder / name
-        if path.is_symlink() or any(p.is_symlink() for p in path.parents if folder in p.parents):
+        if _through_symlink(str(folder), name):
             warnings.append(f"skipped {path}: a symlink (publish copies only regular files)")
         elif regular(path):
             present.add(name)
@@ -184,6 +186,13 @@ def _entry(day: date, folder: Path, warnings: list[str]) -> DayEntry | None:
         charts=[name.removeprefix("charts/") for name in manifest.charts
                 if name in present and name.count("/") == 1],
     )
+
+
+def _through_symlink(folder: str, name: str) -> bool:
+    """Whether `name` (report-relative, e.g. charts/x.svg) is a symlink or lies in a folder
+    that is one. Plain string paths: this runs for every file of every day on each publish."""
+    parts = name.split("/")
+    return any(os.path.islink(os.path.join(folder, *parts[:i + 1])) for i in range(len(parts)))
 
 
 def read_days(reports: Path, warnings: list[str] | None = None) -> list[DayEntry]:
@@ -211,15 +220,21 @@ def read_days(reports: Path, warnings: list[str] | None = None) -> list[DayEntry
 
 def _day_key(entry: DayEntry, prev: DayEntry | None, nxt: DayEntry | None, config: Config,
              templates_hash: str) -> str:
-    """Changes whenever anything that shapes the day's pages changes."""
+    """Changes whenever anything that shapes the day's pages changes: the report manifest
+    (render rewrites it, with a new generated_at, after every file it lists), each published
+    file's size and modification time, the neighbours, the site settings and templates.
+
+    Files are stat-ed, never read: with a year of history the key of every unchanged day is
+    a few hundred bytes of metadata, so publishing one new day does not re-read every day's
+    charts and PDF (730 days: 13.9 s when they were hashed)."""
     digest = hashlib.sha256()
     for part in (SITE_VERSION, templates_hash, config.site.url or "", config.site.title,
                  prev.day.isoformat() if prev else "", nxt.day.isoformat() if nxt else "",
                  entry.manifest.model_dump_json()):
         digest.update(part.encode() + b"\0")
     for name in [entry.manifest.page or "", *entry.files]:
-        digest.update(name.encode() + b"\0")
-        digest.update(hashlib.sha256(read_bytes(entry.source / name)).digest())
+        stat = (entry.source / name).stat()
+        digest.update(f"{name}\0{stat.st_size}\0{stat.st_mtime_ns}\0".encode())
     return digest.hexdigest()
 
 
@@ -261,10 +276,47 @@ def brief_page(entry: DayEntry, prev: DayEntry | None, nxt: DayEntry | None, con
     )
 
 
+@dataclass(frozen=True)
+class MonthPage:
+    """One month's archive page (YYYY/MM/index.html): every brief of that month."""
+
+    month: date  # its first day
+    entries: list[DayEntry]  # newest first
+
+    @property
+    def path(self) -> str:
+        return f"{self.month:%Y/%m}/index.html"
+
+    @property
+    def title(self) -> str:
+        return f"{self.month:%B %Y}"
+
+
+def month_pages(entries: list[DayEntry]) -> list[MonthPage]:
+    """The archive by month, newest month first."""
+    newest_first = list(reversed(entries))
+    return [MonthPage(month, list(items)) for month, items in
+            groupby(newest_first, key=lambda e: e.day.replace(day=1))]
+
+
+def month_page(page: MonthPage, newer: MonthPage | None, older: MonthPage | None,
+               config: Config) -> str:
+    """A month of the report history, with links to the months either side."""
+    meta = _page_meta(config, title=f"{config.site.title} — {page.title}",
+                      description=f"{config.site.title}: the {len(page.entries)} briefs of "
+                                  f"{page.title}.", path=page.path, image=None, image_alt="",
+                      og_type="website")
+    return environment().get_template("site/month.html.j2").render(
+        root=MONTH_ROOT, meta=meta, site_title=config.site.title, page=page, newer=newer,
+        older=older)
+
+
 def index_page(entries: list[DayEntry], config: Config) -> str:
+    """The home page: the latest brief, the last INDEX_BRIEFS briefs by month, and a link to
+    every month's archive page (so the page stays small with years of history)."""
     newest_first = list(reversed(entries))
     months = [(f"{month:%B %Y}", list(items)) for month, items in
-              groupby(newest_first, key=lambda e: e.day.replace(day=1))]
+              groupby(newest_first[:INDEX_BRIEFS], key=lambda e: e.day.replace(day=1))]
     latest = newest_first[0] if newest_first else None
     meta = _page_meta(
         config, title=config.site.title,
@@ -275,7 +327,8 @@ def index_page(entries: list[DayEntry], config: Config) -> str:
     )
     return environment().get_template("site/index.html.j2").render(
         root="", meta=meta, site_title=config.site.title, latest=latest, months=months,
-        feed_entries=config.site.feed_entries,
+        feed_entries=config.site.feed_entries, archive=month_pages(entries),
+        shown=min(len(entries), INDEX_BRIEFS), total=len(entries),
     )
 
 
@@ -329,6 +382,7 @@ def sitemap(entries: list[DayEntry], config: Config) -> bytes:
     ET.register_namespace("", SITEMAP)
     urlset = ET.Element(f"{{{SITEMAP}}}urlset")
     rows = [("index.html", entries[-1].day if entries else None)]
+    rows += [(page.path, page.entries[0].day) for page in month_pages(entries)]
     rows += [(e.path, e.day) for e in reversed(entries)]
     for path, day in rows:
         url = ET.SubElement(urlset, f"{{{SITEMAP}}}url")
@@ -348,22 +402,42 @@ def _xml_document(root: ET.Element) -> bytes:
 # -- the build -------------------------------------------------------------------------------
 
 
-def _link_or_copy(source: Path, target: Path) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        os.link(source, target)  # builds share unchanged files; none is ever modified in place
-    except OSError:
-        shutil.copy2(source, target)
+class _Reuse:
+    """Hard-links an unchanged day's files from the previous build into the new one.
+
+    The names come from the previous build's own manifest and are checked to stay inside the
+    build; the folders made are remembered. With a year of history this is thousands of
+    files per publish, so it works on plain strings rather than resolving every path."""
+
+    def __init__(self, previous: Path, build: Path) -> None:
+        self.previous, self.build = str(previous), str(build)
+        self.made: set[str] = set()
+
+    def link(self, name: str) -> None:
+        if name.startswith("/") or "\\" in name or ".." in name.split("/"):
+            raise DeliveryError(f"the previous build's manifest lists {name!r}, which is not a "
+                                "path inside the site: publish again from scratch (remove "
+                                "output/site)")
+        folder = os.path.dirname(name)
+        if folder and folder not in self.made:
+            os.makedirs(os.path.join(self.build, folder), exist_ok=True)
+            self.made.add(folder)
+        source, target = os.path.join(self.previous, name), os.path.join(self.build, name)
+        try:
+            os.link(source, target)  # builds share unchanged files; none is modified in place
+        except OSError:
+            shutil.copy2(source, target)
 
 
-def _readable(root: Path) -> None:
-    """mkdtemp makes a private folder; a site is for a web server to read."""
+def _readable(root: Path, written: list[str]) -> None:
+    """mkdtemp makes a private folder; a site is for a web server to read. Its folders and
+    the files written now are made so; files linked from the previous build already are."""
     root.chmod(0o755)
-    for folder, dirs, files in os.walk(root):
+    for folder, dirs, _ in os.walk(root):
         for name in dirs:
-            (Path(folder) / name).chmod(0o755)
-        for name in files:
-            (Path(folder) / name).chmod(0o644)
+            os.chmod(os.path.join(folder, name), 0o755)
+    for name in [*written, MANIFEST]:
+        os.chmod(root / name, 0o644)
 
 
 # What every build makes besides the days' files (the manifest of an older build may not
@@ -392,12 +466,18 @@ def _made_by_publish(manifest: dict[str, Any]) -> set[str]:
 def _foreign_files(folder: Path, manifest: dict[str, Any] | None) -> list[str]:
     """Files (and symlinks) in `folder` that no publish made: all of them without a manifest."""
     made = _made_by_publish(manifest) if manifest is not None else set()
-    foreign = []
-    for top, dirs, files in os.walk(folder):
-        for name in [*files, *(d for d in dirs if (Path(top) / d).is_symlink())]:
-            relative = (Path(top) / name).relative_to(folder).as_posix()
-            if relative not in made or (Path(top) / name).is_symlink():
-                foreign.append(relative)
+    foreign: list[str] = []
+
+    def walk(path: str, prefix: str) -> None:  # scandir: no extra stat per file
+        with os.scandir(path) as entries:
+            for entry in entries:
+                relative = prefix + entry.name
+                if entry.is_symlink() or (not entry.is_dir() and relative not in made):
+                    foreign.append(relative)
+                elif entry.is_dir():
+                    walk(entry.path, relative + "/")
+
+    walk(str(folder), "")
     return sorted(foreign)
 
 
@@ -555,7 +635,7 @@ def _build_locked(config: Config, output: Path, started: float,
     try:
         _build_into(writer.within(build.name), entries, config, None if legacy else previous,
                     manifest, result, extra)
-        _readable(build)
+        _readable(build, result.written)
         if dry_run:
             result.seconds = time.perf_counter() - started
             return result  # the caller looks at it, then site_build removes it
@@ -600,14 +680,16 @@ def _build_into(writer: OutputWriter, entries: list[DayEntry], config: Config,
     old_days = manifest.get("days", {}) if manifest.get("version") == SITE_VERSION else {}
     templates_hash = _templates_hash()
     days: dict[str, Any] = {}
+    reuse: _Reuse | None = None
     for i, entry in enumerate(entries):
         prev = entries[i - 1] if i > 0 else None
         nxt = entries[i + 1] if i + 1 < len(entries) else None
         key = _day_key(entry, prev, nxt, config, templates_hash)
         old = old_days.get(entry.day.isoformat())
         if previous and old and old["key"] == key and all(regular(previous / f) for f in old["files"]):
+            reuse = reuse or _Reuse(previous, writer.root)
             for name in old["files"]:
-                _link_or_copy(previous / name, writer.path(name))
+                reuse.link(name)
             result.reused.extend(old["files"])
             days[entry.day.isoformat()] = old
             continue
@@ -619,10 +701,15 @@ def _build_into(writer: OutputWriter, entries: list[DayEntry], config: Config,
         result.written.extend(files)
         days[entry.day.isoformat()] = {"key": key, "files": files}
 
-    # The pages that list briefs change with every new day: always written.
+    # The pages that list briefs change with every new day: always written (a month page
+    # is a few kilobytes; a year has twelve).
     site_assets = templates_dir() / "site"
+    months = month_pages(entries)
     fixed = {
         "index.html": index_page(entries, config).encode(),
+        **{page.path: month_page(page, months[i - 1] if i else None,
+                                 months[i + 1] if i + 1 < len(months) else None, config).encode()
+           for i, page in enumerate(months)},
         "favicon.svg": (site_assets / "favicon.svg").read_bytes(),
         "assets/site.css": (site_assets / "site.css").read_bytes(),
         "assets/print.css": (site_assets / "print.css").read_bytes(),

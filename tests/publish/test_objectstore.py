@@ -97,7 +97,7 @@ def test_seven_days_every_object_with_its_type_and_cache_control(week: Path, s3:
     assert page == (week / "site" / day_path(LAST)).read_bytes()
 
 
-def test_one_more_day_uploads_fifteen_objects_and_leaves_the_rest(week: Path, s3: S3Server) -> None:
+def test_one_more_day_uploads_sixteen_objects_and_leaves_the_rest(week: Path, s3: S3Server) -> None:
     aside = week / "later"
     shutil.move(week / "reports" / LAST.isoformat(), aside)
     config = _config(week)
@@ -115,10 +115,12 @@ def test_one_more_day_uploads_fifteen_objects_and_leaves_the_rest(week: Path, s3
     assert second is not None
 
     neighbour = day_path(DAYS[-2])  # its "next" link now points at the new day
-    new = {PREFIX + k for k in _day_files(LAST) | {neighbour, "index.html", "feed.xml", "sitemap.xml"}}
-    assert len(second.uploaded) <= 15
-    assert set(second.uploaded) == new and len(new) == 15
-    assert set(second.replaced) == {PREFIX + k for k in (neighbour, "feed.xml", "sitemap.xml",
+    month = f"{LAST:%Y/%m}/index.html"  # its month's archive page lists the new day
+    new = {PREFIX + k for k in _day_files(LAST) | {neighbour, month, "index.html", "feed.xml",
+                                                   "sitemap.xml"}}
+    assert len(second.uploaded) <= 16
+    assert set(second.uploaded) == new and len(new) == 16
+    assert set(second.replaced) == {PREFIX + k for k in (neighbour, month, "feed.xml", "sitemap.xml",
                                                          "index.html")}
     assert not second.deleted
     # The bucket agrees: exactly those objects (and the ownership manifest) are new; every
@@ -226,7 +228,7 @@ def test_dry_run_lists_and_changes_nothing(week: Path, s3: S3Server) -> None:
     result = _cli(week, "--dry-run")
     assert result.exit_code == 0, result.output
     out = result.output
-    assert "s3://briefs/daily/: would upload 15 objects (4 replaced" in out
+    assert "s3://briefs/daily/: would upload 16 objects (5 replaced" in out
     assert "would delete 0, would leave" in out and "(dry run: nothing changed)" in out
     assert f"would upload daily/{day_path(LAST)} (new)" in out
     assert "would upload daily/index.html (replaces)" in out
