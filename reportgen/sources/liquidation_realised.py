@@ -118,7 +118,7 @@ class RealisedLiquidationsSource(Source[RealisedSettings]):
                "liquidation-orders for recent days")
     supports_past = True
     required = False
-    order = 100  # after the liquidation map (same order, later name)
+    order = 61  # right after the liquidation map (60)
     settings_model = RealisedSettings
     model = RealisedDay
     figure_sections = (FigureSection(SECTION, TITLE),)
