@@ -157,6 +157,10 @@ class RealisedLiquidationsSource(Source[RealisedSettings]):
                 raws.append(bundle(venue, mine, start, end, now))
         for family in self.settings.okx_rest_families:
             raws += await self._okx_rest(ctx, family, start, end)
+        if not any(r.error is None for r in raws):
+            error = FetchError(nothing_recorded(start, end))
+            error.raws = list(raws)
+            raise error
         return raws
 
     async def _okx_rest(self, ctx: FetchContext, family: str, start: datetime,
@@ -214,7 +218,13 @@ def parse_realised(raws: list[RawPayload], settings: RealisedSettings) -> Realis
             frames.append(Frame(venue, raw.text()))
     day = tally(frames, start, end, contract_values=settings.okx_contract_values)
     if not day.venues:
-        raise ParseError(f"nothing recorded for that window ({start:%Y-%m-%d %H:%M} to "
-                         f"{end:%Y-%m-%d %H:%M}): the recorder (`reportgen liqrecord`, or "
-                         "`reportgen schedule`) was not running then")
+        raise ParseError(nothing_recorded(start, end))
     return day
+
+
+def nothing_recorded(start: datetime, end: datetime) -> str:
+    zone = end.tzname() or "UTC"
+    return (f"nothing recorded for that window ({start:%Y-%m-%d %H:%M} to "
+            f"{end:%Y-%m-%d %H:%M} {zone}): the recorder (`reportgen liqrecord`, or "
+            "`reportgen schedule`) was not running then, and OKX's REST answer does not "
+            "reach it")
