@@ -85,13 +85,24 @@ def _venue(name: str) -> Indicator[RealisedDay]:
                      missing=f"nothing recorded from {VENUE_NAMES[name]} for that window")
 
 
+def base_coin(symbol: str) -> str:
+    """BTCUSDT, BTC-USDT-SWAP → BTC."""
+    if "-" in symbol:
+        return symbol.split("-")[0]
+    for quote in ("USDT", "USDC", "USD"):
+        if symbol.endswith(quote) and len(symbol) > len(quote):
+            return symbol[: -len(quote)]
+    return symbol
+
+
 def _largest(m: RealisedDay) -> str | None:
     e = m.largest
     if e is None:
         return None
-    when = e.time.astimezone(m.end.tzinfo).strftime("%H:%M")
-    return (f"{VENUE_NAMES[e.venue]} {e.symbol}, a {e.side}, {grouped(e.quantity, 3)} at "
-            f"{price(e.price)}, {when}")
+    when = e.time.astimezone(m.end.tzinfo)
+    return (f"{VENUE_NAMES[e.venue]} {e.symbol}, a {e.side}: {grouped(e.quantity, 3)} "
+            f"{base_coin(e.symbol)} at {price(e.price)}, {when:%H:%M} {when.tzname() or ''}"
+            ).rstrip()
 
 
 def _method(m: RealisedDay) -> str:

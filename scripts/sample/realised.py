@@ -118,8 +118,9 @@ def build(day: date) -> list[dict[str, object]]:
                             "side": "sell" if long else "buy", "sz": _fmt(contracts, 2),
                             "ts": str(ms)})
         details.sort(key=lambda d: -int(d["ts"]))  # newest first, as OKX answers
-    window = (f"{datetime.combine(day, time(0), tzinfo=UTC).isoformat()}/"
-              f"{datetime.combine(day + timedelta(days=1), time(0), tzinfo=UTC).isoformat()}")
+    # The 24 h before the sample's fetch (23:55 UTC), as a run at that moment asks for.
+    fetched = datetime.combine(day, time(23, 55), tzinfo=UTC)
+    window = f"{(fetched - timedelta(hours=24)).isoformat()}/{fetched.isoformat()}"
 
     def stream(venue: str, url: str, frames: list[str]) -> dict[str, object]:
         frames.sort(key=_frame_time)
