@@ -40,6 +40,9 @@ class RealisedSettings(SourceSettings):
     okx_url: str = "https://www.okx.com"
     okx_rest_families: tuple[str, ...] = ("BTC-USDT", "ETH-USDT")
     okx_rest_pages: int = Field(3, ge=0, le=50, description="pages of 100 asked per family")
+    okx_rest_days: int = Field(7, ge=0, le=90, description=(
+        "asked only for windows ending this many days ago at most: the endpoint serves "
+        "recent orders, not an archive"))
     okx_contract_values: dict[str, float] = Field(
         default_factory=lambda: dict(OKX_CONTRACT_VALUES),
         description="instId → contract value (coin, or US$ for -USD-SWAP)")

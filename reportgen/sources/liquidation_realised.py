@@ -166,10 +166,12 @@ class RealisedLiquidationsSource(Source[RealisedSettings]):
             mine = [f for f in frames if f.venue == venue]
             if mine:
                 raws.append(bundle(venue, mine, start, end, now))
-        for family in self.settings.okx_rest_families:
-            raws += await self._okx_rest(ctx, family, start, end)
+        if end >= now - timedelta(days=self.settings.okx_rest_days):
+            for family in self.settings.okx_rest_families:
+                raws += await self._okx_rest(ctx, family, start, end)
         if not any(r.error is None for r in raws):
-            error = FetchError(nothing_recorded(start, end))
+            failed = "; ".join(f"OKX REST: {r.error}" for r in raws if r.error)
+            error = FetchError(nothing_recorded(start, end) + (f" ({failed})" if failed else ""))
             error.raws = list(raws)
             raise error
         return raws
