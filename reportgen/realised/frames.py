@@ -45,6 +45,16 @@ OKX_CONTRACT_VALUES: dict[str, float] = {
 }
 
 
+def base_coin(symbol: str) -> str:
+    """The coin of a venue's instrument name: BTCUSDT, BTC-USDT-SWAP → BTC."""
+    if "-" in symbol:
+        return symbol.split("-")[0]
+    for quote in ("USDT", "USDC", "USD"):
+        if symbol.endswith(quote) and len(symbol) > len(quote):
+            return symbol[: -len(quote)]
+    return symbol
+
+
 class RealisedLiquidation(BaseModel):
     """One forced liquidation a venue reported: the side of the position liquidated, its size
     in the base coin and in US$, at the price the venue gave, and when."""

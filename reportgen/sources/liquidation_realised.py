@@ -25,7 +25,7 @@ from reportgen.clock import day_end
 from reportgen.errors import FetchError, ParseError
 from reportgen.figures import FigureSection, Indicator
 from reportgen.models import LiquidationFrame, RawPayload
-from reportgen.realised.frames import VENUE_NAMES, parse_frame
+from reportgen.realised.frames import VENUE_NAMES, base_coin, parse_frame
 from reportgen.realised.settings import RealisedSettings
 from reportgen.realised.tally import Frame, RealisedDay, VenueTally, tally
 from reportgen.sources.base import FetchContext, ParseContext, Source
@@ -77,32 +77,24 @@ def _venue(name: str) -> Indicator[RealisedDay]:
         found: VenueTally | None = m.venue(name)
         if found is None:
             return None
-        return (f"{grouped(found.orders, 0)} orders · longs {USD.format(found.long_usd, 0)}, "
-                f"shorts {USD.format(found.short_usd, 0)}")
+        longs = f" · {found.long_usd / found.usd * 100:.0f}% longs" if found.usd > 0 else ""
+        return f"{grouped(found.orders, 0)} orders{longs}"
 
     return Indicator(VENUE_NAMES[name], RealisedDay, "venues", value, USD, section=SECTION,
                      change="none", note=note,
                      missing=f"nothing recorded from {VENUE_NAMES[name]} for that window")
 
 
-def base_coin(symbol: str) -> str:
-    """BTCUSDT, BTC-USDT-SWAP → BTC."""
-    if "-" in symbol:
-        return symbol.split("-")[0]
-    for quote in ("USDT", "USDC", "USD"):
-        if symbol.endswith(quote) and len(symbol) > len(quote):
-            return symbol[: -len(quote)]
-    return symbol
-
-
 def _largest(m: RealisedDay) -> str | None:
+    """The largest single order, as a sentence (under the cards: it would make a third row)."""
     e = m.largest
     if e is None:
         return None
     when = e.time.astimezone(m.end.tzinfo)
-    return (f"{VENUE_NAMES[e.venue]} {e.symbol}, a {e.side}: {grouped(e.quantity, 3)} "
-            f"{base_coin(e.symbol)} at {price(e.price)}, {when:%H:%M} {when.tzname() or ''}"
-            ).rstrip()
+    return (f"Largest single order: {USD.format(e.notional_usd, 0)}, {VENUE_NAMES[e.venue]} "
+            f"{e.symbol}, a {e.side} of {grouped(e.quantity, 3)} {base_coin(e.symbol)} "
+            f"liquidated at {price(e.price)}, {when:%H:%M} {when.tzname() or ''}.").replace(
+                " .", ".")
 
 
 def _method(m: RealisedDay) -> str:
@@ -136,17 +128,14 @@ class RealisedLiquidationsSource(Source[RealisedSettings]):
     indicators = (
         Indicator("Total liquidated", RealisedDay, "total_usd", lambda m: m.total_usd, USD,
                   section=SECTION, change="none", essential=True,
-                  note=lambda m: f"{grouped(m.orders, 0)} orders", detail=_method),
+                  note=lambda m: f"{grouped(m.orders, 0)} orders", detail=_largest),
         Indicator("Longs liquidated", RealisedDay, "long_usd", lambda m: m.long_usd, USD,
-                  section=SECTION, change="none", note=lambda m: _share(m.long_usd, m.total_usd)),
+                  section=SECTION, change="none", note=lambda m: _share(m.long_usd, m.total_usd),
+                  detail=_method),
         Indicator("Shorts liquidated", RealisedDay, "short_usd", lambda m: m.short_usd, USD,
                   section=SECTION, change="none",
                   note=lambda m: _share(m.short_usd, m.total_usd)),
         _venue("binance"), _venue("bybit"), _venue("okx"),
-        Indicator("Largest single order", RealisedDay, "largest",
-                  lambda m: None if m.largest is None else m.largest.notional_usd, USD,
-                  section=SECTION, change="none", note=_largest,
-                  missing="no liquidation in the window"),
     )
 
     def probe_url(self) -> str | None:
