@@ -236,6 +236,9 @@ class Recorder:
                 self.stats.drops[stream.venue] += 1
                 log.warning("%s: connection lost (%s: %s)", stream.venue, type(exc).__name__,
                             exc)
+            except Exception:  # a bug must not end this venue's recording silently
+                self.stats.drops[stream.venue] += 1
+                log.exception("%s: unexpected error; reconnecting", stream.venue)
             if self._stop.is_set():
                 break
             attempt = 0 if delivered else attempt + 1
