@@ -5,7 +5,9 @@ Writes are transactional (WAL journal), so a run killed mid-way leaves either th
 write or none of it. Raw payloads are append-only: a failed fetch's body is kept too, for
 diagnosis. Snapshots are one row per (report date, source), replaced when re-collected,
 with the results the parser computed beside them (`put_results`: the liquidation maps the
-charts are drawn from), replaced with them.
+charts are drawn from), replaced with them. The realised-liquidations recorder appends the
+venues' stream frames as they arrive (`add_liquidation_frames`, table `liquidation_frames`,
+found by their events' times), independent of report dates.
 
 The file is private (0600, created so and tightened when found looser): raw payloads are
 what upstreams said, and an error page may echo a request with its key. Secrets are also
