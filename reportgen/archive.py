@@ -5,7 +5,9 @@ Writes are transactional (WAL journal), so a run killed mid-way leaves either th
 write or none of it. Raw payloads are append-only: a failed fetch's body is kept too, for
 diagnosis. Snapshots are one row per (report date, source), replaced when re-collected,
 with the results the parser computed beside them (`put_results`: the liquidation maps the
-charts are drawn from), replaced with them.
+charts are drawn from), replaced with them. The realised-liquidations recorder appends the
+venues' stream frames as they arrive (`add_liquidation_frames`, table `liquidation_frames`,
+found by their events' times), independent of report dates.
 
 The file is private (0600, created so and tightened when found looser): raw payloads are
 what upstreams said, and an error page may echo a request with its key. Secrets are also
@@ -34,7 +36,7 @@ from pydantic import BaseModel, ValidationError
 
 from reportgen.clock import Clock, default_clock
 from reportgen.errors import ArchiveError
-from reportgen.models import RawPayload, SourceSnapshot
+from reportgen.models import LiquidationFrame, RawPayload, SourceSnapshot
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS payloads (
@@ -89,6 +91,18 @@ CREATE TABLE IF NOT EXISTS runs (
     channels    TEXT NOT NULL DEFAULT '{}',
     sample      INTEGER NOT NULL DEFAULT 0
 );
+CREATE TABLE IF NOT EXISTS liquidation_frames (
+    id          INTEGER PRIMARY KEY,
+    venue       TEXT NOT NULL,
+    url         TEXT NOT NULL,
+    received_at TEXT NOT NULL,
+    first_ms    INTEGER NOT NULL,
+    last_ms     INTEGER NOT NULL,
+    body        TEXT NOT NULL,
+    error       TEXT,
+    sample      INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS liquidation_frames_by_time ON liquidation_frames (last_ms);
 CREATE TABLE IF NOT EXISTS deliveries (
     report_date TEXT NOT NULL,
     recipient   TEXT NOT NULL,
@@ -370,6 +384,39 @@ class Archive:
                 "INSERT OR REPLACE INTO daily_prices (coin, day, price, market_cap) VALUES (?,?,?,?)",
                 [(coin, day.isoformat(), price, cap) for coin, day, price, cap in rows],
             )
+
+    # -- realised liquidations: the recorder's frames ------------------------------------
+
+    def add_liquidation_frames(self, frames: Iterable[LiquidationFrame], *,
+                               sample: bool = False) -> int:
+        """Append frames of the venues' liquidation streams, in one transaction (the
+        recorder calls it with what arrived since its last write, usually one frame).
+        Returns how many were written."""
+        rows = [(f.venue, self.redact(f.url), f.received_at.isoformat(), f.first_ms, f.last_ms,
+                 f.body, f.error, int(sample)) for f in frames]
+        with self.transaction() as db:
+            db.executemany(
+                "INSERT INTO liquidation_frames (venue, url, received_at, first_ms, last_ms,"
+                " body, error, sample) VALUES (?,?,?,?,?,?,?,?)", rows)
+        return len(rows)
+
+    def liquidation_frames(self, start: datetime, end: datetime) -> list[LiquidationFrame]:
+        """The recorded frames whose events (or receive time) fall in [start, end), in the
+        order they were written."""
+        start_ms, end_ms = int(start.timestamp() * 1000), int(end.timestamp() * 1000)
+        rows = self.db.execute(
+            "SELECT * FROM liquidation_frames WHERE last_ms >= ? AND first_ms < ? ORDER BY id",
+            (start_ms, end_ms),
+        ).fetchall()
+        return [LiquidationFrame(venue=r["venue"], url=r["url"],
+                                 received_at=datetime.fromisoformat(r["received_at"]),
+                                 body=r["body"], first_ms=r["first_ms"], last_ms=r["last_ms"],
+                                 error=r["error"]) for r in rows]
+
+    def count_liquidation_frames(self) -> int:
+        """How many frames the recorder has archived (all time)."""
+        row = self.db.execute("SELECT COUNT(*) FROM liquidation_frames").fetchone()
+        return int(row[0])
 
     # -- run records ---------------------------------------------------------------------
 

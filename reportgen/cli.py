@@ -450,6 +450,46 @@ def _register_plugins() -> None:
 _register_plugins()
 
 
+def parse_duration(text: str | None, option: str = "--for") -> float | None:
+    """"90s", "30m", "2h", "1d" or plain seconds → seconds (None: no limit)."""
+    if text is None:
+        return None
+    units = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+    number, unit = (text[:-1], text[-1]) if text[-1:].lower() in units else (text, "s")
+    try:
+        seconds = float(number) * units[unit.lower()]
+    except ValueError:
+        raise typer.BadParameter(f"{option} must be a duration such as 90s, 30m or 2h, "
+                                 f"got {text!r}") from None
+    if not 0 < seconds < float("inf"):
+        raise typer.BadParameter(f"{option} must be more than 0, got {text!r}")
+    return seconds
+
+
+@app.command()
+def liqrecord(
+    for_: Annotated[str | None, typer.Option(
+        "--for", help="Record this long, then stop (90s, 30m, 2h); default: until "
+                      "SIGINT/SIGTERM.")] = None,
+) -> None:
+    """Record the venues' public liquidation streams (Binance, Bybit, OKX) into the archive."""
+    duration = parse_duration(for_)
+
+    def body() -> int:
+        from reportgen.realised.recorder import record
+        from reportgen.realised.settings import RealisedSettings
+
+        config = load_output(log_level=logging.INFO)
+        sound_archive(config)
+        settings = config.settings_for("sources.liquidation_realised", RealisedSettings)
+        stats = record(settings, config.archive_path, duration=duration)
+        for line in stats.lines():
+            typer.echo(line)
+        return EXIT_OK
+
+    guarded(body)
+
+
 # -- running it every day (reportgen.ops) -------------------------------------------------
 
 
@@ -475,7 +515,16 @@ def schedule(
         from reportgen.writer import check_output
 
         check_output(config.output)
-        serve(config, DailyJob(config, clock=clock, sample=sample, formats=parse_formats(formats)))
+        from reportgen.realised.recorder import recording_in_background
+        from reportgen.realised.settings import RealisedSettings
+
+        # The realised-liquidations recorder runs beside the daily job (not for --sample).
+        recorder = config.settings_for("sources.liquidation_realised", RealisedSettings)
+        with recording_in_background(recorder.model_copy(update={"record": recorder.record
+                                                                 and not sample}),
+                                     config.archive_path, clock=clock):
+            serve(config, DailyJob(config, clock=clock, sample=sample,
+                                   formats=parse_formats(formats)))
         return EXIT_OK
 
     guarded(body)

@@ -155,7 +155,8 @@ async def collect_day(
     async with Http(config.http, clock=options.clock or default_clock(),
                     transport=options.transport) as http:
         ctx = FetchContext(report_date=day, today=today, config=config, http=http,
-                           secrets=options.secrets or {}, prices=archive)
+                           secrets=options.secrets or {}, prices=archive,
+                           recorded=archive)
 
         async def run(source: Source[Any]) -> SourceSnapshot:
             try:

@@ -70,3 +70,21 @@ class SourceSnapshot(BaseModel):
             source=source, report_date=report_date, ok=False, method=method,
             fetched_at=fetched_at, reason=reason,
         )
+
+
+@dataclass(frozen=True)
+class LiquidationFrame:
+    """One message of a venue's public liquidation stream (or one OKX REST answer), as
+    received: kept verbatim in the archive by the realised-liquidations recorder.
+
+    `first_ms`/`last_ms` span the event times it carries (ms since the epoch; the receive
+    time for a frame without events), so a report's window finds it; `error` says why a
+    frame could not be read (it is kept, raw, for diagnosis)."""
+
+    venue: str
+    url: str
+    received_at: datetime
+    body: str
+    first_ms: int
+    last_ms: int
+    error: str | None = None

@@ -131,8 +131,19 @@ def build_phase(config: Config, day: date, archive: Archive, *, clock: Clock) ->
         title=config.report.title, zone=config.timezone,
         generated_at=_generated_at(snapshots, clock), sample=archive.is_sample_day(day),
         original_url=config.report.original_url, author=config.report.author,
-        archive_url=_archive_url(config),
+        archive_url=_archive_url(config), notes=_realised_notes(config, day, archive),
     )
+
+
+def _realised_notes(config: Config, day: date, archive: Archive) -> dict[str, list[str]]:
+    """"Yesterday's map, scored" under the realised liquidations (reportgen.realised.score):
+    the previous day's stored map against the day's archived liquidations."""
+    from reportgen.liquidation.config import LiqConfig
+    from reportgen.realised.score import REALISED_SOURCE, scored_line
+
+    liquidation = config.settings_for("liquidation", LiqConfig)
+    line = scored_line(archive, day, liquidation) if liquidation.enabled else None
+    return {REALISED_SOURCE: [line]} if line else {}
 
 
 def _archive_url(config: Config) -> str | None:

@@ -204,6 +204,7 @@ def build_brief(
     original_url: str | None = None,
     archive_url: str | None = None,
     author: str | None = None,
+    notes: Mapping[str, Sequence[str]] | None = None,
 ) -> Brief:
     """Build the brief's view-model for `day` from its snapshots and the previous day's.
 
@@ -213,8 +214,9 @@ def build_brief(
     failed). A source not among them (switched off in config) is left out: its figures and
     sections are omitted, not reported missing. A stale snapshot (see `stale_reason`) makes
     its figures unavailable and says why. `archive_url` is where the report history is (the
-    site's index), None without a site. The Brief ends with "the day in brief" written from
-    it (`reportgen.brief.story`).
+    site's index), None without a site. `notes`: sentences the caller adds under an available
+    section, by section id (the build phase's "yesterday's map, scored"). The Brief ends with
+    "the day in brief" written from it (`reportgen.brief.story`).
     """
     by_name = {c.name: c for c in contributors}
     refs = _Refs(by_name)
@@ -264,6 +266,9 @@ def build_brief(
         sections.append(built if built is not None else Section(
             id=custom.id, title=custom.title, kind=custom.kind,
             reason=_reason(day, snap, custom.what)))
+    for section in sections:
+        if section.available and notes and section.id in notes:
+            section.notes.extend(notes[section.id])
     brief = Brief(
         title=title, day=day, zone=zone, sample=sample, generated_at=generated_at,
         sections=sections, sources=sorted(refs.refs.values(), key=lambda r: r.key),

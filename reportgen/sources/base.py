@@ -18,13 +18,13 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, Protocol, TypeVar
 
 from pydantic import BaseModel
 
 from reportgen.figures import FigureSection, FigureSpec, SectionSpec
-from reportgen.models import RawPayload
+from reportgen.models import LiquidationFrame, RawPayload
 
 if TYPE_CHECKING:
     from reportgen.http import Http
@@ -56,6 +56,14 @@ class PriceCache(Protocol):
         ...
 
 
+class RecordedLiquidations(Protocol):
+    """Frames of the venues' liquidation streams kept by the recorder (the archive)."""
+
+    def liquidation_frames(self, start: datetime, end: datetime) -> list[LiquidationFrame]:
+        """The frames whose events (or receive time) fall in [start, end)."""
+        ...
+
+
 @dataclass(frozen=True)
 class FetchContext:
     """Everything a fetch may use: the day asked for, whether it is in the past, the
@@ -67,6 +75,7 @@ class FetchContext:
     http: Http
     secrets: dict[str, str] = field(default_factory=dict)
     prices: PriceCache | None = None
+    recorded: RecordedLiquidations | None = None
 
     @property
     def is_past(self) -> bool:

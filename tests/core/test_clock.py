@@ -15,6 +15,7 @@ from typer.testing import CliRunner
 from reportgen.cli import app
 from tests.conftest import live_config, write_config
 from tests.fakeupstream import Upstream
+from tests.realised.recorded import record_sample_day
 
 DAY = date(2025, 6, 11)  # the sample day the fake upstream serves
 NOW = "2025-06-11T23:58:00+00:00"
@@ -44,6 +45,7 @@ def test_a_past_instant_leaves_no_trace_of_the_real_date(
     data = live_config(upstream, output)
     data["site"] = {"enabled": True, "url": "https://brief.example.org/"}
     config = write_config(tmp_path / "c.yaml", data)
+    record_sample_day(output / "archive.sqlite", DAY)  # the liquidation recorder ran that day
     monkeypatch.setenv("REPORTGEN_NOW", NOW)
     result = CliRunner().invoke(app, ["--config", str(config), "run"])
     assert result.exit_code == 0, result.output

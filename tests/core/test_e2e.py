@@ -17,6 +17,7 @@ from reportgen.cli import app
 from reportgen.registry import source_classes
 from tests.conftest import live_config, only_sources, write_config
 from tests.fakeupstream import Upstream
+from tests.realised.recorded import record_sample_day
 
 DAY = date(2025, 6, 11)
 NOW = "2025-06-11T23:58:00+00:00"
@@ -26,7 +27,8 @@ EXPECTED = ["17,411", "1,281", "US$3.75 T", "−1.70%", "US$140 B", "61.0%", "9.
 
 
 def _run(upstream: Upstream, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-         *args: str, altseason: bool = True, liquidation: bool = True) -> tuple[int, str, Path]:
+         *args: str, altseason: bool = True, liquidation: bool = True,
+         recorded: bool = True) -> tuple[int, str, Path]:
     output = tmp_path / "out"
     data = live_config(upstream, output)
     # The index needs ~50 chart requests and the maps ~80 plus charts; fault tests of other
@@ -34,6 +36,8 @@ def _run(upstream: Upstream, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
     data["sources"]["altseason"]["enabled"] = altseason
     data["liquidation"]["enabled"] = liquidation
     config = write_config(tmp_path / "config.yaml", data)
+    if recorded:  # the liquidation recorder followed the streams that day
+        record_sample_day(output / "archive.sqlite", DAY)
     monkeypatch.setenv("REPORTGEN_NOW", NOW)
     result = CliRunner().invoke(app, ["--config", str(config), "run", *args])
     return result.exit_code, result.output, output
@@ -130,7 +134,9 @@ def test_one_faulty_source_leaves_the_rest(upstream: Upstream, tmp_path: Path,
         upstream.faults[host] = fault
     upstream.hang_s = 1.6  # past the 1 s client timeout
     code, out, output = _run(upstream, tmp_path, monkeypatch, "--formats", "html,md",
-                             altseason=False, liquidation=source == "liquidation")
+                             altseason=False, liquidation=source == "liquidation",
+                             # realised liquidations fail whole when nothing was recorded
+                             recorded=source != "liquidation_realised")
     assert code == 3, out
     md = (output / "reports" / DAY.isoformat() / "brief.md").read_text()
     html = (output / "reports" / DAY.isoformat() / "brief.html").read_text()
