@@ -64,10 +64,11 @@ def cex_caption(s: MapSummary, venues: dict[str, VenueStatus] | None = None) -> 
     share = s.coverage.get("share_of_open_positions")
     cov = (f" Places {numbers.percent(share * 100, 0)} of open positions."
            if share is not None else "")
-    bybit = {"single": " Bybit's open interest is taken as published, one side (its docs: "
-                       "\"Returns single side data\"), as aggregators show it.",
-             "halve": " Bybit's open interest is halved, read as both sides (aggregators show "
-                      "it unhalved)."}.get(a.get("bybit_open_interest", ""), "")
+    bybit = {"halve": " Bybit's open interest counted once: singleOpenInterest, else half of "
+                      "openInterest (its v5 docs: \"the sum of both sides\").",
+             "single": " Bybit's openInterest taken as published by operator setting (its v5 "
+                       "docs: \"the sum of both sides\"; Bybit may count twice)."
+             }.get(a.get("bybit_open_interest", ""), "")
     data = f" {data_line(venues)}" if venues else ""
     return (f"Estimated, not reported: US$ notional rebuilt from open-interest changes in "
             f"{a.get('bar_minutes')}-min bars over up to {a.get('window_days')} d; leverage "
