@@ -84,7 +84,10 @@ class LiqConfig(BaseModel):
     heatmaps: bool = False
     cascade_pcts: list[float] = Field(default_factory=lambda: [2.0, 5.0, 10.0])
     heatmap_step_minutes: int = Field(60, ge=5, le=1440)
-    check_level_floor: float = Field(0.05, ge=0, lt=1)
+    # --check-against: the baseline and the randomisation test move each event by up to
+    # ± this share of the mark (docs/liquidation-check.md); random moves for the p-value
+    check_band_pct: float = Field(0.02, gt=0, le=0.2)
+    check_permutations: int = Field(999, ge=19, le=100_000)
     # --check-against scores events of this many hours after the map's as-of
     check_horizon_hours: float = Field(24.0, gt=0, le=720)
     hyperliquid_addresses: list[str] = Field(default_factory=list)
