@@ -56,9 +56,24 @@ def base_coin(venue_symbol: str) -> str:
     return s
 
 
+# Coins a venue lists under another name at the same price scale (None: not listed at that
+# scale). Hyperliquid's kPEPE is 1,000 PEPE, as Binance's and Bybit's 1000PEPEUSDT; OKX
+# lists PEPE-USDT-SWAP, priced per PEPE (1,000 times lower), so it has no kPEPE market.
+VENUE_NAMES: dict[str, dict[str, str | None]] = {
+    "KPEPE": {"binance": "1000PEPE", "bybit": "1000PEPE", "okx": None},
+}
+
+
+def listed_coin(venue: str, coin: str) -> str | None:
+    """`coin` (as the map names it, e.g. KPEPE) as `venue` spells its base (1000PEPE), or
+    None when the venue lists no market of it at the same price scale."""
+    names = VENUE_NAMES.get(coin.upper(), {})
+    return names[venue] if venue in names else coin.upper()
+
+
 def venue_symbol(venue: str, coin: str) -> str:
-    """The linear USDT perpetual of `coin` on `venue`."""
-    coin = coin.upper()
+    """The linear USDT perpetual of `coin` on `venue` (see `listed_coin`)."""
+    coin = listed_coin(venue, coin) or coin.upper()
     if venue == "okx":
         return f"{coin}-USDT-SWAP"
     if venue == "hyperliquid":
@@ -287,7 +302,8 @@ def parse_venue(venue: str, raws: list[RawPayload], coin: str, *,
     unreadable one is named in `problems` and the others still count. Price bars are the
     mark-price ones where present, else last-price ones (per bar)."""
     out = VenueData(venue, coin)
-    mine = [r for r in raws if _raw_coin(venue, r) == coin]
+    listed = listed_coin(venue, coin)
+    mine = [r for r in raws if _raw_coin(venue, r) == listed]
     kinds: Kinds = defaultdict(list)
     for raw in mine:
         if raw.error is not None or raw.status not in (None, 200):

@@ -11,7 +11,12 @@ from reportgen.liquidation.config import LiqConfig
 from reportgen.liquidation.estimate import estimate
 from reportgen.liquidation.hyperliquid import aggregate, arrays_from_positions, coin_name
 from reportgen.liquidation.model import MarketSeries
-from reportgen.liquidation.parsers import parse_hyperliquid, parse_venue, request_params
+from reportgen.liquidation.parsers import (
+    listed_coin,
+    parse_hyperliquid,
+    parse_venue,
+    request_params,
+)
 from reportgen.liquidation.result import (
     VENUE_TITLES,
     Heatmap,
@@ -107,6 +112,11 @@ def build_liquidation_section(raws_by_source: dict[str, list[RawPayload]], symbo
     series: dict[str, MarketSeries] = {}
     oi_only: dict[str, float] = {}
     for venue in config.venues:
+        if listed_coin(venue, symbol) is None:
+            why = f"lists no {symbol} market at that price scale"
+            result.venues[venue] = VenueStatus(venue=venue, status="dropped", reason=why)
+            result.unavailable[venue] = why
+            continue
         raws = raws_by_source.get(SOURCES[venue], [])
         data = parse_venue(venue, raws, symbol, bybit_open_interest=config.bybit_open_interest,
                            okx_ct_val=config.okx_contract_value.get(symbol))

@@ -11,13 +11,16 @@ import pytest
 from reportgen.errors import ParseError
 from reportgen.liquidation.parsers import (
     base_coin,
+    listed_coin,
     parse_clearinghouse_state,
     parse_hyperliquid,
     parse_leaderboard,
     parse_market_series,
     parse_meta_and_asset_ctxs,
+    parse_venue,
     request_params,
     top_addresses,
+    venue_symbol,
 )
 
 from .conftest import raw
@@ -42,6 +45,21 @@ def test_binance_klines_and_oi_from_recordings(fixtures) -> None:
     # first bar's opening one
     assert s.oi[0] == 111688.14 and math.isnan(s.oi[1])
     assert s.oi_before == 111856.664
+
+
+def test_kpepe_reads_1000pepe_answers() -> None:
+    # The map's KPEPE (Hyperliquid's kPEPE) is Binance's 1000PEPEUSDT, at the same price
+    last = [[0, "0.0101", "0.0110", "0.0090", "0.0105", "10", 299999, "0", 1, "6", "0", "0"]]
+    oi = [{"symbol": "1000PEPEUSDT", "sumOpenInterest": "5", "sumOpenInterestValue": "0.05",
+           "timestamp": 300000}]
+    raws = [raw("liq_binance", f"{BIN}/fapi/v1/klines?symbol=1000PEPEUSDT", json.dumps(last)),
+            raw("liq_binance", f"{BIN}/futures/data/openInterestHist?symbol=1000PEPEUSDT",
+                json.dumps(oi))]
+    data = parse_venue("binance", raws, "KPEPE")
+    assert data.series is not None and data.series.close.tolist() == [0.0105]
+    assert venue_symbol("binance", "kPEPE") == "1000PEPEUSDT"
+    assert venue_symbol("bybit", "KPEPE") == "1000PEPEUSDT"
+    assert listed_coin("okx", "KPEPE") is None and listed_coin("okx", "BTC") == "BTC"
 
 
 def test_binance_mark_klines_preferred_for_prices() -> None:
