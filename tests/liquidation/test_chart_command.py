@@ -70,6 +70,38 @@ def test_command_sample_day_json_and_chart(tmp_path) -> None:
     assert any("of longs between" in line for line in lines)
 
 
+def test_sample_day_counts_bybit_once(tmp_path) -> None:
+    # `liqmap --symbol BTC --venue cex --date 2025-06-11 --json F`: the sample's Bybit answers
+    # carry openInterest only, "the sum of both sides" (v5 docs): half of it is placed, US$3.71 B
+    # at the mark, where taking it as one side placed US$7.42 B.
+    from typer.testing import CliRunner
+
+    from reportgen.cli import app
+
+    res = CliRunner().invoke(app, ["liqmap", "--symbol", "BTC", "--venue", "cex", "--date",
+                                   "2025-06-11", "--json", str(tmp_path / "m.json")])
+    assert res.exit_code == 0, res.output
+    d = json.loads((tmp_path / "m.json").read_text())
+    bybit = d["coverage"]["per_venue"]["bybit"]["open_interest_usd"]
+    assert bybit == pytest.approx(3.71e9, rel=0.002)
+    assert d["assumptions"]["bybit_open_interest"] == "halve"
+    assert "Bybit's open interest counted once" in d["caption"]
+    doubled = run_liqmap(symbol="BTC", venue="cex", day=sample.SAMPLE_LAST,
+                         config=LiqConfig(bybit_open_interest="single"), echo=lambda _s: None)
+    assert doubled.result is not None and doubled.result.cex is not None
+    assert doubled.result.cex.coverage["per_venue"]["bybit"]["open_interest_usd"] == \
+        pytest.approx(2 * bybit)
+
+
+def test_command_hyperliquid_margin_split_in_text() -> None:
+    lines: list[str] = []
+    run_liqmap(symbol="BTC", venue="hyperliquid", day=sample.SAMPLE_LAST, echo=lines.append)
+    margin = [line for line in lines if line.strip().startswith("Margin:")]
+    assert len(margin) == 1
+    assert margin[0].strip().startswith("Margin: isolated 11 positions, US$35.8 M long / "
+                                        "US$38.1 M short (US$66.2 M on the map); cross 19 ")
+
+
 def test_command_bucket_override_and_all(tmp_path) -> None:
     lines: list[str] = []
     out = run_liqmap(symbol="ETH", venue="all", day=sample.SAMPLE_LAST, bucket=10,
