@@ -18,7 +18,9 @@ every exchange, so no call site can forget one:
   headers (`x-reportgen-final-url`);
 - a host that timed out or passed the deadline is not asked again in the same run (its
   later requests fail at once with the first reason), which keeps a run bounded when one
-  upstream hangs.
+  upstream hangs. A request made with `down_scope="path"` marks, and is stopped by, only
+  its own endpoint (plus a host-wide mark), for sources whose fallbacks are other
+  endpoints of the same host.
 
 Every exchange becomes a `RawPayload` stamped with the clock's time, successful or not: on
 failure it is attached to the raised `FetchError.raw` with what arrived (the first
@@ -256,7 +258,7 @@ class Http:
             transport=transport,
             follow_redirects=False,  # we follow them ourselves, to check where they lead
         )
-        self.down: dict[str, str] = {}  # host → why it is not asked again this run
+        self.down: dict[str, str] = {}  # host (or host+path) → why it is not asked again
         self.exchanges: list[tuple[str, str, float]] = []  # (source, host+path, seconds)
 
     async def __aenter__(self) -> Http:
@@ -270,10 +272,11 @@ class Http:
 
     async def get(self, source: str, url: str, *, params: Mapping[str, Any] | None = None,
                   headers: Mapping[str, str] | None = None,
-                  ok_statuses: frozenset[int] = frozenset({200})) -> RawPayload:
+                  ok_statuses: frozenset[int] = frozenset({200}),
+                  down_scope: str = "host") -> RawPayload:
         """GET `url` (its own query kept, `params` added) under the policy."""
         return await self.request("GET", source, url, params=params, headers=headers,
-                                  ok_statuses=ok_statuses)
+                                  ok_statuses=ok_statuses, down_scope=down_scope)
 
     async def post(self, source: str, url: str, *, json: Any,
                    params: Mapping[str, Any] | None = None,
@@ -286,17 +289,21 @@ class Http:
     async def request(self, method: str, source: str, url: str, *,
                       params: Mapping[str, Any] | None = None, json: Any = None,
                       headers: Mapping[str, str] | None = None,
-                      ok_statuses: frozenset[int] = frozenset({200})) -> RawPayload:
+                      ok_statuses: frozenset[int] = frozenset({200}),
+                      down_scope: str = "host") -> RawPayload:
         """One request with retries, deadline, body cap and redirect rules.
 
         Returns the raw payload of an answer whose status is in `ok_statuses`; otherwise
-        raises FetchError with `.raw` holding what arrived."""
+        raises FetchError with `.raw` holding what arrived. A timeout marks the host down
+        for the rest of the run, or with `down_scope="path"` only this endpoint."""
         target = request_url(url, params)
         shown = redact_url(str(target))
         host = target.host or url
         settings = self.settings
-        if host in self.down:
-            error = f"not asked: {self.down[host]} earlier in this run"
+        down_key = f"{host}{target.path}" if down_scope == "path" else host
+        known = self.down.get(host) or self.down.get(down_key)
+        if known is not None:
+            error = f"not asked: {known} earlier in this run"
             raise _fetch_error(f"{host}: {error}", self._raw(source, shown, None, b"", error))
 
         progress = _Progress()
@@ -335,7 +342,7 @@ class Http:
             received = len(progress.body)
             error = (f"no complete answer within the {settings.deadline_s:g} s deadline "
                      f"({received:,} bytes received)")
-            self.down[host] = f"passed the {settings.deadline_s:g} s deadline"
+            self.down[down_key] = f"passed the {settings.deadline_s:g} s deadline"
             failed = self._raw(source, shown, progress.response, bytes(progress.body[:KEPT_ON_FAILURE]),
                                error, progress.final_url)
             raise _fetch_error(f"{host}: {error}", failed) from None
@@ -350,7 +357,7 @@ class Http:
             raise _fetch_error(f"{host}: {error}", failed) from None
         except httpx.TimeoutException as exc:
             error = f"timed out after {attempts} attempts ({type(exc).__name__})"
-            self.down[host] = "timed out"
+            self.down[down_key] = "timed out"
             failed = self._raw(source, shown, progress.response,
                                bytes(progress.body[:KEPT_ON_FAILURE]), error)
             raise _fetch_error(f"{host}: {error}", failed) from None

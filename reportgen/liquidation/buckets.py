@@ -9,20 +9,40 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field, replace
+from decimal import ROUND_FLOOR, Decimal
 from typing import Any
 
 import numpy as np
 
 
-def bucket_index(price: Any, size: float) -> Any:
-    """floor(price / size), robust to float error (0.3 / 0.1 must land in bucket 3).
+def _decimal_floor(price: float, size: float) -> int:
+    """floor(price / size) in decimal: each float read as the shortest decimal that gives it
+    back (the number the upstream wrote, for prices parsed from its strings)."""
+    quotient = Decimal(repr(float(price))) / Decimal(repr(float(size)))
+    return int(quotient.to_integral_value(rounding=ROUND_FLOOR))
 
-    Prices are decimal strings upstream; a relative nudge of 1e-12 puts a price that sits on
-    a bucket edge in decimal (but a hair below it in binary) into the bucket it names.
+
+def bucket_index(price: Any, size: float) -> Any:
+    """floor(price / size) as the decimal numbers say, for a scalar or an array.
+
+    Prices are decimal strings upstream; in binary, 0.3 / 0.1 is 2.9999999999999996 and
+    94,999.99999999999 / 100 rounds up to 950.0. A float quotient within 1e-9 of an integer
+    is therefore settled in decimal (`_decimal_floor`): 0.3 lands in bucket 3 (the edge
+    it names) and 94,999.99999999999 in bucket 949 (it is below 95,000). Elsewhere the float
+    floor is exact, and fast for the model's arrays.
     """
     p = np.asarray(price, dtype=float)
-    out = np.floor(p / size * (1 + 1e-12)).astype(np.int64)
-    return int(out) if out.ndim == 0 else out
+    q = p / size
+    out = np.floor(q)
+    close = np.abs(q - np.rint(q)) <= 1e-9 * np.maximum(1.0, np.abs(q))
+    close &= np.isfinite(q)
+    if close.any():
+        flat_p, flat_out = p.reshape(-1), out.reshape(-1)
+        for i in np.flatnonzero(close.reshape(-1)).tolist():
+            flat_out[i] = _decimal_floor(float(flat_p[i]), size)
+        out = flat_out.reshape(p.shape)
+    result = out.astype(np.int64)
+    return int(result) if result.ndim == 0 else result
 
 
 @dataclass

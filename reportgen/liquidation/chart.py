@@ -367,10 +367,12 @@ def _wrap(text: str) -> list[str]:
     return textwrap.wrap(text, 104)
 
 
-def render_map(s: MapSummary, path: Path, caption: str = "", *, sample: bool = False) -> Path:
+def render_map(s: MapSummary, path: Path, caption: str = "", *, sample: bool = False,
+               bars_note: str = "") -> Path:
     """One map alone (the `liqmap` command): bars by tier, cumulative curves, clusters.
     `caption` (the method note) is printed under the chart: a file on its own has no page
-    to carry it."""
+    to carry it. `bars_note` (e.g. that the bars are coarser than the buckets asked) is
+    printed in bold under the price axis."""
     import textwrap
 
     import matplotlib
@@ -385,7 +387,8 @@ def render_map(s: MapSummary, path: Path, caption: str = "", *, sample: bool = F
         _panel(ax, s, lo, hi, xlabels=True)
         ax.xaxis.set_major_formatter(_price_formatter(s.bucket_size))
         ax.set_ylabel(f"US$ per {fmt_price(s.bucket_size, s.bucket_size)}")
-        ax.set_xlabel(f"{s.symbol} price (US$)")
+        ax.set_xlabel(f"{s.symbol} price (US$)" + (f"\n{bars_note}" if bars_note else ""),
+                      fontweight="bold" if bars_note else "normal")
         foot = _frame(fig, map_title(s), source_line([s]), sample, height)
         if lines:
             fig.text(0.01, foot, "\n".join(lines), ha="left", va="bottom", fontsize=7.5,

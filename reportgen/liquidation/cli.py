@@ -26,15 +26,18 @@ def register(app: typer.Typer, config_loader: Any = None) -> None:
             "Day YYYY-MM-DD (default: today by the clock; REPORTGEN_NOW is honoured). Sample "
             "days use the bundled sample; other past days the venues' history (Binance "
             "open interest: 30 days; Hyperliquid: none)."))] = None,
-        bucket: Annotated[float | None, typer.Option(help="Bucket size in US$.")] = None,
+        bucket: Annotated[float | None, typer.Option(help=(
+            "Bucket size in US$: the JSON and text keep it; the chart may sum buckets to "
+            "stay legible and says so."))] = None,
         json_file: Annotated[Path | None, typer.Option("--json", help="Write the map JSON "
                                                        "here.")] = None,
         chart: Annotated[Path | None, typer.Option(help="Write the chart (.svg/.png/.pdf).")]
         = None,
         check_against: Annotated[Path | None, typer.Option(
             help="Recorded liquidation events (Binance forceOrder / Bybit allLiquidation / "
-                 "OKX liquidation-orders, stream or REST) to score the map against: "
-                 "docs/liquidation-check.md.")] = None,
+                 "OKX liquidation-orders, stream or REST) to score the map against: lift "
+                 "over the map's own distance profile and a p-value; unreadable lines and "
+                 "other symbols are counted and left out. docs/liquidation-check.md.")] = None,
         horizon: Annotated[float | None, typer.Option(
             help="With --check-against: hours after the map's as-of whose events count "
                  "(default 24, config liquidation.check_horizon_hours).")] = None,

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from reportgen.clock import default_clock
-from reportgen.errors import ParseError, UsageError
+from reportgen.errors import UsageError
 from reportgen.liquidation.config import LiqConfig
 from reportgen.liquidation.history import window_limits, without
 from reportgen.liquidation.hyperliquid import aggregate, arrays_from_states, coin_name
@@ -32,10 +32,11 @@ from reportgen.liquidation.section import (
     data_line,
     hl_caption,
 )
-from reportgen.liquidation.summary import MapSummary, summarise
+from reportgen.liquidation.summary import MapSummary, fmt_price, fmt_usd, summarise
 from reportgen.models import RawPayload
 
 if TYPE_CHECKING:
+    from reportgen.liquidation.check import MapScore
     from reportgen.settings import HttpSettings
 
 VENUE_CHOICES = ("cex", "hyperliquid", "all")
@@ -58,6 +59,7 @@ def _config_for(config: LiqConfig, symbol: str, venue: str, bucket: float | None
         if bucket <= 0:
             raise UsageError(f"--bucket must be a positive US$ amount, got {bucket}")
         update["bucket_size"] = {**config.bucket_size, symbol: float(bucket)}
+        update["max_buckets"] = None  # the JSON and text keep the buckets asked
     if venue == "cex":
         update["hyperliquid"] = False
     elif venue == "hyperliquid":
@@ -157,6 +159,165 @@ def positions_map(positions_file: Path, symbol: str, mark: float, config: LiqCon
                      cascade_pcts=config.cascade_pcts, coverage=m.extra)
 
 
+@dataclass(frozen=True)
+class _Built:
+    """A result and what it was built from (to rebuild it at the model's own buckets)."""
+
+    result: LiquidationResult
+    raws: dict[str, list[RawPayload]] | None = None
+    limits: dict[str, str] = field(default_factory=dict)
+
+
+def _check_usage(venue: str, horizon: float | None, chart_path: Path | None,
+                 positions: Path | None, mark: float | None) -> None:
+    if venue not in VENUE_CHOICES:
+        raise UsageError(f"--venue must be one of {', '.join(VENUE_CHOICES)}, got {venue!r}")
+    if horizon is not None and not 0 < horizon <= 24 * 30:
+        raise UsageError(f"--horizon must be hours between 0 and 720, got {horizon}")
+    if chart_path is not None and chart_path.suffix.lower() not in (".svg", ".png", ".pdf"):
+        raise UsageError(f"--chart must end in .svg, .png or .pdf, got {chart_path.name}")
+    if positions is not None:
+        if venue != "hyperliquid":
+            raise UsageError("--positions needs --venue hyperliquid")
+        if mark is None or mark <= 0:
+            raise UsageError("--positions needs --mark PRICE (the current mark price)")
+    elif mark is not None:
+        raise UsageError("--mark goes with --positions only")
+
+
+def _from_positions(positions: Path, coin: str, mark: float, cfg: LiqConfig,
+                    as_of: datetime | None, now: datetime) -> _Built:
+    symbol = coin.upper()
+    try:
+        summary = positions_map(positions, coin, mark, cfg, as_of)
+    except NoMapError as exc:
+        return _Built(LiquidationResult(symbol=symbol, as_of=as_of or now,
+                                        unavailable={"hyperliquid": str(exc)}))
+    return _Built(LiquidationResult(symbol=symbol, as_of=as_of or now, hyperliquid=summary,
+                                    captions={"hyperliquid": hl_caption(summary)}))
+
+
+def _from_venues(coin: str, cfg: LiqConfig, day: date | None, now: datetime,
+                 raws_by_source: dict[str, list[RawPayload]] | None, as_of: datetime | None,
+                 http_settings: HttpSettings | None) -> _Built:
+    limits: dict[str, str] = {}
+    if raws_by_source is None:
+        raws_by_source, fetched, limits = load_raws_for(cfg, day, now, [coin.upper()],
+                                                        http_settings)
+        as_of = as_of or fetched
+    elif as_of is None:
+        as_of = datetime.combine(day, time(0), tzinfo=UTC) + timedelta(days=1) if day else now
+    result = build_liquidation_section(raws_by_source, coin, without(cfg, limits), as_of)
+    result.unavailable.update(limits)
+    return _Built(result, raws_by_source, limits)
+
+
+def _margin_line(m: MapSummary) -> str | None:
+    """Hyperliquid's positions by margin mode, in words."""
+    split = m.coverage.get("margin")
+    if not split:
+        return None
+    parts = [f"{mode} {v['positions']} positions, {fmt_usd(v['long_usd'])} long / "
+             f"{fmt_usd(v['short_usd'])} short ({fmt_usd(v['mapped_usd'])} on the map)"
+             for mode, v in split.items()]
+    return ("Margin: " + "; ".join(parts) + ". A cross position's liquidation price moves "
+            "with its account's other positions.")
+
+
+def _map_lines(result: LiquidationResult, maps: list[MapSummary]) -> list[str]:
+    lines = []
+    for m in maps:
+        lines.append(f"{m.symbol} · {m.venue} · {m.kind} · mark {m.mark_price:,.2f} · "
+                     f"{fmt_price(m.bucket_size, m.bucket_size)} buckets")
+        if m.kind == "estimated" and result.venues:
+            lines.append(f"  {data_line(result.venues)}")
+        lines += [f"  {s}" for s in m.sentences]
+        margin = _margin_line(m)
+        if margin:
+            lines.append(f"  {margin}")
+    return lines
+
+
+def _score(built: _Built, coin: str, venue: str, cfg: LiqConfig, events_path: Path,
+           horizon: float | None) -> MapScore:
+    """The map scored against the events recorded in `events_path`, at the model's own
+    buckets (on the published, coarser grid "within one bucket" would widen)."""
+    from reportgen.liquidation.check import score_map_against_events
+    from reportgen.liquidation.events import read_events
+
+    try:
+        text = Path(events_path).read_text(encoding="utf-8", errors="replace")
+    except OSError as exc:
+        raise UsageError(f"--check-against {events_path}: {exc}") from None
+    result = built.result
+    target = result.cex if venue != "hyperliquid" and result.cex else \
+        (result.hyperliquid or result.cex)
+    if cfg.max_buckets is not None and built.raws is not None:
+        fine = build_liquidation_section(
+            built.raws, coin, without(cfg.model_copy(update={"max_buckets": None}),
+                                      built.limits), result.as_of)
+        target = (fine.cex if venue != "hyperliquid" and fine.cex else fine.hyperliquid) \
+            or target
+    if target is None:
+        raise NoMapError("no map to score")
+    read = read_events(text, cfg.okx_contract_value, result.symbol)
+    return score_map_against_events(
+        target, read.events, as_of=result.as_of,
+        horizon_hours=horizon or cfg.check_horizon_hours, mmr=cfg.mmr,
+        band_pct=cfg.check_band_pct, permutations=cfg.check_permutations,
+        rejected=read.rejected, other_symbols=read.other_symbols)
+
+
+def _write_json(path: Path, result: LiquidationResult, maps: list[MapSummary], venue: str,
+                check: dict[str, Any] | None) -> Path:
+    # one map: the map's own JSON; both: the whole result ({"cex": …, "hyperliquid": …})
+    chosen: Any = result if venue == "all" else maps[0]
+    payload: dict[str, Any] = chosen.model_dump(mode="json")
+    if venue != "all":  # what the map rests on, as the whole result carries it
+        key = "hyperliquid" if maps[0].venue == "hyperliquid" else "cex"
+        payload["caption"] = result.captions.get(key)
+        payload["venues"] = {k: v.model_dump(mode="json") for k, v in result.venues.items()}
+    if check is not None:
+        payload["check"] = check
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(payload, indent=1) + "\n", encoding="utf-8")
+    return path
+
+
+def chart_grid(m: MapSummary, max_buckets: int | None, cfg: LiqConfig) -> tuple[MapSummary, str]:
+    """The map as the chart draws it: summed `factor` buckets at a time when it has more than
+    `max_buckets` over its range, with the note the chart prints ("" when unchanged)."""
+    from reportgen.liquidation.buckets import grid_factor, regrid
+
+    span = (m.range_high or m.mark_price) - (m.range_low or m.mark_price)
+    factor = grid_factor(round(span / m.bucket_size), max_buckets)
+    if factor <= 1:
+        return m, ""
+    coarse = summarise(regrid(m.to_map(), factor), as_of=m.as_of,
+                       cluster_buckets=max(1, round(cfg.cluster_buckets / factor)),
+                       cascade_pcts=cfg.cascade_pcts, assumptions=m.assumptions,
+                       coverage=m.coverage)
+    coarse = coarse.model_copy(update={"range_low": m.range_low, "range_high": m.range_high})
+    size, asked = fmt_price(coarse.bucket_size, m.bucket_size), fmt_price(m.bucket_size,
+                                                                          m.bucket_size)
+    return coarse, f"Bars of {size} = {factor} × the {asked} buckets asked (JSON, text: {asked})"
+
+
+def _write_charts(path: Path, result: LiquidationResult, maps: list[MapSummary],
+                  max_buckets: int | None, cfg: LiqConfig) -> tuple[list[Path], list[str]]:
+    from reportgen.liquidation.chart import render_map
+
+    written, notes = [], []
+    for i, m in enumerate(maps):
+        out = path if i == 0 else path.with_name(f"{path.stem}_{m.venue}{path.suffix}")
+        key = "hyperliquid" if m.venue == "hyperliquid" else "cex"
+        drawn, note = chart_grid(m, max_buckets, cfg)
+        written.append(render_map(drawn, out, result.captions.get(key, ""), bars_note=note))
+        if note:
+            notes.append(f"{out.name}: {note}")
+    return written, notes
+
+
 def run_liqmap(
     *,
     symbol: str,
@@ -176,111 +337,39 @@ def run_liqmap(
     http_settings: HttpSettings | None = None,
     echo: Callable[[str], None] = print,
 ) -> LiqmapOutcome:
-    """Build, print and optionally save the liquidation map(s) of one symbol."""
-    coin = symbol.strip()  # as typed: Hyperliquid spells some coins in mixed case (kPEPE)
-    symbol = coin.upper()
-    if venue not in VENUE_CHOICES:
-        raise UsageError(f"--venue must be one of {', '.join(VENUE_CHOICES)}, got {venue!r}")
-    if horizon is not None and not 0 < horizon <= 24 * 30:
-        raise UsageError(f"--horizon must be hours between 0 and 720, got {horizon}")
-    if chart_path is not None and chart_path.suffix.lower() not in (".svg", ".png", ".pdf"):
-        raise UsageError(f"--chart must end in .svg, .png or .pdf, got {chart_path.name}")
-    cfg = _config_for(config or LiqConfig(), symbol, venue, bucket)
-    now = now or default_clock().now()
-    outcome = LiqmapOutcome(exit_code=0)
+    """Build, print and optionally save the liquidation map(s) of one symbol.
 
-    if positions is not None:
-        if venue != "hyperliquid":
-            raise UsageError("--positions needs --venue hyperliquid")
-        if mark is None or mark <= 0:
-            raise UsageError("--positions needs --mark PRICE (the current mark price)")
-        try:
-            summary = positions_map(positions, coin, mark, cfg, as_of)
-        except NoMapError as exc:
-            result = LiquidationResult(symbol=symbol, as_of=as_of or now,
-                                       unavailable={"hyperliquid": str(exc)})
-        else:
-            result = LiquidationResult(symbol=symbol, as_of=as_of or now,
-                                       hyperliquid=summary,
-                                       captions={"hyperliquid": hl_caption(summary)})
+    With `bucket`, the JSON and the text use exactly that bucket size; the chart may sum
+    buckets to stay legible (at most `max_buckets` bars) and says so on the image."""
+    coin = symbol.strip()  # as typed: Hyperliquid spells some coins in mixed case (kPEPE)
+    _check_usage(venue, horizon, chart_path, positions, mark)
+    base = config or LiqConfig()
+    cfg = _config_for(base, coin.upper(), venue, bucket)
+    now = now or default_clock().now()
+    if positions is not None and mark is not None:
+        built = _from_positions(positions, coin, mark, cfg, as_of, now)
     else:
-        if mark is not None:
-            raise UsageError("--mark goes with --positions only")
-        limits: dict[str, str] = {}
-        if raws_by_source is None:
-            raws_by_source, fetched, limits = load_raws_for(cfg, day, now, [symbol],
-                                                            http_settings)
-            as_of = as_of or fetched
-        elif as_of is None:
-            as_of = (datetime.combine(day, time(0), tzinfo=UTC) + timedelta(days=1)
-                     if day else now)
-        result = build_liquidation_section(raws_by_source, coin, without(cfg, limits), as_of)
-        result.unavailable.update(limits)
-    outcome.result = result
+        built = _from_venues(coin, cfg, day, now, raws_by_source, as_of, http_settings)
+    result = built.result
+    outcome = LiqmapOutcome(exit_code=0, result=result)
     maps = [m for m in (result.cex, result.hyperliquid) if m is not None]
-    for reason_key, reason in result.unavailable.items():
-        outcome.lines.append(f"{reason_key}: unavailable ({reason})")
+    outcome.lines += [f"{key}: unavailable ({why})" for key, why in result.unavailable.items()]
     if not maps:
         outcome.exit_code = 1
-        outcome.lines.append(f"No liquidation map for {symbol}.")
-        for line in outcome.lines:
-            echo(line)
-        return outcome
-    for m in maps:
-        outcome.lines.append(f"{m.symbol} · {m.venue} · {m.kind} · mark {m.mark_price:,.2f}")
-        if m.kind == "estimated" and result.venues:
-            outcome.lines.append(f"  {data_line(result.venues)}")
-        outcome.lines += [f"  {s}" for s in m.sentences]
-
-    if check_against is not None:
-        from reportgen.liquidation.check import check_against as check_fn
-        from reportgen.liquidation.check import parse_events
-
-        try:
-            events = parse_events(Path(check_against).read_text(encoding="utf-8"),
-                                  cfg.okx_contract_value)
-        except OSError as exc:
-            raise UsageError(f"--check-against {check_against}: {exc}") from None
-        except ParseError as exc:
-            raise UsageError(f"--check-against {check_against}: {exc}") from None
-        target = result.cex if venue != "hyperliquid" and result.cex else maps[0]
-        if cfg.max_buckets is not None and positions is None and raws_by_source is not None:
-            # scored at the model's own buckets, not the published (coarser) grid: "within
-            # one bucket of a level" must not widen with the chart's bars
-            fine = build_liquidation_section(
-                raws_by_source, coin, without(cfg.model_copy(update={"max_buckets": None}),
-                                              limits), result.as_of)
-            target = (fine.cex if venue != "hyperliquid" and fine.cex else fine.hyperliquid) \
-                or target
-        report = check_fn(target, events, as_of=result.as_of,
-                          horizon_hours=horizon or cfg.check_horizon_hours, mmr=cfg.mmr,
-                          range_pct=cfg.range_pct, level_floor=cfg.check_level_floor)
-        outcome.check = report.model_dump(mode="json")
-        outcome.lines.append(f"Check against {Path(check_against).name}: {report.text}")
-
-    if json_path is not None:
-        # one map: the map's own JSON; both: the whole result ({"cex": …, "hyperliquid": …})
-        chosen: Any = result if venue == "all" else maps[0]
-        payload: dict[str, Any] = chosen.model_dump(mode="json")
-        if venue != "all":  # what the map rests on, as the whole result carries it
-            key = "hyperliquid" if maps[0].venue == "hyperliquid" else "cex"
-            payload["caption"] = result.captions.get(key)
-            payload["venues"] = {k: v.model_dump(mode="json") for k, v in result.venues.items()}
-        if outcome.check is not None:
-            payload["check"] = outcome.check
-        json_path.parent.mkdir(parents=True, exist_ok=True)
-        json_path.write_text(json.dumps(payload, indent=1) + "\n", encoding="utf-8")
-        outcome.written.append(json_path)
-    if chart_path is not None:
-        from reportgen.liquidation.chart import render_map
-
-        for i, m in enumerate(maps):
-            path = chart_path if i == 0 else chart_path.with_name(
-                f"{chart_path.stem}_{m.venue}{chart_path.suffix}")
-            key = "hyperliquid" if m.venue == "hyperliquid" else "cex"
-            outcome.written.append(render_map(m, path, result.captions.get(key, "")))
-    for path in outcome.written:
-        outcome.lines.append(f"wrote {path}")
+        outcome.lines.append(f"No liquidation map for {result.symbol}.")
+    else:
+        outcome.lines += _map_lines(result, maps)
+        if check_against is not None:
+            score = _score(built, coin, venue, cfg, check_against, horizon)
+            outcome.check = score.as_json()
+            outcome.lines.append(f"Check against {Path(check_against).name}: {score.text}")
+        if json_path is not None:
+            outcome.written.append(_write_json(json_path, result, maps, venue, outcome.check))
+        if chart_path is not None:
+            charts, notes = _write_charts(chart_path, result, maps, base.max_buckets, cfg)
+            outcome.written += charts
+            outcome.lines += notes
+        outcome.lines += [f"wrote {path}" for path in outcome.written]
     for line in outcome.lines:
         echo(line)
     return outcome

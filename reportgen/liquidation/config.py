@@ -65,12 +65,12 @@ class LiqConfig(BaseModel):
     )
     brackets_as_of: str = "2024-10"
     okx_fee_rate: float = Field(0.0005, ge=0, lt=0.01)
-    # Bybit's `openInterest`. Its v5 docs page says the endpoint "Returns single side data"
-    # and, in the field's row, "the sum of both sides"; answers since 2026 carry
-    # `singleOpenInterest` (= half of `openInterest`), which is always preferred. For answers
-    # without it: "single" takes `openInterest` as published (one side, as aggregators such
-    # as CoinGlass print it); "halve" reads it as both sides. Printed with the map.
-    bybit_open_interest: Literal["single", "halve"] = "single"
+    # Bybit's open interest. The v5 `GET /v5/market/open-interest` docs define `openInterest`
+    # as "the sum of both sides" and `singleOpenInterest` as "the single side"; the latter is
+    # always used where an answer carries it. For answers without it: "halve" (default)
+    # counts half of `openInterest`; "single" takes it as published (how some aggregators
+    # print it; it counts Bybit twice). Printed with the map.
+    bybit_open_interest: Literal["single", "halve"] = "halve"
     okx_contract_value: dict[str, float] = Field(
         default_factory=lambda: {"BTC": 0.01, "ETH": 0.1}
     )
@@ -84,7 +84,10 @@ class LiqConfig(BaseModel):
     heatmaps: bool = False
     cascade_pcts: list[float] = Field(default_factory=lambda: [2.0, 5.0, 10.0])
     heatmap_step_minutes: int = Field(60, ge=5, le=1440)
-    check_level_floor: float = Field(0.05, ge=0, lt=1)
+    # --check-against: the baseline and the randomisation test move each event by up to
+    # ± this share of the mark (docs/liquidation-check.md); random moves for the p-value
+    check_band_pct: float = Field(0.02, gt=0, le=0.2)
+    check_permutations: int = Field(999, ge=19, le=100_000)
     # --check-against scores events of this many hours after the map's as-of
     check_horizon_hours: float = Field(24.0, gt=0, le=720)
     hyperliquid_addresses: list[str] = Field(default_factory=list)

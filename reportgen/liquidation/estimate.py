@@ -18,8 +18,8 @@ OI_CONVENTIONS = {
     "binance": "sumOpenInterest, in coin, one side",
     "okx": "oiCcy (coin), one side",
     # see LiqConfig.bybit_open_interest
-    "bybit": ("singleOpenInterest where given, else openInterest as published (one side: "
-              "'Returns single side data', Bybit v5 docs; aggregators print the same figure)"),
+    "bybit": ("singleOpenInterest where given, else half of openInterest (Bybit v5 docs: "
+              "openInterest is 'the sum of both sides')"),
 }
 
 SPLIT_WORDS = {
@@ -181,9 +181,10 @@ def estimate(series_by_venue: dict[str, MarketSeries], symbol: str, config: LiqC
     }
     if "bybit" in venue_maps:
         assumptions["bybit_open_interest"] = config.bybit_open_interest
-        if config.bybit_open_interest == "halve":
-            assumptions["open_interest"]["bybit"] = ("singleOpenInterest where given, else "
-                                                    "half of openInterest, read as both sides")
+        if config.bybit_open_interest == "single":
+            assumptions["open_interest"]["bybit"] = (
+                "singleOpenInterest where given, else openInterest as published (operator "
+                "setting: Bybit's docs call it the sum of both sides)")
     spans = {v: span(w, interval) for v, (w, interval) in windows.items()}
     lengths = [(sp["last_ms"] - sp["first_ms"]) / 3_600_000 for sp in spans.values()
                if sp["first_ms"] is not None]

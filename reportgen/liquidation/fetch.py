@@ -32,7 +32,12 @@ from urllib.parse import unquote, urlencode
 from reportgen.errors import FetchError, ParseError
 from reportgen.http import Http, RateLimiter
 from reportgen.liquidation.config import INTERVAL_MS, LiqConfig
-from reportgen.liquidation.parsers import parse_leaderboard, top_addresses, venue_symbol
+from reportgen.liquidation.parsers import (
+    listed_coin,
+    parse_leaderboard,
+    top_addresses,
+    venue_symbol,
+)
 from reportgen.models import RawPayload
 
 BYBIT_OI_INTERVAL = {"5m": "5min", "15m": "15min", "30m": "30min", "1h": "1h"}
@@ -43,20 +48,50 @@ SOURCE = {"binance": "liq_binance", "bybit": "liq_bybit", "okx": "liq_okx",
           "hyperliquid": "liq_hyperliquid"}
 
 
+def unreadable(venue: str, body: bytes) -> str | None:
+    """Why an HTTP 200 answer of `venue` cannot be used (not JSON, an error object, no rows
+    list), or None. Checked as it arrives, so a fallback is asked in its place."""
+    try:
+        doc = json.loads(body)
+    except (ValueError, UnicodeDecodeError) as exc:
+        return f"not JSON ({exc})"[:200]
+    if venue == "binance":
+        if isinstance(doc, dict):
+            return f"error {doc.get('code')}: {doc.get('msg')}"[:200]
+        return None if isinstance(doc, list) else "not a list of rows"
+    if venue == "bybit":
+        if not isinstance(doc, dict) or doc.get("retCode") != 0:
+            return f"retCode {doc.get('retCode') if isinstance(doc, dict) else '?'}: " \
+                   f"{doc.get('retMsg') if isinstance(doc, dict) else 'not an object'}"[:200]
+        result = doc.get("result")
+        ok = isinstance(result, dict) and isinstance(result.get("list"), list)
+        return None if ok else "no result.list"
+    if not isinstance(doc, dict) or str(doc.get("code")) != "0":
+        return f"code {doc.get('code') if isinstance(doc, dict) else '?'}: " \
+               f"{doc.get('msg') if isinstance(doc, dict) else 'not an object'}"[:200]
+    return None if isinstance(doc.get("data"), list) else "no data list"
+
+
 class _Job:
     """The payloads of one (venue, symbol) job, failed ones included."""
 
-    def __init__(self, http: Http, source: str) -> None:
-        self.http, self.source = http, source
+    def __init__(self, http: Http, source: str, venue: str) -> None:
+        self.http, self.source, self.venue = http, source, venue
         self.out: list[RawPayload] = []
 
     async def get(self, url: str, params: Mapping[str, Any]) -> RawPayload | None:
-        """GET under the run's policy; None (and the failure kept) when it fails. The
-        payload's URL is the one asked, query included."""
+        """GET under the run's policy; None (and the failure kept) when it fails or its
+        answer is unreadable. The payload's URL is the one asked, query included. A timeout
+        marks only this endpoint down, not the host: the fallbacks on the same host are
+        other endpoints and are still asked."""
         try:
-            raw = await self.http.get(self.source, url, params=params)
+            raw = await self.http.get(self.source, url, params=params, down_scope="path")
         except FetchError as exc:
             self.out.append(_failed(self.http, self.source, f"{url}?{urlencode(params)}", exc))
+            return None
+        why = unreadable(self.venue, raw.body)
+        if why is not None:
+            self.out.append(replace(raw, error=f"unreadable answer: {why}"))
             return None
         self.out.append(raw)
         return raw
@@ -103,7 +138,7 @@ async def fetch_binance_symbol(http: Http, config: LiqConfig, coin: str,
     (1500 a page); either kind of kline stands in for the other."""
     start, stop, step = _window_ms(config, end)
     base, sym = config.binance_url, venue_symbol("binance", coin)
-    job = _Job(http, SOURCE["binance"])
+    job = _Job(http, SOURCE["binance"], "binance")
     oi = [{"symbol": sym, "period": config.interval, "limit": 500, "startTime": t,
            "endTime": t_end} for t, t_end in _spans(start, stop, 500 * step)]
     if not await job.pages(f"{base}/futures/data/openInterestHist", oi):
@@ -121,7 +156,7 @@ async def fetch_bybit_symbol(http: Http, config: LiqConfig, coin: str,
     last-price klines (`/v5/market/kline`) for the spans the mark-price ones did not give."""
     start, stop, step = _window_ms(config, end)
     base, sym = config.bybit_url, venue_symbol("bybit", coin)
-    job = _Job(http, SOURCE["bybit"])
+    job = _Job(http, SOURCE["bybit"], "bybit")
     cursor, answered = "", 0
     for _ in range(1000):  # bounded: 30 d of 5-min rows is 44 pages
         params: dict[str, Any] = {"category": "linear", "symbol": sym,
@@ -135,10 +170,7 @@ async def fetch_bybit_symbol(http: Http, config: LiqConfig, coin: str,
         if raw is None:
             break
         answered += 1
-        try:
-            result = json.loads(raw.body).get("result") or {}
-        except (ValueError, AttributeError):
-            break  # an unreadable page is kept; the parser names it
+        result = json.loads(raw.body)["result"]  # checked by _Job.get
         previous, cursor = cursor, result.get("nextPageCursor") or ""
         # Stop at an empty page, and at a cursor that does not move (a misbehaving
         # upstream must not make us page a thousand times over the same rows).
@@ -160,7 +192,7 @@ async def fetch_okx_symbol(http: Http, config: LiqConfig, coin: str,
     mark-price candles, else last-price candles (`history-candles`) for the rest."""
     start, stop, step = _window_ms(config, end)
     base, inst = config.okx_url, venue_symbol("okx", coin)
-    job = _Job(http, SOURCE["okx"])
+    job = _Job(http, SOURCE["okx"], "okx")
     ends = list(range(stop, start, -100 * step))
     oi = [{"instId": inst, "period": OKX_BAR[config.interval], "end": t, "limit": 100}
           for t in ends]
@@ -240,7 +272,8 @@ async def fetch_all(http: Http, config: LiqConfig, end: datetime,
     (venue, symbol), all concurrent; failed requests are in the lists with `.error` set."""
     symbols = symbols or config.symbols
     jobs: list[tuple[str, Any]] = [(SOURCE[v], VENUE_JOBS[v](http, config, coin, end))
-                                   for v in config.venues for coin in symbols]
+                                   for v in config.venues for coin in symbols
+                                   if listed_coin(v, coin) is not None]
     if config.hyperliquid:
         jobs.append((SOURCE["hyperliquid"], fetch_hyperliquid(http, config)))
     results = await asyncio.gather(*(job for _, job in jobs))

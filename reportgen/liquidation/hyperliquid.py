@@ -30,6 +30,7 @@ class PositionArrays:
     liq_px: np.ndarray
     leverage: np.ndarray
     size: np.ndarray          # |szi| in coins
+    isolated: np.ndarray      # True: isolated margin; False: cross
 
     def __len__(self) -> int:
         return int(self.side.shape[0])
@@ -48,7 +49,8 @@ def coin_name(names: Iterable[str], coin: str) -> str | None:
 def arrays_from_positions(positions: Iterable[HlPosition], coin: str) -> PositionArrays:
     """Columns of the positions of `coin` (flat positions, szi = 0, are skipped)."""
     rows = [(p.szi, p.position_value, np.nan if p.liquidation_px is None else p.liquidation_px,
-             p.leverage) for p in positions if p.coin == coin and p.szi != 0]
+             p.leverage, float(p.leverage_type == "isolated"))
+            for p in positions if p.coin == coin and p.szi != 0]
     return _columns(rows)
 
 
@@ -65,15 +67,30 @@ def arrays_from_states(states: Iterable[Mapping[str, Any]], coin: str) -> Positi
             if szi == 0:
                 continue
             liq = p.get("liquidationPx")
+            lev = p.get("leverage") or {}
             rows.append((szi, float(p["positionValue"]), np.nan if liq is None else float(liq),
-                         float((p.get("leverage") or {}).get("value", 0))))
+                         float(lev.get("value", 0)), float(lev.get("type") == "isolated")))
     return _columns(rows)
 
 
-def _columns(rows: list[tuple[float, float, float, float]]) -> PositionArrays:
-    a = np.array(rows, dtype=float).reshape(-1, 4)
+def _columns(rows: list[tuple[float, float, float, float, float]]) -> PositionArrays:
+    a = np.array(rows, dtype=float).reshape(-1, 5)
     return PositionArrays(side=np.sign(a[:, 0]), notional=a[:, 1], liq_px=a[:, 2],
-                          leverage=a[:, 3], size=np.abs(a[:, 0]))
+                          leverage=a[:, 3], size=np.abs(a[:, 0]), isolated=a[:, 4] > 0)
+
+
+def margin_split(pos: PositionArrays, mapped: np.ndarray) -> dict[str, dict[str, float]]:
+    """Positions and notional by margin mode: an isolated position's liquidation price is
+    its own; a cross one's moves with the account's other positions and its margin.
+    `mapped` marks the positions on the map (a liquidation price within the range)."""
+    out: dict[str, dict[str, float]] = {}
+    for mode, sel in (("isolated", pos.isolated), ("cross", ~pos.isolated)):
+        is_long = pos.side > 0
+        out[mode] = {"positions": int(sel.sum()),
+                     "long_usd": float(pos.notional[sel & is_long].sum()),
+                     "short_usd": float(pos.notional[sel & ~is_long].sum()),
+                     "mapped_usd": float(pos.notional[sel & mapped].sum())}
+    return out
 
 
 def aggregate(pos: PositionArrays, symbol: str, mark: float, bucket_size: float,
@@ -106,6 +123,7 @@ def aggregate(pos: PositionArrays, symbol: str, mark: float, bucket_size: float,
         "no_liquidation_price_short_usd": float(pos.notional[~has_liq & ~is_long].sum()),
         "long_size": float(pos.size[is_long].sum()),
         "short_size": float(pos.size[~is_long].sum()),
+        "margin": margin_split(pos, inside),
     }
     if accounts is not None:
         extra["accounts"] = accounts

@@ -56,9 +56,24 @@ def base_coin(venue_symbol: str) -> str:
     return s
 
 
+# Coins a venue lists under another name at the same price scale (None: not listed at that
+# scale). Hyperliquid's kPEPE is 1,000 PEPE, as Binance's and Bybit's 1000PEPEUSDT; OKX
+# lists PEPE-USDT-SWAP, priced per PEPE (1,000 times lower), so it has no kPEPE market.
+VENUE_NAMES: dict[str, dict[str, str | None]] = {
+    "KPEPE": {"binance": "1000PEPE", "bybit": "1000PEPE", "okx": None},
+}
+
+
+def listed_coin(venue: str, coin: str) -> str | None:
+    """`coin` (as the map names it, e.g. KPEPE) as `venue` spells its base (1000PEPE), or
+    None when the venue lists no market of it at the same price scale."""
+    names = VENUE_NAMES.get(coin.upper(), {})
+    return names[venue] if venue in names else coin.upper()
+
+
 def venue_symbol(venue: str, coin: str) -> str:
-    """The linear USDT perpetual of `coin` on `venue`."""
-    coin = coin.upper()
+    """The linear USDT perpetual of `coin` on `venue` (see `listed_coin`)."""
+    coin = listed_coin(venue, coin) or coin.upper()
     if venue == "okx":
         return f"{coin}-USDT-SWAP"
     if venue == "hyperliquid":
@@ -132,6 +147,14 @@ def _binance_one(raw: RawPayload, path: str, kinds: Kinds) -> None:
         kinds["last"] += list(body)
 
 
+def _ms_timestamp(value: Any) -> int:
+    """A row's time in ms. Real Bybit pages have carried a 10-digit seconds value on their
+    oldest row (BTCUSDT and ETHUSDT probes of 2026-09-15): a 10-digit value is read as
+    seconds (in ms it would fall in January 1970)."""
+    ts = int(value)
+    return ts * 1000 if 10**9 <= ts < 10**10 else ts
+
+
 def _bybit_one(raw: RawPayload, path: str, kinds: Kinds, halve: bool) -> None:
     body = load_json(raw)
     if not isinstance(body, dict) or body.get("retCode") != 0:
@@ -142,10 +165,8 @@ def _bybit_one(raw: RawPayload, path: str, kinds: Kinds, halve: bool) -> None:
         for row in result["list"]:
             single = row.get("singleOpenInterest")
             oi = bybit_one_sided(float(row["openInterest"]),
-                                 float(single) if single is not None else None)
-            if halve and single is None:
-                oi /= 2.0  # read as the sum of both sides (see LiqConfig.bybit_open_interest)
-            kinds["oi"].append((int(row["timestamp"]), oi))
+                                 float(single) if single is not None else None, halve=halve)
+            kinds["oi"].append((_ms_timestamp(row["timestamp"]), oi))
     elif path.endswith("/v5/market/mark-price-kline"):
         kinds["mark"] += list(result["list"])
     elif path.endswith("/v5/market/kline"):
@@ -275,13 +296,14 @@ def _problem(raw: RawPayload) -> str:
 
 
 def parse_venue(venue: str, raws: list[RawPayload], coin: str, *,
-                bybit_open_interest: str = "single",
+                bybit_open_interest: str = "halve",
                 okx_ct_val: float | None = None, strict: bool = False) -> VenueData:
     """One symbol's series from one venue's payloads, each payload on its own: a failed or
     unreadable one is named in `problems` and the others still count. Price bars are the
     mark-price ones where present, else last-price ones (per bar)."""
     out = VenueData(venue, coin)
-    mine = [r for r in raws if _raw_coin(venue, r) == coin]
+    listed = listed_coin(venue, coin)
+    mine = [r for r in raws if _raw_coin(venue, r) == listed]
     kinds: Kinds = defaultdict(list)
     for raw in mine:
         if raw.error is not None or raw.status not in (None, 200):
@@ -319,11 +341,11 @@ def parse_venue(venue: str, raws: list[RawPayload], coin: str, *,
 
 
 def parse_market_series(venue: str, raws: list[RawPayload],
-                        bybit_open_interest: str = "single") -> dict[str, MarketSeries]:
+                        bybit_open_interest: str = "halve") -> dict[str, MarketSeries]:
     """Every symbol's aligned MarketSeries found in one venue's payloads (strict: the first
     unreadable payload raises ParseError). Bybit's open interest: `singleOpenInterest` where
-    given, else `openInterest` as published, or halved with `bybit_open_interest="halve"`
-    (see LiqConfig)."""
+    given, else half of `openInterest` (both sides), or `openInterest` as published with
+    `bybit_open_interest="single"` (see LiqConfig)."""
     ok = [r for r in raws if r.error is None and r.status in (None, 200)]
     coins = sorted({_raw_coin(venue, r) for r in ok})
     out: dict[str, MarketSeries] = {}

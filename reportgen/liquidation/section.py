@@ -11,7 +11,12 @@ from reportgen.liquidation.config import LiqConfig
 from reportgen.liquidation.estimate import estimate
 from reportgen.liquidation.hyperliquid import aggregate, arrays_from_positions, coin_name
 from reportgen.liquidation.model import MarketSeries
-from reportgen.liquidation.parsers import parse_hyperliquid, parse_venue, request_params
+from reportgen.liquidation.parsers import (
+    listed_coin,
+    parse_hyperliquid,
+    parse_venue,
+    request_params,
+)
 from reportgen.liquidation.result import (
     VENUE_TITLES,
     Heatmap,
@@ -64,10 +69,11 @@ def cex_caption(s: MapSummary, venues: dict[str, VenueStatus] | None = None) -> 
     share = s.coverage.get("share_of_open_positions")
     cov = (f" Places {numbers.percent(share * 100, 0)} of open positions."
            if share is not None else "")
-    bybit = {"single": " Bybit's open interest is taken as published, one side (its docs: "
-                       "\"Returns single side data\"), as aggregators show it.",
-             "halve": " Bybit's open interest is halved, read as both sides (aggregators show "
-                      "it unhalved)."}.get(a.get("bybit_open_interest", ""), "")
+    bybit = {"halve": " Bybit's open interest counted once: singleOpenInterest, else half of "
+                      "openInterest (its v5 docs: \"the sum of both sides\").",
+             "single": " Bybit's openInterest taken as published by operator setting (its v5 "
+                       "docs: \"the sum of both sides\"; Bybit may count twice)."
+             }.get(a.get("bybit_open_interest", ""), "")
     data = f" {data_line(venues)}" if venues else ""
     return (f"Estimated, not reported: US$ notional rebuilt from open-interest changes in "
             f"{a.get('bar_minutes')}-min bars over up to {a.get('window_days')} d; leverage "
@@ -106,6 +112,11 @@ def build_liquidation_section(raws_by_source: dict[str, list[RawPayload]], symbo
     series: dict[str, MarketSeries] = {}
     oi_only: dict[str, float] = {}
     for venue in config.venues:
+        if listed_coin(venue, symbol) is None:
+            why = f"lists no {symbol} market at that price scale"
+            result.venues[venue] = VenueStatus(venue=venue, status="dropped", reason=why)
+            result.unavailable[venue] = why
+            continue
         raws = raws_by_source.get(SOURCES[venue], [])
         data = parse_venue(venue, raws, symbol, bybit_open_interest=config.bybit_open_interest,
                            okx_ct_val=config.okx_contract_value.get(symbol))

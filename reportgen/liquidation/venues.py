@@ -76,11 +76,17 @@ def tier_weights_for(leverages: Sequence[int], weights: Sequence[float],
 
 
 # Contract units -> base coin. Binance OI is in coin; OKX `oi` in contracts of ctVal coin
-# (we prefer its `oiCcy`). Bybit: answers that carry `singleOpenInterest` (2026 docs) count
-# both sides in `openInterest`; answers without it are one-sided already ("Returns single
-# side data", Bybit v5 docs; a real 2026-08 BTCUSDT answer of 65,042 BTC sits beside
-# Binance's 111,857 BTC), so they are used as they are, never halved.
-def bybit_one_sided(open_interest: F, single: F | None = None) -> F:
-    """Bybit open interest counted once: `singleOpenInterest` when given, else `openInterest`
-    (an answer without `singleOpenInterest` is one-sided)."""
-    return single if single is not None else open_interest
+# (we prefer its `oiCcy`). Bybit's v5 `GET /v5/market/open-interest` documents `openInterest`
+# as "the sum of both sides" and `singleOpenInterest` as "the single side" (its example:
+# 63910691 / 31955346); real answers carrying both show the same 2x (BTCUSDT 2026-09-15:
+# 52,664.642 / 26,332.321). "Returns single side data" is the old v3 page, not this endpoint.
+def bybit_one_sided(open_interest: F, single: F | None = None, *, halve: bool = True) -> F:
+    """Bybit open interest counted once: `singleOpenInterest` when given, else half of
+    `openInterest` (the sum of both sides). `halve=False` takes an answer without
+    `singleOpenInterest` as published (the operator's `bybit_open_interest: single`)."""
+    if single is not None:
+        return single
+    if halve:
+        half: F = open_interest / 2.0
+        return half
+    return open_interest

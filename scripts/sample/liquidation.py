@@ -173,7 +173,8 @@ def bybit(day: date, paths: dict, ois: dict, rng: np.random.Generator) -> list:
     for coin in ("BTC", "ETH"):
         p, sym = paths[coin], f"{coin}USDT"
         oi = ois["bybit"][coin]
-        # 2025 responses carry only `openInterest`, one-sided ("Returns single side data");
+        # 2025 responses carry only `openInterest`, the sum of both sides (v5 docs; the
+        # `singleOpenInterest` field came later);
         # all rows fit one page of 200, so there is no next page
         rows = [{"openInterest": _f(oi[i], 8), "timestamp": str(int(p["ts"][i] + HOUR))}
                 for i in _readings_in(p, day, start, stop)[::-1]]  # newest first

@@ -15,6 +15,7 @@ from reportgen.liquidation.chart import render_charts
 from reportgen.liquidation.command import run_liqmap
 from reportgen.liquidation.config import LiqConfig
 from reportgen.liquidation.section import SOURCES, build_liquidation_section
+from tests.liquidation.conftest import FIXTURES
 
 
 @pytest.fixture(scope="module")
@@ -69,13 +70,72 @@ def test_command_sample_day_json_and_chart(tmp_path) -> None:
     assert any("of longs between" in line for line in lines)
 
 
+def test_sample_day_counts_bybit_once(tmp_path) -> None:
+    # `liqmap --symbol BTC --venue cex --date 2025-06-11 --json F`: the sample's Bybit answers
+    # carry openInterest only, "the sum of both sides" (v5 docs): half of it is placed, US$3.71 B
+    # at the mark, where taking it as one side placed US$7.42 B.
+    from typer.testing import CliRunner
+
+    from reportgen.cli import app
+
+    res = CliRunner().invoke(app, ["liqmap", "--symbol", "BTC", "--venue", "cex", "--date",
+                                   "2025-06-11", "--json", str(tmp_path / "m.json")])
+    assert res.exit_code == 0, res.output
+    d = json.loads((tmp_path / "m.json").read_text())
+    bybit = d["coverage"]["per_venue"]["bybit"]["open_interest_usd"]
+    assert bybit == pytest.approx(3.71e9, rel=0.002)
+    assert d["assumptions"]["bybit_open_interest"] == "halve"
+    assert "Bybit's open interest counted once" in d["caption"]
+    doubled = run_liqmap(symbol="BTC", venue="cex", day=sample.SAMPLE_LAST,
+                         config=LiqConfig(bybit_open_interest="single"), echo=lambda _s: None)
+    assert doubled.result is not None and doubled.result.cex is not None
+    assert doubled.result.cex.coverage["per_venue"]["bybit"]["open_interest_usd"] == \
+        pytest.approx(2 * bybit)
+
+
+def test_command_hyperliquid_margin_split_in_text() -> None:
+    lines: list[str] = []
+    run_liqmap(symbol="BTC", venue="hyperliquid", day=sample.SAMPLE_LAST, echo=lines.append)
+    margin = [line for line in lines if line.strip().startswith("Margin:")]
+    assert len(margin) == 1
+    assert margin[0].strip().startswith("Margin: isolated 11 positions, US$35.8 M long / "
+                                        "US$38.1 M short (US$66.2 M on the map); cross 19 ")
+
+
 def test_command_bucket_override_and_all(tmp_path) -> None:
+    lines: list[str] = []
     out = run_liqmap(symbol="ETH", venue="all", day=sample.SAMPLE_LAST, bucket=10,
-                     json_path=tmp_path / "e.json", echo=lambda _s: None)
+                     json_path=tmp_path / "e.json", chart_path=tmp_path / "e.svg",
+                     echo=lines.append)
     d = json.loads((tmp_path / "e.json").read_text())
-    # $10 model buckets, published two at a time: ±30 % of $2,770 is 167 of them
-    assert d["cex"]["bucket_size"] == 20 and d["hyperliquid"]["bucket_size"] == 20
+    # --bucket is honoured in the JSON and the text: $10 buckets, though ±30 % of $2,770 is
+    # 167 of them, more than the 150 the chart draws
+    assert d["cex"]["bucket_size"] == 10 and d["hyperliquid"]["bucket_size"] == 10
+    assert all(b["price_low"] % 10 == 0 for b in d["cex"]["buckets"])
+    assert "ETH · Binance+Bybit+OKX · estimated · mark 2,770.00 · $10 buckets" in lines
+    # the chart sums them two at a time, and says so on the image and in the text
+    note = "Bars of $20 = 2 × the $10 buckets asked (JSON, text: $10)"
+    assert f"e.svg: {note}" in lines
+    svg = (tmp_path / "e.svg").read_text()
+    assert "Bars of $20" in svg
     assert out.exit_code == 0
+
+
+@pytest.mark.parametrize(("bucket", "chart_bars"), [(250, 500), (100, 500), (500, None),
+                                                    (1000, None)])
+def test_command_bucket_is_what_the_json_gets(tmp_path, bucket, chart_bars) -> None:
+    lines: list[str] = []
+    run_liqmap(symbol="BTC", venue="cex", day=sample.SAMPLE_LAST, bucket=bucket,
+               json_path=tmp_path / "b.json", chart_path=tmp_path / "b.svg", echo=lines.append)
+    d = json.loads((tmp_path / "b.json").read_text())
+    assert d["bucket_size"] == bucket
+    assert all(b["price_low"] % bucket == 0 for b in d["buckets"])
+    notes = [line for line in lines if line.startswith("b.svg: Bars of")]
+    if chart_bars is None:
+        assert notes == []
+    else:
+        assert notes == [f"b.svg: Bars of ${chart_bars:,} = {chart_bars // bucket} × the "
+                         f"${bucket} buckets asked (JSON, text: ${bucket})"]
 
 
 def test_command_saved_positions(tmp_path, fixtures) -> None:
@@ -91,34 +151,46 @@ def test_command_saved_positions(tmp_path, fixtures) -> None:
     d = json.loads((tmp_path / "hl.json").read_text())
     assert out.exit_code == 0
     assert d["no_liquidation_price_usd"] == pytest.approx(48277.7061)  # the whale's BTC long
-    assert d["buckets"] == [{"price_low": 90000.0, "price_high": 90500.0, "long_usd": 0.0,
+    assert d["bucket_size"] == 100  # as asked
+    assert d["buckets"] == [{"price_low": 90100.0, "price_high": 90200.0, "long_usd": 0.0,
                              "short_usd": 127471.5, "long_by_tier": [0.0, 0.0, 0.0, 0.0],
                              "short_by_tier": [0.0, 127471.5, 0.0, 0.0]}]
+    # the whale's BTC long is cross margin (no liquidation price), the short isolated
+    assert d["coverage"]["margin"] == {
+        "isolated": {"positions": 1, "long_usd": 0.0, "short_usd": 127471.5,
+                     "mapped_usd": 127471.5},
+        "cross": {"positions": 1, "long_usd": 48277.7061, "short_usd": 0.0,
+                  "mapped_usd": 0.0}}
 
 
 def test_command_check_against(tmp_path) -> None:
-    # Two long liquidations in Bybit's documented allLiquidation shape (constructed), stamped
-    # 2026-10-09, long after the sample map's as-of: not scored. One an hour after it is.
-    recorded = json.dumps({"topic": "allLiquidation.BTCUSDT", "type": "snapshot",
-                           "ts": 1791565601482, "data": [
-                               {"T": 1791565600992, "s": "BTCUSDT", "S": "Buy", "v": "0.006",
-                                "p": "82396.90"},
-                               {"T": 1791565601058, "s": "BTCUSDT", "S": "Buy", "v": "0.1",
-                                "p": "82390.0"}]})
-    t = int(sample.fetched_at(sample.SAMPLE_LAST).timestamp() * 1000) + 3_600_000
+    # Two long liquidations in Bybit's allLiquidation frame as recorded on 2026-10-09, long
+    # after the sample map's as-of: not scored. One an hour after it (constructed in the
+    # same shape) is; so is one at the mark, counted as such.
+    recorded = (FIXTURES / "streams/frames_BTCUSDT_2026-10-09.jsonl").read_text().splitlines()[1]
+    as_of = sample.fetched_at(sample.SAMPLE_LAST)
+    t = int(as_of.timestamp() * 1000) + 3_600_000
     later = {"topic": "allLiquidation.BTCUSDT", "type": "snapshot", "ts": t,
-             "data": [{"T": t, "s": "BTCUSDT", "S": "Buy", "v": "0.5", "p": "98300.0"}]}
+             "data": [{"T": t, "s": "BTCUSDT", "S": "Buy", "v": "0.5", "p": "98300.0"},
+                      {"T": t, "s": "BTCUSDT", "S": "Sell", "v": "0.5",
+                       "p": f"{108_600 * 1.005:.1f}"}]}
     events = tmp_path / "events.jsonl"
-    events.write_text(recorded.strip() + "\n" + json.dumps(later) + "\n")
+    events.write_text(recorded + "\n" + json.dumps(later) + "\n")
+    lines: list[str] = []
     out = run_liqmap(symbol="BTC", venue="cex", day=sample.SAMPLE_LAST, check_against=events,
-                     json_path=tmp_path / "c.json", echo=lambda _s: None)
+                     json_path=tmp_path / "c.json", echo=lines.append)
     d = json.loads((tmp_path / "c.json").read_text())
-    assert d["check"]["events_after"] == 2 and d["check"]["events_in_horizon"] == 1
-    assert d["check"]["long"]["events"] == 1 and d["check"]["long"]["lift"] > 0
-    assert d["check"]["horizon_hours"] == 24
+    check = d["check"]
+    assert check["events"]["after"] == 2 and check["events"]["scored"] == 2
+    assert check["events"]["at_mark"] == 1 and check["events"]["offered"] == 4
+    assert check["long"]["events"] == 1 and check["short"]["events"] == 1
+    assert check["lift"] > 0 and 0 < check["p_value"] <= 1
+    assert check["horizon_hours"] == 24 and check["permutations"] == 999
     # scored at the model's $100 buckets, not the published $500 grid
-    assert d["check"]["bucket_size"] == 100 and d["bucket_size"] == 500
-    assert out.check is not None
+    assert check["bucket_size"] == 100 and d["bucket_size"] == 500
+    assert out.check == check
+    assert any(line.startswith("Check against events.jsonl: 2 BTC liquidations in the 24 h")
+               for line in lines)
 
 
 @pytest.mark.parametrize(("kwargs", "message"), [

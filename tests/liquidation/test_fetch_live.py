@@ -108,6 +108,94 @@ async def test_mark_price_failures_fall_back_to_last_price_klines(upstream: Upst
             in btc.captions["cex"])
 
 
+def last_price_recordings(upstream: Upstream) -> None:
+    """Bybit's and OKX's last-price answers for the sample's spans (the sample records none):
+    the mark-price rows with a volume, in each venue's kline shape."""
+    url, body = recorded("liq_bybit", "mark-price-kline_BTCUSDT.json")
+    body["result"]["list"] = [[*row, "10.0", "1000000.0"] for row in body["result"]["list"]]
+    upstream.add(url.replace("/mark-price-kline", "/kline"), json.dumps(body).encode())
+    for page in (0, 1):
+        url, body = recorded("liq_okx", f"history-mark-price-candles_BTC-USDT-SWAP_{page}.json")
+        body["data"] = [[*row[:5], "100", "1", "100000", "1"] for row in body["data"]]
+        upstream.add(url.replace("history-mark-price-candles", "history-candles"),
+                     json.dumps(body).encode())
+
+
+async def test_timeouts_and_unreadable_answers_fall_back_too(upstream: Upstream) -> None:
+    # Fallbacks used to follow only a failed status: a timeout marked the whole host down
+    # (every venue here is on 127.0.0.1), and an unreadable HTTP 200 page was kept as data.
+    upstream.load_day(DAY, LIQ)
+    last_price_recordings(upstream)
+    upstream.hang_s = 1.5  # past the client's 1 s read timeout
+    upstream.path_faults["https://api.bybit.com/v5/market/mark-price-kline?symbol=BTCUSDT"] = \
+        "timeout"
+    upstream.path_faults["https://www.okx.com/api/v5/market/history-mark-price-candles"
+                         "?instId=BTC-USDT-SWAP"] = "malformed"
+    upstream.path_faults["https://fapi.binance.com/fapi/v1/markPriceKlines?symbol=BTCUSDT"] = \
+        "truncated"
+    config = liq_config(upstream)
+    found = await fetch(config)
+    btc = build_liquidation_section(found, "BTC", config, END)
+    eth = build_liquidation_section(found, "ETH", config, END)
+    for venue in ("binance", "bybit", "okx"):
+        status = btc.venues[venue]
+        assert status.status == "used" and status.bars == 167, (venue, status)
+        assert status.last_price_bars == 167, venue
+        assert eth.venues[venue].status == "used" and eth.venues[venue].last_price_bars == 0
+    assert btc.venues["bybit"].problems == [
+        "timed out after 2 attempts (ReadTimeout) on /v5/market/mark-price-kline"]
+    assert btc.venues["okx"].problems[0].startswith(
+        "unreadable answer: not JSON (Expecting value")
+    assert btc.venues["binance"].problems[0].startswith("unreadable answer: not JSON")
+    # what was asked: the fallbacks on the same host as the failure, once per span
+    bybit = [(r["path"].split("api.bybit.com", 1)[1], dict(r["query"])["symbol"])
+             for r in upstream.asked("api.bybit.com")]
+    assert bybit.count(("/v5/market/mark-price-kline", "BTCUSDT")) == 2  # two attempts
+    assert bybit.count(("/v5/market/kline", "BTCUSDT")) == 1
+    assert ("/v5/market/kline", "ETHUSDT") not in bybit
+    okx = [(r["path"].split("www.okx.com", 1)[1], dict(r["query"])["instId"])
+           for r in upstream.asked("www.okx.com")]
+    assert okx.count(("/api/v5/market/history-mark-price-candles", "BTC-USDT-SWAP")) == 1
+    assert okx.count(("/api/v5/market/history-candles", "BTC-USDT-SWAP")) == 2
+    assert [p for p, i in okx if i == "ETH-USDT-SWAP"].count(
+        "/api/v5/market/history-mark-price-candles") == 2
+
+
+async def test_a_timed_out_oi_history_still_asks_the_current_open_interest(
+        upstream: Upstream) -> None:
+    upstream.load_day(DAY, LIQ)
+    upstream.hang_s = 1.5
+    upstream.path_faults["https://www.okx.com/api/v5/rubik/stat/contracts/"
+                         "open-interest-history?instId=BTC-USDT-SWAP"] = "timeout"
+    upstream.add("https://www.okx.com/api/v5/public/open-interest?instType=SWAP"
+                 "&instId=BTC-USDT-SWAP", json.dumps({"code": "0", "msg": "", "data": [{
+                     "instId": "BTC-USDT-SWAP", "instType": "SWAP", "oi": "2600000",
+                     "oiCcy": "26000", "oiUsd": "2823600000", "ts": "1749685800000"}]}).encode())
+    config = liq_config(upstream, venues=["okx"])
+    btc = build_liquidation_section(await fetch(config), "BTC", config, END)
+    assert btc.venues["okx"].status == "open interest only"
+    assert btc.venues["okx"].reason.startswith("no open-interest history (timed out")
+    asked = [r["path"].split("www.okx.com", 1)[1] for r in upstream.asked("www.okx.com")
+             if dict(r["query"]).get("instId") == "BTC-USDT-SWAP"]
+    assert asked == ["/api/v5/rubik/stat/contracts/open-interest-history"] * 2 + \
+        ["/api/v5/public/open-interest"]
+
+
+async def test_kpepe_is_asked_as_1000pepe_where_the_venue_lists_it(upstream: Upstream) -> None:
+    # Hyperliquid's kPEPE is 1,000 PEPE: Binance and Bybit list it as 1000PEPEUSDT; OKX
+    # lists PEPE itself, priced 1,000 times lower, so it is not asked.
+    upstream.strict = False
+    config = liq_config(upstream, symbols=["KPEPE"], okx_contract_value={"KPEPE": 1.0})
+    found = await fetch(config)
+    symbols = {dict(r["query"]).get("symbol") for r in upstream.log}
+    assert symbols == {"1000PEPEUSDT"}
+    assert upstream.asked("www.okx.com") == []
+    result = build_liquidation_section(found, "kPEPE", config, END)
+    assert result.venues["okx"].reason == "lists no KPEPE market at that price scale"
+    assert "404" in (result.venues["binance"].reason or "")  # asked, and nothing recorded
+    upstream.unmatched.clear()
+
+
 async def test_okx_without_oi_history_counts_its_current_open_interest(
         upstream: Upstream) -> None:
     upstream.load_day(DAY, LIQ)

@@ -11,13 +11,16 @@ import pytest
 from reportgen.errors import ParseError
 from reportgen.liquidation.parsers import (
     base_coin,
+    listed_coin,
     parse_clearinghouse_state,
     parse_hyperliquid,
     parse_leaderboard,
     parse_market_series,
     parse_meta_and_asset_ctxs,
+    parse_venue,
     request_params,
     top_addresses,
+    venue_symbol,
 )
 
 from .conftest import raw
@@ -44,6 +47,21 @@ def test_binance_klines_and_oi_from_recordings(fixtures) -> None:
     assert s.oi_before == 111856.664
 
 
+def test_kpepe_reads_1000pepe_answers() -> None:
+    # The map's KPEPE (Hyperliquid's kPEPE) is Binance's 1000PEPEUSDT, at the same price
+    last = [[0, "0.0101", "0.0110", "0.0090", "0.0105", "10", 299999, "0", 1, "6", "0", "0"]]
+    oi = [{"symbol": "1000PEPEUSDT", "sumOpenInterest": "5", "sumOpenInterestValue": "0.05",
+           "timestamp": 300000}]
+    raws = [raw("liq_binance", f"{BIN}/fapi/v1/klines?symbol=1000PEPEUSDT", json.dumps(last)),
+            raw("liq_binance", f"{BIN}/futures/data/openInterestHist?symbol=1000PEPEUSDT",
+                json.dumps(oi))]
+    data = parse_venue("binance", raws, "KPEPE")
+    assert data.series is not None and data.series.close.tolist() == [0.0105]
+    assert venue_symbol("binance", "kPEPE") == "1000PEPEUSDT"
+    assert venue_symbol("bybit", "KPEPE") == "1000PEPEUSDT"
+    assert listed_coin("okx", "KPEPE") is None and listed_coin("okx", "BTC") == "BTC"
+
+
 def test_binance_mark_klines_preferred_for_prices() -> None:
     last = [[0, "100", "110", "90", "105", "10", 299999, "0", 1, "6", "0", "0"]]
     mark = [[0, "101", "108", "95", "104", "0", 299999, "0", 60, "0", "0", "0"]]
@@ -58,9 +76,9 @@ def test_binance_mark_klines_preferred_for_prices() -> None:
     assert s.taker_buy_share[0] == pytest.approx(0.6)  # from last-price klines
 
 
-def test_bybit_real_linear_answers_newest_first_and_one_sided(fixtures) -> None:
+def test_bybit_real_linear_answers_newest_first_and_counted_once(fixtures) -> None:
     # Real api.bybit.com answers (2026-08-15), newest first; no singleOpenInterest, so
-    # openInterest is already one-sided and is used as it is.
+    # openInterest, "the sum of both sides" (v5 docs), is halved.
     kl = (fixtures / "bybit/kline_BTCUSDT_60_2026-08-15.json").read_text()
     oi = (fixtures / "bybit/open-interest_BTCUSDT_1h_2026-08-15.json").read_text()
     base = "https://api.bybit.com/v5/market"
@@ -71,9 +89,40 @@ def test_bybit_real_linear_answers_newest_first_and_one_sided(fixtures) -> None:
     ])["BTC"]
     assert s.ts_ms.tolist() == [1786816800000, 1786820400000]  # ascending
     assert s.close.tolist() == [63027.8, 63032.3]
-    assert s.oi[0] == 64992.054 and math.isnan(s.oi[1])  # the 19:00 reading, not halved
-    assert s.oi_before == 65041.568
+    assert s.oi[0] == 64992.054 / 2 and math.isnan(s.oi[1])  # the 19:00 reading, halved
+    assert s.oi_before == 65041.568 / 2
     assert np.isnan(s.taker_buy_share).all()
+
+
+@pytest.mark.parametrize(("name", "symbol", "step_ms"), [
+    ("open-interest_BTCUSDT_5min_2026-09-15.json", "BTCUSDT", 300_000),
+    ("open-interest_ETHUSDT_1h_2026-09-15.json", "ETHUSDT", 3_600_000),
+])
+def test_bybit_real_answers_with_both_fields_read_single_side(fixtures, name: str,
+                                                               symbol: str,
+                                                               step_ms: int) -> None:
+    # Real /v5/market/open-interest answers of 2026-09-15 carrying both fields
+    # (tests/fixtures/PROVENANCE.md): openInterest is exactly twice singleOpenInterest, and
+    # singleOpenInterest is what the map counts under either setting. Their oldest row
+    # carries its time in seconds: it lands on the same grid as the others.
+    body = json.loads((fixtures / "bybit" / name).read_text())
+    rows = body["result"]["list"]
+    for row in rows:
+        assert float(row["openInterest"]) == pytest.approx(2 * float(row["singleOpenInterest"]),
+                                                           rel=1e-7)
+    newest = int(rows[0]["timestamp"])
+    bars = {"retCode": 0, "retMsg": "OK", "result": {"symbol": symbol, "list": [
+        [str(newest - step_ms * i), "1", "2", "0.5", "1.5", "10", "1"]
+        for i in range(1, len(rows) + 1)]}}  # constructed bars, one closing at each reading
+    base = "https://api.bybit.com/v5/market"
+    for choice in ("halve", "single"):
+        s = parse_market_series("bybit", [
+            raw("liq_bybit", f"{base}/open-interest?category=linear&symbol={symbol}",
+                json.dumps(body)),
+            raw("liq_bybit", f"{base}/kline?category=linear&symbol={symbol}", json.dumps(bars)),
+        ], choice)[symbol.removesuffix("USDT")]
+        # every reading, the seconds-stamped oldest one included, at its bar's close
+        assert s.oi.tolist() == [float(r["singleOpenInterest"]) for r in rows][::-1]
 
 
 def test_bybit_single_open_interest_preferred() -> None:
@@ -190,30 +239,17 @@ OKX_BTC_0815_CONTRACTS = 3_384_273.06000001729
 
 
 def test_bybit_open_interest_choice_cross_checked(fixtures) -> None:
-    # The 2026-08-15 answers of the three venues for the same hour (the Binance and Bybit ones
-    # are fixtures; see tests/fixtures/PROVENANCE.md). Bybit's carries no
-    # singleOpenInterest: taken as published (the default) it is 64 992 BTC, 0.58× Binance
-    # and 1.92× OKX — the proportions aggregators print; halved it would be 0.29× Binance and
-    # 0.96× OKX. Binance/OKX is 3.30 either way. An answer with singleOpenInterest (2026
-    # shape: exactly half of openInterest) is read from that field under both choices.
+    # The 2026-08-15 answer carries no singleOpenInterest: halved (the default) it is
+    # 32 496 BTC; taken as published (the operator's "single") 64 992. An answer with
+    # singleOpenInterest is read from that field under both choices.
     base = "https://api.bybit.com/v5/market"
     raws = [raw("liq_bybit", f"{base}/open-interest?category=linear&symbol=BTCUSDT",
                 (fixtures / "bybit/open-interest_BTCUSDT_1h_2026-08-15.json").read_text()),
             raw("liq_bybit", f"{base}/kline?category=linear&symbol=BTCUSDT",
                 (fixtures / "bybit/kline_BTCUSDT_60_2026-08-15.json").read_text())]
-    binance = json.loads((fixtures / "binance/openInterestHist_BTCUSDT_1h_2026-08-15.json")
-                         .read_text())[-1]
-    assert binance["timestamp"] == 1786820400000
-    binance_oi = float(binance["sumOpenInterest"])
-    okx = OKX_BTC_0815_CONTRACTS * 0.01
-    published = parse_market_series("bybit", raws)["BTC"].oi[0]
-    halved = parse_market_series("bybit", raws, bybit_open_interest="halve")["BTC"].oi[0]
+    halved = parse_market_series("bybit", raws)["BTC"].oi[0]
+    published = parse_market_series("bybit", raws, bybit_open_interest="single")["BTC"].oi[0]
     assert published == 64_992.054 and halved == pytest.approx(32_496.027)
-    assert published / binance_oi == pytest.approx(0.582, abs=0.001)
-    assert published / okx == pytest.approx(1.920, abs=0.001)
-    assert halved / binance_oi == pytest.approx(0.291, abs=0.001)
-    assert halved / okx == pytest.approx(0.960, abs=0.001)
-    assert binance_oi / okx == pytest.approx(3.300, abs=0.001)
     two_sided = json.dumps({"retCode": 0, "retMsg": "OK", "result": {
         "symbol": "BTCUSDT", "category": "linear", "nextPageCursor": "", "list": [
             {"openInterest": "129984.108", "singleOpenInterest": "64992.054",
@@ -224,8 +260,9 @@ def test_bybit_open_interest_choice_cross_checked(fixtures) -> None:
 
 
 @pytest.mark.parametrize(("choice", "words"), [
-    ("single", "Bybit's open interest is taken as published, one side"),
-    ("halve", "Bybit's open interest is halved, read as both sides"),
+    ("single", "Bybit's openInterest taken as published by operator setting"),
+    ("halve", "Bybit's open interest counted once: singleOpenInterest, else half of "
+              "openInterest"),
 ])
 def test_bybit_convention_in_the_caption(choice, words) -> None:
     from reportgen import sample

@@ -59,6 +59,8 @@ def test_tier_weights_renormalised_above_venue_max() -> None:
 
 
 def test_bybit_counts_open_interest_once() -> None:
-    # with singleOpenInterest (2026 answers) openInterest is two-sided; without it, one-sided
+    # v5 docs: openInterest is "the sum of both sides", singleOpenInterest "the single side"
     assert bybit_one_sided(63_910_691.0, 31_955_346.0) == 31_955_346.0
-    assert bybit_one_sided(65_041.568) == 65_041.568
+    assert bybit_one_sided(52_664.642) == 26_332.321
+    assert bybit_one_sided(65_041.568, halve=False) == 65_041.568  # operator's "single"
+    assert bybit_one_sided(63_910_691.0, 31_955_346.0, halve=False) == 31_955_346.0
