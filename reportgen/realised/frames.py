@@ -19,6 +19,7 @@ Notional is quantity × price in US$ (USDT/USDC taken at par).
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -68,6 +69,14 @@ class RealisedLiquidation(BaseModel):
     quantity: float
     notional_usd: float
     time: datetime
+    # The position's bankruptcy price where the venue gives it apart from `price` (Binance:
+    # the order's price `p`, beside its average fill `ap`); Bybit's and OKX's `price` is it.
+    bankruptcy_price: float | None = None
+
+    @property
+    def bankruptcy(self) -> float:
+        """The bankruptcy price (what the map's liquidation prices are compared with)."""
+        return self.bankruptcy_price if self.bankruptcy_price is not None else self.price
 
     def key(self) -> tuple[str, str, str, float, float, datetime]:
         """What makes two reports the same liquidation (a stream frame and a REST answer)."""
@@ -139,8 +148,11 @@ def _binance(doc: Any) -> ParsedFrame:
     average = order.get("ap")
     price = _positive(average if average not in (None, "", "0", "0.00") else order.get("p"),
                       "price")
-    return ParsedFrame("events", (_event("binance", order.get("s"), side, price, quantity,
-                                         _ms(order.get("T") or data.get("E"))),))
+    event = _event("binance", order.get("s"), side, price, quantity,
+                   _ms(order.get("T") or data.get("E")))
+    with contextlib.suppress(_Reject):  # without `p`, the fill price stands for it
+        event = event.model_copy(update={"bankruptcy_price": _positive(order.get("p"), "price")})
+    return ParsedFrame("events", (event,))
 
 
 def _bybit(doc: Any) -> ParsedFrame:

@@ -2,9 +2,9 @@
 recorded in the 24 h after its as-of.
 
 `score_map` is the one adapter onto the liquidation check's public scoring function
-(`reportgen.liquidation.check.check_against`): point it at a new scorer and nothing else
-changes. The current check reports a lift per side against a naive baseline and no p-value;
-the sentence says so rather than print a figure it does not have.
+(`reportgen.liquidation.check.score_map_against_events`): lift against a baseline that knows
+the map's distance profile, and a p-value from a seeded randomisation test
+(docs/liquidation-check.md).
 
 `scored_line` reads what it needs from the archive (the day's archived realised frames, the
 previous day's stored map results) and returns the sentence the brief prints under the
@@ -33,10 +33,11 @@ REALISED_SOURCE = "liquidation_realised"
 
 
 class MapScore(BaseModel):
-    """One symbol's map scored: lift per side (None: no event on that side), the p-value when
-    the scorer gives one, and the events scored."""
+    """One symbol's map scored: the lift over both sides and per side (None: no event there),
+    the p-value of the randomisation test, and the events scored."""
 
     symbol: str
+    lift: float | None = None
     lift_long: float | None
     lift_short: float | None
     p_value: float | None
@@ -45,19 +46,23 @@ class MapScore(BaseModel):
 
 def score_map(summary: MapSummary, events: Sequence[RealisedLiquidation],
               config: LiqConfig) -> MapScore:
-    """The adapter: `summary` scored against `events` by the liquidation check's current
-    public function (events of other symbols and outside the horizon are its to leave out)."""
-    from reportgen.liquidation.check import LiqEvent, check_against
+    """The adapter: `summary` scored against `events` by the liquidation check's public
+    scorer (`check.score_map_against_events`: a baseline that knows the map's distance
+    profile, and a seeded randomisation test for the p-value). Events of other symbols and
+    outside the horizon are the scorer's to leave out. Each event goes in at its bankruptcy
+    price, which is what the check turns into a liquidation price."""
+    from reportgen.liquidation.check import score_map_against_events
+    from reportgen.liquidation.events import LiqEvent
 
-    liq = [LiqEvent(e.venue, base_coin(e.symbol), e.side, e.price, e.quantity,
+    liq = [LiqEvent(e.venue, base_coin(e.symbol), e.side, e.bankruptcy, e.quantity,
                     int(e.time.timestamp() * 1000)) for e in events]
-    report = check_against(summary, liq, as_of=summary.as_of, horizon_hours=HORIZON_HOURS,
-                           mmr=config.mmr, range_pct=config.range_pct,
-                           level_floor=config.check_level_floor)
-    return MapScore(symbol=summary.symbol, lift_long=report.long.lift,
-                    lift_short=report.short.lift,
-                    p_value=None,  # the current CheckReport has none
-                    events=report.events_in_horizon)
+    score = score_map_against_events(summary, liq, as_of=summary.as_of,
+                                     horizon_hours=HORIZON_HOURS, mmr=config.mmr,
+                                     band_pct=config.check_band_pct,
+                                     permutations=config.check_permutations)
+    return MapScore(symbol=summary.symbol, lift=score.lift, lift_long=score.long.lift,
+                    lift_short=score.short.lift, p_value=score.p_value,
+                    events=score.long.events + score.short.events)
 
 
 def _lift(value: float | None) -> str:
@@ -72,12 +77,11 @@ def score_sentence(scores: Sequence[MapScore], day: date) -> str:
     parts = []
     for s in scores:
         p = "" if s.p_value is None else f", p = {s.p_value:.3f}"
-        parts.append(f"{s.symbol} lift longs {_lift(s.lift_long)}, shorts "
-                     f"{_lift(s.lift_short)}{p} ({s.events:,} events)")
-    tail = ("" if any(s.p_value is not None for s in scores)
-            else "; no p-value: the current check computes none")
+        parts.append(f"{s.symbol} lift {_lift(s.lift)} (longs {_lift(s.lift_long)}, shorts "
+                     f"{_lift(s.lift_short)}){p} ({s.events:,} events)")
     return ("Yesterday's map, scored against the liquidations of the 24 h after it: "
-            + "; ".join(parts) + tail + ".")
+            + "; ".join(parts) + ". A lift near 1× (or a large p) says the map knew no more "
+            "than where its notional sits by distance from the price.")
 
 
 def recorded_events(archive: Archive, day: date) -> list[RealisedLiquidation]:
