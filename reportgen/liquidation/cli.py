@@ -6,6 +6,7 @@ Imports of numpy/matplotlib happen inside the command, so `reportgen --help` sta
 from __future__ import annotations
 
 from datetime import date
+from functools import partial
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -30,7 +31,8 @@ def register(app: typer.Typer, config_loader: Any = None) -> None:
             "Bucket size in US$: the JSON and text keep it; the chart may sum buckets to "
             "stay legible and says so."))] = None,
         json_file: Annotated[Path | None, typer.Option("--json", help="Write the map JSON "
-                                                       "here.")] = None,
+                                                       "here ('-': to stdout, the text to "
+                                                       "stderr).")] = None,
         chart: Annotated[Path | None, typer.Option(help="Write the chart (.svg/.png/.pdf).")]
         = None,
         check_against: Annotated[Path | None, typer.Option(
@@ -62,7 +64,7 @@ def register(app: typer.Typer, config_loader: Any = None) -> None:
                                  check_against=check_against, horizon=horizon,
                                  positions=positions, mark=mark,
                                  config=config, http_settings=getattr(loaded, "http", None),
-                                 echo=typer.echo)
+                                 echo=partial(typer.echo, err=str(json_file) == "-"))
         except (UsageError, ConfigError) as exc:
             typer.echo(f"error: {exc}", err=True)
             raise typer.Exit(2) from None

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -269,7 +270,8 @@ def _score(built: _Built, coin: str, venue: str, cfg: LiqConfig, events_path: Pa
 
 
 def _write_json(path: Path, result: LiquidationResult, maps: list[MapSummary], venue: str,
-                check: dict[str, Any] | None) -> Path:
+                check: dict[str, Any] | None) -> Path | None:
+    """The map JSON at `path`; `-` writes it to stdout (returns None: no file written)."""
     # one map: the map's own JSON; both: the whole result ({"cex": …, "hyperliquid": …})
     chosen: Any = result if venue == "all" else maps[0]
     payload: dict[str, Any] = chosen.model_dump(mode="json")
@@ -279,8 +281,13 @@ def _write_json(path: Path, result: LiquidationResult, maps: list[MapSummary], v
         payload["venues"] = {k: v.model_dump(mode="json") for k, v in result.venues.items()}
     if check is not None:
         payload["check"] = check
+    text = json.dumps(payload, indent=1) + "\n"
+    if str(path) == "-":
+        sys.stdout.write(text)
+        sys.stdout.flush()
+        return None
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(payload, indent=1) + "\n", encoding="utf-8")
+    path.write_text(text, encoding="utf-8")
     return path
 
 
@@ -364,7 +371,8 @@ def run_liqmap(
             outcome.check = score.as_json()
             outcome.lines.append(f"Check against {Path(check_against).name}: {score.text}")
         if json_path is not None:
-            outcome.written.append(_write_json(json_path, result, maps, venue, outcome.check))
+            written = _write_json(json_path, result, maps, venue, outcome.check)
+            outcome.written += [written] if written is not None else []
         if chart_path is not None:
             charts, notes = _write_charts(chart_path, result, maps, base.max_buckets, cfg)
             outcome.written += charts

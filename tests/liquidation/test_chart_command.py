@@ -93,6 +93,19 @@ def test_sample_day_counts_bybit_once(tmp_path) -> None:
         pytest.approx(2 * bybit)
 
 
+def test_json_dash_is_stdout_and_the_text_goes_to_stderr(tmp_path, monkeypatch) -> None:
+    # `--json -` used to write a file named "-".
+    monkeypatch.chdir(tmp_path)
+    done = subprocess.run([sys.executable, "-m", "reportgen", "liqmap", "--symbol", "BTC",
+                           "--venue", "cex", "--date", "2025-06-11", "--json", "-"],
+                          capture_output=True, text=True, timeout=300, check=False)
+    assert done.returncode == 0, done.stderr
+    d = json.loads(done.stdout)  # stdout is the JSON and nothing else
+    assert d["symbol"] == "BTC" and d["coverage"]["per_venue"]["bybit"]["open_interest_usd"] > 0
+    assert "BTC · Binance+Bybit+OKX" in done.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_command_hyperliquid_margin_split_in_text() -> None:
     lines: list[str] = []
     run_liqmap(symbol="BTC", venue="hyperliquid", day=sample.SAMPLE_LAST, echo=lines.append)
