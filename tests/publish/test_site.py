@@ -71,6 +71,8 @@ def test_every_link_and_image_resolves_inside_the_site(week: Path) -> None:
     # "the day in brief" is the page's OpenGraph description and the feed's summary
     lede = "US spot ETH ETFs took in US$240.3 M, their largest daily inflow since 2025-02-04"
     assert re.search(r'property="og:description" content="' + re.escape(lede), brief)
+    # the headline is the og:title (the page's <title> stays the brief's title and date)
+    assert f'property="og:title" content="{lede} (sample data)"' in brief
     feed = (site / "feed.xml").read_text(encoding="utf-8")
     assert f"<summary>{lede}" in feed and "Total market cap" not in feed
     assert 'href="../../../index.html#archive">Report history</a>' in brief
