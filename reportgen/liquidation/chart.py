@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from reportgen.liquidation.summary import MapSummary, cumulative, fmt_price, fmt_usd
+from reportgen.numbers import MINUS
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -155,7 +156,8 @@ def source_line(maps: list[MapSummary]) -> str:
 
 
 class UsdFormatter:
-    """Axis labels in one style per axis: '$0', '$20 M', '$40 M' (or '$2.5 M' for all)."""
+    """Axis labels in one style per axis, the text's ('US$0', 'US$20 M', 'US$40 M', or
+    'US$2.5 M' for all)."""
 
     def __new__(cls) -> Any:
         from matplotlib.ticker import Formatter
@@ -166,7 +168,7 @@ class UsdFormatter:
             def set_locs(self, locs: Any) -> None:
                 top = max((abs(v) for v in locs), default=0)
                 self.div, self.unit = next(((d, u) for d, u in ((1e9, " B"), (1e6, " M"),
-                                                                (1e3, " k")) if top >= d),
+                                                                (1e3, " K")) if top >= d),
                                            (1.0, ""))
                 scaled = [v / self.div for v in locs]
                 # the fewest decimals that print every tick exactly (0.25 B is not "0.2 B")
@@ -175,8 +177,9 @@ class UsdFormatter:
 
             def __call__(self, x: float, pos: int | None = None) -> str:
                 if x == 0:
-                    return "$0"
-                return f"${x / self.div:,.{self.decimals}f}{self.unit}"
+                    return "US$0"
+                sign = MINUS if x < 0 else ""
+                return f"{sign}US${abs(x) / self.div:,.{self.decimals}f}{self.unit}"
 
         return _Usd()
 
@@ -257,7 +260,7 @@ def _clusters(ax: Axes, s: MapSummary, top: float) -> None:
         y = (float(stack[rows].max()) if rows.any() else 0.0) + top * 0.05
         ax.plot([c.price_low, c.price_low, c.price_high, c.price_high],
                 [y - top * 0.025, y, y, y - top * 0.025], color="#111111", lw=0.9)
-        ax.annotate(fmt_usd(c.usd).replace("US$", "$"), xy=((c.price_low + c.price_high) / 2, y),
+        ax.annotate(fmt_usd(c.usd), xy=((c.price_low + c.price_high) / 2, y),
                     xytext=(0, 1.5), textcoords="offset points", ha="center", va="bottom",
                     fontsize=8.5, fontweight="bold", color="#111111",
                     bbox={"boxstyle": "square,pad=0.05", "fc": "white", "ec": "none",
@@ -269,7 +272,7 @@ def _beyond(ax: Axes, s: MapSummary) -> None:
     for usd, x, ha, text in ((s.beyond_range_long_usd, 0.005, "left", "◀ {} more below"),
                              (s.beyond_range_short_usd, 0.995, "right", "{} more above ▶")):
         if usd >= 1:  # float dust from sums is not money
-            ax.text(x, 0.97, text.format(fmt_usd(usd).replace("US$", "$")),
+            ax.text(x, 0.97, text.format(fmt_usd(usd)),
                     transform=ax.transAxes, ha=ha, va="top", fontsize=8, color=MUTED,
                     bbox={"boxstyle": "square,pad=0.1", "fc": "white", "ec": "none",
                           "alpha": 0.85})

@@ -161,7 +161,7 @@ def test_an_etf_record_leads_with_its_news() -> None:
 def test_etf_rule_outflow_record_since_launch() -> None:
     btc = table("BTC", -1200.5, [100.0, -300.0, 50.0] * 4, launched=date(2024, 1, 11))
     told = story.day_in_brief(brief(etf_section(btc)))
-    assert told.sentences == ["US spot BTC ETFs lost US$1,200.5 M, their largest daily "
+    assert told.sentences == ["US spot BTC ETFs lost US$1.200 B, their largest daily "
                               "outflow since launch (2024-01-11)."]
 
 
@@ -280,8 +280,8 @@ def test_a_day_with_only_market_figures_leads_with_them() -> None:
     while the body showed the market cap ▼ −5.54 %."""
     cap = Figure(label="Total market cap", unit=USD, value=1.98e12, change_pct=-5.54)
     told = story.day_in_brief(brief(indicators(cap)))
-    assert told.sentences == ["The total crypto market cap fell 5.54% to US$1.98 T."]
-    assert told.title == "Crypto market cap fell 5.54% to US$1.98 T"
+    assert told.sentences == ["The total crypto market cap fell 5.54% to US$1,980 B."]
+    assert told.title == "Crypto market cap fell 5.54% to US$1,980 B"
 
 
 def test_the_lead_is_the_move_that_beat_more_of_its_window() -> None:

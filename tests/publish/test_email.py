@@ -180,7 +180,7 @@ def test_text_part_comes_from_its_own_template(output: Path) -> None:
     assert _send(output, 9, "--dry-run").exit_code == 0
     plain = next(p for p in _eml(output).walk() if p.get_content_type() == "text/plain")
     text = plain.get_content().replace("\r\n", "\n")
-    assert re.search(r"^Total market cap +US\$3\.75 T  ▼ −1\.70%$", text, re.M), text[:1500]
+    assert re.search(r"^Total market cap +US\$3,754 B  ▼ −1\.70%$", text, re.M), text[:1500]
     assert "The day in brief\n----------------\n\nUS spot ETH ETFs took in US$240.3 M" in text
     assert "1. Indicators\n-------------" in text
     assert re.search(r"^\[Chart: BTC liquidation map .*\]$", text, re.M)
