@@ -71,3 +71,49 @@ def test_every_lede_number_is_in_the_body(rendered_week: Path) -> None:
         for sentence in _lede(rendered_week, day.isoformat()):
             for number in NUMBER.findall(sentence):
                 assert number in body, (day, number, sentence)
+
+
+CASCADE = re.compile(r"(falls|rises) (\d+(?:\.\d+)?)% from the \$([\d,]+) mark \(to \$([\d,]+)\)")
+LEDE_CASCADE = re.compile(r"a (\d+(?:\.\d+)?)% drop in BTC from the \$([\d,]+) perp mark "
+                          r"\(to \$([\d,]+)\).* a \1% rise \(to \$([\d,]+)\)")
+
+
+def _num(text: str) -> float:
+    return float(text.replace(",", ""))
+
+
+def test_every_cascade_level_comes_from_a_price_the_brief_names(rendered_week: Path) -> None:
+    """One price per coin: the lede's prices are the closes of the price cards, and every
+    cascade level is worked from the mark it names ("If BTC falls 2% from the $108,600 mark
+    (to $106,428)"), never from an unnamed price."""
+    for day in DAYS:
+        md = (rendered_week / "reports" / day.isoformat() / "brief.md").read_text(
+            encoding="utf-8")
+        assert "(to $" in md
+        lede = " ".join(_lede(rendered_week, day.isoformat()))
+        for line in md.splitlines():
+            if "(to $" not in line or line.startswith("## ") or line in lede:
+                continue
+            found = CASCADE.findall(line)
+            assert found, (day, line)
+            for way, pct, mark, level in found:
+                sign = -1 if way in ("falls", "drop") else 1
+                worked = _num(mark) * (1 + sign * float(pct) / 100)
+                assert abs(worked - _num(level)) <= 1, (day, line)
+        for sentence in _lede(rendered_week, day.isoformat()):
+            if "(to $" in sentence:
+                found = LEDE_CASCADE.search(sentence)
+                assert found, (day, sentence)
+                pct, mark, low, high = found.groups()
+                assert abs(_num(mark) * (1 - float(pct) / 100) - _num(low)) <= 1, sentence
+                assert abs(_num(mark) * (1 + float(pct) / 100) - _num(high)) <= 1, sentence
+        cards = dict(re.findall(r"^\| (BTC|ETH) price\[\^\d+\] \| (\$[\d,.]+)", md, re.M))
+        # Any coin-sized price in the lede that is neither a named mark nor a level worked
+        # from one is a close the price cards show.
+        lede_prices = re.findall(r"(?<!\(to )(?<!US)\$\d{1,3}(?:,\d{3})+\b(?! (?:perp )?mark)", lede)
+        assert lede_prices, (day, lede)
+        assert set(lede_prices) <= set(cards.values()), (day, lede_prices, cards)
+        for symbol, close in cards.items():
+            name = {"BTC": "Bitcoin", "ETH": "Ether"}[symbol]
+            if name in lede:
+                assert close in lede, (day, symbol, close, lede)
