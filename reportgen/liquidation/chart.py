@@ -21,7 +21,6 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from reportgen.liquidation.summary import MapSummary, cumulative, fmt_price, fmt_usd
-from reportgen.numbers import MINUS
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -156,8 +155,9 @@ def source_line(maps: list[MapSummary]) -> str:
 
 
 class UsdFormatter:
-    """Axis labels in one style per axis, the text's ('US$0', 'US$20 M', 'US$40 M', or
-    'US$2.5 M' for all)."""
+    """Axis labels in one style per axis: '$0', '$20 M', '$40 M' (or '$2.5 M' for all).
+    Ticks keep the short '$' (the axis label says US$, and the fixed layout has room for
+    '$200 M', not 'US$200 M'); annotations print amounts as the text does."""
 
     def __new__(cls) -> Any:
         from matplotlib.ticker import Formatter
@@ -168,7 +168,7 @@ class UsdFormatter:
             def set_locs(self, locs: Any) -> None:
                 top = max((abs(v) for v in locs), default=0)
                 self.div, self.unit = next(((d, u) for d, u in ((1e9, " B"), (1e6, " M"),
-                                                                (1e3, " K")) if top >= d),
+                                                                (1e3, " k")) if top >= d),
                                            (1.0, ""))
                 scaled = [v / self.div for v in locs]
                 # the fewest decimals that print every tick exactly (0.25 B is not "0.2 B")
@@ -177,9 +177,8 @@ class UsdFormatter:
 
             def __call__(self, x: float, pos: int | None = None) -> str:
                 if x == 0:
-                    return "US$0"
-                sign = MINUS if x < 0 else ""
-                return f"{sign}US${abs(x) / self.div:,.{self.decimals}f}{self.unit}"
+                    return "$0"
+                return f"${x / self.div:,.{self.decimals}f}{self.unit}"
 
         return _Usd()
 

@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 
 from reportgen import numbers, units
-from reportgen.liquidation.chart import UsdFormatter
 
 
 @pytest.mark.parametrize(("value", "text"), [
@@ -37,10 +36,17 @@ def test_estimates_keep_their_coarser_style() -> None:
     assert numbers.usd(1.5e9) == "US$1.5 B"
 
 
-def test_chart_axis_labels_read_like_the_text() -> None:
-    formatter = UsdFormatter()
-    formatter.set_locs([0, 20e6, 40e6])
-    assert [formatter(v) for v in (0, 20e6, 40e6)] == ["US$0", "US$20 M", "US$40 M"]
+def test_chart_annotations_read_like_the_text(tmp_path: Path) -> None:
+    """The biggest clusters are labelled on the chart as the text writes them."""
+    from reportgen.config import config_from_mapping
+    from reportgen.pipeline import run
+    from reportgen.sample import SAMPLE_LAST
+
+    run(config_from_mapping({"output": str(tmp_path)}), SAMPLE_LAST, sample=True,
+        formats=["html"], send=False, publish=False)
+    svg = (tmp_path / "reports" / SAMPLE_LAST.isoformat() / "charts" / "liqmap_btc.svg")
+    text = svg.read_text(encoding="utf-8")
+    assert "US$191 M" in text and "US$182 M" in text
 
 
 def test_the_seed_precision_in_every_format(tmp_path: Path) -> None:
