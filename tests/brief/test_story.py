@@ -101,6 +101,17 @@ def test_a_move_few_days_beat_is_not_called_ordinary() -> None:
     assert "not unusual" not in " ".join(told.sentences)
 
 
+def test_a_rare_move_behind_another_lead_is_still_said() -> None:
+    eth_etf = table("ETH", 125.0, [300.0, *[-5.0] * 11])
+    told = story.day_in_brief(brief(
+        indicators(price("BTC", 110_213.0, -0.04, rank=ranked(-0.04, larger=29)),
+                   price("ETH", 2809.0, 4.60, rank=ranked(4.60, larger=4))),
+        etf_section(eth_etf)))
+    assert told.sentences[0].startswith("US spot ETH ETFs took in US$125.0 M, their largest")
+    assert told.sentences[1] == ("Bitcoin closed at $110,213 (−0.04% in 24 h) and Ether at "
+                                 "$2,809 (+4.60%, a move only 4 of the previous 30 days beat).")
+
+
 @pytest.mark.parametrize(("larger", "words"), [
     (10, "; 10 of the previous 30 days moved more."),
     (18, ", not unusual: 18 of the previous 30 days moved more."),
