@@ -306,3 +306,20 @@ def test_the_lead_is_the_move_that_beat_more_of_its_window() -> None:
         told = story.day_in_brief(brief(indicators(*figs)))
         expected = "Bitcoin" if larger["BTC"] <= larger["ETH"] else "Ether"
         assert expected in told.sentences[0].split(",")[0], (larger, told.sentences[0])
+
+
+def test_headline_and_summary_fit_where_they_are_shown() -> None:
+    """The headline (email subject, og:title) is cut at a word to 90 characters; the
+    summary (preheader, og:description, feed, index) holds the leading sentences that fit
+    in 200, or the headline when the first sentence alone is longer."""
+    long_title = " ".join(["word"] * 40)
+    assert story._fit(long_title, story.HEADLINE_MAX).endswith("…")
+    assert len(story._fit(long_title, story.HEADLINE_MAX)) <= story.HEADLINE_MAX
+    sentences = ["A" * 120 + ".", "B" * 70 + ".", "C" * 10 + "."]
+    assert story.summary(sentences, "Head") == sentences[0] + " " + sentences[1]
+    assert story.summary(["X" * 250 + "."], "Head line") == "Head line"
+    day = brief(indicators(price("BTC", 108_680.0, -1.39, rank=ranked(-1.39, larger=9)),
+                           price("ETH", 2776.0, -1.15, rank=ranked(-1.15, larger=17))))
+    told = story.day_in_brief(day)
+    assert len(told.title) <= story.HEADLINE_MAX and len(told.summary) <= story.SUMMARY_MAX
+    assert told.summary.startswith(told.sentences[0])
