@@ -23,7 +23,7 @@ from pydantic import BaseModel
 
 from reportgen.models import SourceSnapshot
 from reportgen.units import Unit
-from reportgen.view import Section, SectionKind, SourceRef
+from reportgen.view import Rank, Section, SectionKind, SourceRef
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -59,6 +59,7 @@ class Reading:
     detail: str | None = None
     week_ago: float | None = None  # the value 7 days before, for the 7 d change
     remark: str | None = None      # how unusual the day's move is (`reportgen.trends`)
+    rank: Rank | None = None       # the same, as data (`reportgen.trends.rank`)
 
 
 class FigureSpec(Protocol):
@@ -116,6 +117,7 @@ class Indicator(Generic[M]):
     detail: Callable[[M], str | None] | None = None
     week_ago: Callable[[M], float | None] | None = None
     remark: Callable[[M], str | None] | None = None
+    rank: Callable[[M], Rank | None] | None = None
     essential: bool = False
     missing: str | None = None
 
@@ -136,6 +138,7 @@ class Indicator(Generic[M]):
             detail=self.detail(data) if self.detail else None,
             week_ago=self.week_ago(data) if self.week_ago else None,
             remark=self.remark(data) if self.remark else None,
+            rank=self.rank(data) if self.rank else None,
         )
 
     def check(self) -> None:

@@ -61,10 +61,10 @@ class ReportManifest(BaseModel):
     version: Literal[1] = 1
     day: date
     title: str             # the page title: "Crypto brief — 2025-06-11 (sample data)"
-    summary: str           # "the day in brief" (reportgen.brief.story), one paragraph
+    summary: str           # "the day in brief" in ≤ 200 characters (reportgen.brief.story)
     headline: Headline | None = None
-    # The short form of "the day in brief" for subject lines: "BTC $108,680 −1.39% · ETH …"
-    # (None when the day has no BTC/ETH price).
+    # The headline of "the day in brief" (≤ 90 characters), for the email subject and
+    # og:title (None on a day without any figure).
     lead: str | None = None
     sample: bool
     author: str | None = None  # report.author, for the pages' author meta tag

@@ -6,10 +6,13 @@ these functions, so a figure reads the same wherever it appears.
 
 | what                         | style                          | example                  |
 |------------------------------|--------------------------------|--------------------------|
-| US$ amount                   | scaled to T/B/M/K; 2 decimals  | US$3.75 T, US$140 B,     |
-|                              | in T, 1 below 100 of the unit, | US$45.2 B, US$9.6 M      |
-|                              | none from 100 up               |                          |
-| US$ millions as published    | 1 decimal, thousands separator | US$164.6 M, +131.0       |
+| US$ amount (estimates)       | scaled to B/M/K; 1 decimal     | US$1.5 B, US$191 M,      |
+|                              | below 100 of the unit, none    | US$44.5 M, US$9.6 M      |
+|                              | from 100 up                    |                          |
+| US$ cap or volume            | scaled to B/M/K; 4 significant | US$3,754 B, US$140.2 B,  |
+|                              | digits (`usd(v, digits=4)`)    | US$254.4 B, US$45.20 B   |
+| US$ millions as published    | 1 decimal below US$1,000 M;    | US$164.6 M, +131.0,      |
+|                              | from there the 4-digit B rule  | US$45.20 B               |
 | price                        | $ and separators; 0 decimals   | $108,680, $2,809,        |
 |                              | from $1,000, 2 from $1, else 4 | $2.29, $0.2019           |
 | share (dominance)            | 1 decimal                      | 61.0%, 9.4%              |
@@ -20,6 +23,8 @@ these functions, so a figure reads the same wherever it appears.
 | date                         | ISO 8601                       | 2025-06-11               |
 | instant                      | date, 24 h time, zone          | 2025-06-11 23:55 UTC     |
 
+One rule for M/B/T: an amount is scaled to the largest of B, M, K it reaches, never to T
+(a desk writes "US$3,754 B"), so a market cap and an ETF's running total read alike.
 Negative numbers carry a real minus sign (U+2212), never a hyphen.
 """
 
@@ -31,7 +36,10 @@ from zoneinfo import ZoneInfo
 
 MINUS = "\u2212"
 NA = "n/a"
-_SCALES = ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "K"))
+_SCALES = ((1e9, "B"), (1e6, "M"), (1e3, "K"))
+# Caps and volumes are printed to this many significant digits (the seed's precision: a
+# +0.12% stablecoin day must still show).
+FIGURE_DIGITS = 4
 
 
 def grouped(value: float, decimals: int = 0) -> str:
@@ -46,7 +54,7 @@ def _finite(value: float | None) -> bool:
 
 
 def scaled(value: float) -> tuple[float, str]:
-    """(value in its unit, unit letter): 3.754e12 → (3.754, "T"); below 1,000 → (value, "")."""
+    """(value in its unit, unit letter): 3.754e12 → (3754, "B"); below 1,000 → (value, "")."""
     for size, unit in _SCALES:
         if abs(value) >= size:
             return value / size, unit
@@ -54,36 +62,48 @@ def scaled(value: float) -> tuple[float, str]:
 
 
 def _scaled_decimals(amount: float, unit: str) -> int:
-    if unit == "T":
-        return 2
     if not unit:
         return 0
     return 1 if round(abs(amount), 1) < 100 else 0
 
 
-def usd(value: float | None) -> str:
-    """A US$ amount: "US$3.75 T", "US$140 B", "US$45.2 B", "US$9.6 M", "US$512"."""
+def _significant_decimals(amount: float, digits: int) -> int:
+    """Decimals that show `amount` to `digits` significant digits (none past the point
+    when its whole part has as many): 140.18 → 1, 3754.2 → 0, 45.2048 → 2."""
+    whole = len(str(int(abs(amount))))
+    decimals = max(0, digits - whole)
+    # Rounding may carry into one more whole digit (99.96 at 1 decimal is 100.0).
+    if decimals and len(str(int(round(abs(amount), decimals)))) > whole:
+        decimals -= 1
+    return decimals
+
+
+def usd(value: float | None, digits: int | None = None) -> str:
+    """A US$ amount scaled to B/M/K: "US$1.5 B", "US$191 M", "US$9.6 M", "US$512"; with
+    `digits`, to that many significant digits: "US$3,754 B", "US$140.2 B"."""
     if not _finite(value):
         return NA
     assert value is not None
     amount, unit = scaled(value)
-    text = grouped(amount, _scaled_decimals(amount, unit))
+    if digits is not None and unit:
+        decimals = _significant_decimals(amount, digits)
+    else:
+        decimals = _scaled_decimals(amount, unit)
+    text = grouped(amount, decimals)
     return f"US${text} {unit}" if unit else f"US${text}"
 
 
-def usd_short(value: float) -> str:
-    """A chart axis amount: "$3.75T"-style without "US" and the space ("$224M")."""
-    amount, unit = scaled(value)
-    return f"${grouped(amount, _scaled_decimals(amount, unit))}{unit}"
-
-
 def usd_millions(value: float | None, *, signed: bool = False) -> str:
-    """An amount already in US$ millions, one decimal as Farside publishes it:
-    "US$45,204.8 M", or with `signed` "+US$164.6 M" / "−US$278.4 M"."""
+    """An amount already in US$ millions, one decimal as Farside publishes it: "US$164.6 M";
+    from US$1,000 M on, the B rule of caps ("US$45.20 B", not "US$45,204.8 M"). With
+    `signed`: "+US$164.6 M" / "−US$278.4 M"."""
     if not _finite(value):
         return NA
     assert value is not None
-    text = f"US${grouped(abs(value), 1)} M"
+    if abs(value) >= 1000:
+        text = usd(abs(value) * 1e6, digits=FIGURE_DIGITS)
+    else:
+        text = f"US${grouped(abs(value), 1)} M"
     if not signed:
         return (MINUS if value < 0 and round(value, 1) != 0 else "") + text
     return sign_of(value, 1) + text

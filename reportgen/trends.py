@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from reportgen import numbers
+from reportgen.view import Rank
 
 # A figure is "the largest since D" only when D lies at least this many observations back:
 # beating last Tuesday is not news.
@@ -20,6 +21,8 @@ RECORD_MIN_GAP = 10
 STREAK_MIN = 3
 # "How unusual" counts larger moves over this many previous observations.
 WINDOW = 30
+# A move is ranked only against at least this many earlier observations.
+RANK_MIN_SEEN = 10
 
 
 @dataclass(frozen=True)
@@ -67,6 +70,20 @@ def larger_moves(value: float, history: Sequence[tuple[date, float]],
     how many observations were looked at)."""
     recent = [v for _d, v in history[-window:]]
     return sum(abs(v) > abs(value) for v in recent), len(recent)
+
+
+def rank(value: float, history: Sequence[tuple[date, float]],
+         window: int = WINDOW) -> Rank | None:
+    """`value` (a day's move, or an ETF day's flow) against the last `window` observations
+    of `history` (how many moved more either way) and the whole of it (a record of its
+    sign, as `record`); None with fewer than `RANK_MIN_SEEN` observations to judge by."""
+    larger, seen = larger_moves(value, history, window)
+    if seen < RANK_MIN_SEEN:
+        return None
+    found = record(value, history)
+    if found is None:
+        return Rank(larger=larger, seen=seen)
+    return Rank(larger=larger, seen=seen, record=True, since=found.since, span=found.span)
 
 
 def daily_changes(closes: dict[date, float]) -> list[tuple[date, float]]:

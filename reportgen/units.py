@@ -3,7 +3,7 @@
 A source declares each figure's unit (see `reportgen.figures`); the common ones are here,
 a unit only one source uses lives in that source's module (gwei in `sources/gas.py`).
 The formatting itself is `reportgen.numbers`, the brief's one number style (its table):
-"US$3.75 T", "US$140 B", "61.0%", "−1.70%", "−0.2 pp", "+3 pts", "$108,680". The names
+"US$3,754 B", "US$140.2 B", "61.0%", "−1.70%", "−0.2 pp", "+3 pts", "$108,680". The names
 below are kept for the templates' filters and the sources that format with them.
 """
 
@@ -20,8 +20,9 @@ __all__ = ["CHANGE", "COUNT", "INDEX", "MINUS", "PERCENT", "PRICE", "USD", "Unit
 
 
 def usd(value: float | None, decimals: int = 0) -> str:
-    """US$ amount scaled to T/B/M/K: 3.754e12 → "US$3.75 T" (the style sets the decimals)."""
-    return numbers.usd(value)
+    """A cap or volume: 3.754e12 → "US$3,754 B", four significant digits (the style sets
+    the decimals, not the figure)."""
+    return numbers.usd(value, digits=numbers.FIGURE_DIGITS)
 
 
 def usd_millions(value: float | None, decimals: int = 1) -> str:

@@ -40,6 +40,26 @@ class SourceRef:
 
 
 @dataclass(frozen=True)
+class Rank:
+    """How unusual a day's move is against the same figure's earlier days
+    (`reportgen.trends.rank`): of the `seen` previous observations, `larger` moved more
+    either way; `record` when no earlier move of the same sign was as large for at least
+    `reportgen.trends.RECORD_MIN_GAP` observations, the last one as large on `since` (None:
+    none in the `span` observations searched)."""
+
+    larger: int
+    seen: int
+    record: bool = False
+    since: date | None = None
+    span: int = 0
+
+    @property
+    def score(self) -> float:
+        """The share of the window this move beat: 1.0 when none moved more."""
+        return (self.seen - self.larger) / self.seen if self.seen else 0.0
+
+
+@dataclass(frozen=True)
 class Figure:
     """One number of the brief. `value` None means unavailable, and `reason` says why."""
 
@@ -53,6 +73,7 @@ class Figure:
     change_7d_pct: float | None = None  # relative change over 7 days, in %
     note: str | None = None  # e.g. the Fear & Greed label
     remark: str | None = None  # how unusual the day's move is ("largest daily gain since …")
+    rank: Rank | None = None  # the same, as data, for ranking the day's moves
     reason: str | None = None
     source: SourceRef | None = None
 
@@ -97,6 +118,7 @@ class EtfTable:
     # Record and streak of the day's total ("largest daily inflow since …", "5th straight
     # day of inflows"), from `reportgen.trends`.
     remarks: list[str] = field(default_factory=list)
+    rank: Rank | None = None  # the day's total against the trading days before it
     # The last trading days' totals (US$ m) through flow_date, oldest first, for the chart.
     recent: list[tuple[date, float]] = field(default_factory=list)
     chart: str | None = None  # the chart's SVG, relative to the report folder
@@ -128,6 +150,7 @@ class LiqPart:
     lines: list[str] = field(default_factory=list)
     reason: str | None = None
     venue: str = ""  # the venues the map covers ("Binance+Bybit+OKX", "hyperliquid")
+    mark: float | None = None  # the perp mark price the cascade's levels are worked from
     cascade: list[CascadeStep] = field(default_factory=list)
 
 
@@ -205,13 +228,15 @@ class Brief:
     assets: dict[str, str] = field(default_factory=dict)  # chart name → file name
     # "The day in brief": 3–5 sentences from the view-model (reportgen.brief.story).
     story: list[str] = field(default_factory=list)
-    # Its short form for subject lines ("BTC $108,680 −1.39% · ETH $2,776 −1.15%").
+    # Its one-line headline (≤ 90 characters): the email subject and the page's og:title.
     story_title: str = ""
+    # Its short form (≤ 200 characters): preheader, og:description, feed and index line.
+    story_summary: str = ""
 
     @property
     def summary(self) -> str:
-        """The day in brief as one paragraph (email preheader, feed, OpenGraph)."""
-        return " ".join(self.story)
+        """The day in brief in at most 200 characters (email preheader, feed, OpenGraph)."""
+        return self.story_summary or " ".join(self.story)
 
     def section(self, section_id: str) -> Section:
         return next(s for s in self.sections if s.id == section_id)

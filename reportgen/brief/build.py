@@ -177,7 +177,7 @@ def _figure(spec: FigureSpec, day: date, source: Contributor, snap: SourceSnapsh
     figure = Figure(label=spec.label, unit=spec.unit, value=value, decimals=spec.decimals,
                     change_pct=change_pct, change_pts=change_pts, direction=direction(moved),
                     change_7d_pct=pct_change(value, reading.week_ago), note=reading.note,
-                    remark=reading.remark, source=refs.get(snap))
+                    remark=reading.remark, rank=reading.rank, source=refs.get(snap))
     return figure, reading.detail
 
 
@@ -276,4 +276,5 @@ def build_brief(
     )
     told = day_in_brief(brief)
     brief.story, brief.story_title = told.sentences, told.title
+    brief.story_summary = told.summary
     return brief

@@ -155,7 +155,9 @@ def source_line(maps: list[MapSummary]) -> str:
 
 
 class UsdFormatter:
-    """Axis labels in one style per axis: '$0', '$20 M', '$40 M' (or '$2.5 M' for all)."""
+    """Axis labels in one style per axis: '$0', '$20 M', '$40 M' (or '$2.5 M' for all).
+    Ticks keep the short '$' (the axis label says US$, and the fixed layout has room for
+    '$200 M', not 'US$200 M'); annotations print amounts as the text does."""
 
     def __new__(cls) -> Any:
         from matplotlib.ticker import Formatter
@@ -257,7 +259,7 @@ def _clusters(ax: Axes, s: MapSummary, top: float) -> None:
         y = (float(stack[rows].max()) if rows.any() else 0.0) + top * 0.05
         ax.plot([c.price_low, c.price_low, c.price_high, c.price_high],
                 [y - top * 0.025, y, y, y - top * 0.025], color="#111111", lw=0.9)
-        ax.annotate(fmt_usd(c.usd).replace("US$", "$"), xy=((c.price_low + c.price_high) / 2, y),
+        ax.annotate(fmt_usd(c.usd), xy=((c.price_low + c.price_high) / 2, y),
                     xytext=(0, 1.5), textcoords="offset points", ha="center", va="bottom",
                     fontsize=8.5, fontweight="bold", color="#111111",
                     bbox={"boxstyle": "square,pad=0.05", "fc": "white", "ec": "none",
@@ -269,7 +271,7 @@ def _beyond(ax: Axes, s: MapSummary) -> None:
     for usd, x, ha, text in ((s.beyond_range_long_usd, 0.005, "left", "◀ {} more below"),
                              (s.beyond_range_short_usd, 0.995, "right", "{} more above ▶")):
         if usd >= 1:  # float dust from sums is not money
-            ax.text(x, 0.97, text.format(fmt_usd(usd).replace("US$", "$")),
+            ax.text(x, 0.97, text.format(fmt_usd(usd)),
                     transform=ax.transAxes, ha=ha, va="top", fontsize=8, color=MUTED,
                     bbox={"boxstyle": "square,pad=0.1", "fc": "white", "ec": "none",
                           "alpha": 0.85})

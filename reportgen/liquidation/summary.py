@@ -168,7 +168,11 @@ def cascade(m: LiqMap, pcts: list[float]) -> list[CascadeRow]:
                 lo, hi = max(km, 0), min(kt, m.n - 1)
                 usd = float(m.short_usd[lo:hi + 1].sum()) if hi >= lo else 0.0
                 verb, word = "rises", "shorts"
-            text = (f"If {m.symbol} {verb} {numbers.percent(pct)} (to {fmt_price(price, m.bucket_size)}): "
+            # The level is worked from the mark, not the close the brief's prices show:
+            # the mark is named so that a reader never sees two unexplained prices.
+            text = (f"If {m.symbol} {verb} {numbers.percent(pct)} from the "
+                    f"{fmt_price(m.mark_price, m.bucket_size)} mark "
+                    f"(to {fmt_price(price, m.bucket_size)}): "
                     f"{fmt_usd(usd)} of {word}")
             out.append(CascadeRow(side=side, move_pct=pct, price=price, usd=usd, text=text))
     return out

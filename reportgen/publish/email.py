@@ -103,9 +103,10 @@ class EmailContent:
 
 
 def subject_for(manifest: ReportManifest, prefix: str) -> str:
-    """"Crypto brief 2025-06-11: BTC $108,680 −1.39% · ETH $2,776 −1.15%" ("[SAMPLE] "
-    first for sample data): the short form of "the day in brief" (the manifest's `lead`),
-    else the manifest's headline figure."""
+    """"Crypto brief 2025-06-11: US spot ETH ETFs took in US$240.3 M, their largest daily
+    inflow since 2025-02-04" ("[SAMPLE] " first for sample data): the headline of "the day
+    in brief" (the manifest's `lead`, ≤ 90 characters), else the manifest's headline
+    figure."""
     subject = f"{prefix} {manifest.day.isoformat()}"
     headline = manifest.headline
     if manifest.lead:

@@ -116,6 +116,15 @@ class DayEntry:
         return self.manifest.summary
 
     @property
+    def social_title(self) -> str:
+        """og:title and twitter:title: the headline of "the day in brief" (marked as sample
+        data on the sample), else the page title."""
+        lead = self.manifest.lead
+        if not lead:
+            return self.title
+        return f"{lead} (sample data)" if self.sample else lead
+
+    @property
     def headline(self) -> str | None:
         return self.manifest.headline.text if self.manifest.headline else None
 
@@ -266,7 +275,7 @@ def brief_page(entry: DayEntry, prev: DayEntry | None, nxt: DayEntry | None, con
     render wrote for layouts like this one), with the site's head tags and navigation."""
     assert entry.manifest.page is not None  # read_days keeps only days with a page
     body = read_bytes(entry.source / entry.manifest.page).decode("utf-8")
-    meta = _page_meta(config, title=entry.title, description=entry.description,
+    meta = _page_meta(config, title=entry.social_title, description=entry.description,
                       path=entry.path, image=entry.image, image_alt=f"Liquidation map, {entry.day}",
                       og_type="article")
     return environment().get_template("site/day.html.j2").render(

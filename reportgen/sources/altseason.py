@@ -48,6 +48,7 @@ from reportgen.sources._json import load_json, number
 from reportgen.sources.base import FetchContext, ParseContext, Source
 from reportgen.sources.coingecko import CoinGeckoSettings
 from reportgen.units import INDEX, PRICE, signed_pct
+from reportgen.view import Rank
 
 STABLECOINS = frozenset({
     "tether", "usd-coin", "dai", "ethena-usde", "usds", "first-digital-usd", "true-usd",
@@ -158,6 +159,18 @@ def _remark(symbol: str) -> Callable[[AltSeason], str | None]:
     return read
 
 
+def _rank(symbol: str) -> Callable[[AltSeason], Rank | None]:
+    """The day's move ranked against the closes before it (`reportgen.trends.rank`)."""
+    def read(model: AltSeason) -> Rank | None:
+        found = model.prices.get(symbol)
+        before = _close(symbol, 1)(model)
+        if found is None or found.price is None or not before:
+            return None
+        change = (found.price / before - 1.0) * 100.0
+        return trends.rank(change, trends.daily_changes(found.closes))
+    return read
+
+
 class AltSeasonSource(Source[AltseasonSettings]):
     name = "altseason"
     title = "Altcoin Season Index (computed from CoinGecko)"
@@ -175,8 +188,8 @@ class AltSeasonSource(Source[AltseasonSettings]):
     indicators = (
         *(Indicator(f"{symbol} price", AltSeason, "prices", _price(symbol), PRICE,
                     previous=_close(symbol, 1), week_ago=_close(symbol, 7),
-                    remark=_remark(symbol), missing=f"CoinGecko's answers hold no {symbol} "
-                    "price for the end of the day")
+                    remark=_remark(symbol), rank=_rank(symbol),
+                    missing=f"CoinGecko's answers hold no {symbol} price for the end of the day")
           for symbol in PRICED.values()),
         Indicator("Altcoin Season Index", AltSeason, "index", lambda m: m.index, INDEX,
                   change="pts", previous=lambda m: m.previous_index, note=lambda m: m.label,

@@ -327,11 +327,13 @@ def _table(day: date, asset: Asset, flows: EtfFlows) -> EtfTable:
     before = [(d, v) for d, v in found.history if d < flow_day]
     remarks = (trends.flow_remarks(total, before, launched=found.cumulative_from)
                if total is not None and found.status != "partial" else [])
+    ranked = (trends.rank(total, before)
+              if total is not None and found.status != "partial" else None)
     recent = [(d, v) for d, v in found.history if d <= flow_day][-CHART_DAYS:]
     return EtfTable(asset=asset, label=label, note=found.note or None, rows=rows,
                     total=total, total_direction=direction(total),
                     cumulative=found.cumulative_musd, flow_date=flow_day, remarks=remarks,
-                    recent=recent,
+                    rank=ranked, recent=recent,
                     chart=f"charts/etf_{asset.lower()}.svg" if len(recent) >= 2 else None)
 
 

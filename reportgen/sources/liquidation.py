@@ -168,6 +168,7 @@ def _symbol_maps(day: date, symbol: str, result: SymbolMaps, *, heatmaps: bool) 
                  else _PART_LABELS[kind])
         parts.append(LiqPart(kind=kind, label=label, caption=result.captions.get(kind),
                              lines=list(summary.sentences), venue=summary.venue,
+                             mark=summary.mark_price,
                              cascade=[CascadeStep(side=r.side, move_pct=r.move_pct,
                                                   price=r.price, usd=r.usd)
                                       for r in summary.cascade]))

@@ -127,7 +127,7 @@ def test_backdated_run_shows_only_historical_numbers(
 
     # Historical answers are used …
     assert "68 (Greed)" in md and "▼ −3 pts" in md
-    assert "US$254 B" in md
+    assert "US$254.4 B" in md
     assert "1.62 gwei" in md  # base fee 1.0 + median tip 0.62 at the block of the cut-off
     assert "31 (Neither)" in md
     assert "| BTC price[^" in md and "$108,680" in md and "−1.39%" in md  # close of D (chart)

@@ -21,8 +21,8 @@ from tests.realised.recorded import record_sample_day
 
 DAY = date(2025, 6, 11)
 NOW = "2025-06-11T23:58:00+00:00"
-EXPECTED = ["17,411", "1,281", "US$3.75 T", "−1.70%", "US$140 B", "61.0%", "9.4%",
-            "1.62 gwei", "31", "68", "Greed", "US$254 B", "+164.6", "+240.3",
+EXPECTED = ["17,411", "1,281", "US$3,754 B", "−1.70%", "US$140.2 B", "61.0%", "9.4%",
+            "1.62 gwei", "31", "68", "Greed", "US$254.4 B", "+164.6", "+240.3",
             "HYPE surpasses $42"]
 
 

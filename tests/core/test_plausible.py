@@ -174,7 +174,7 @@ def test_impossible_values_are_unavailable_with_the_rule_and_exit_3(
            "implausible: USD-stablecoin market cap US$−271.1 B is not above 0" in md
     assert "▼ −" not in md.split("## 2. Stablecoins")[1].split("## 3.")[0]
     # The figures that were fine are still there.
-    assert "US$3.75 T" in md and "9.4%" in md and "68 (Greed)" in md
+    assert "US$3,754 B" in md and "9.4%" in md and "68 (Greed)" in md
 
 
 def test_yesterdays_coingecko_answer_served_today_is_stale(
@@ -184,7 +184,7 @@ def test_yesterdays_coingecko_answer_served_today_is_stale(
     _serve(upstream, GLOBAL_URL, _hostile_global(updated_at=yesterday))
     code, md = _run(upstream, tmp_path, monkeypatch)
     assert code == 3
-    assert "US$3.75 T" not in md and "17,411" not in md
+    assert "US$3,754 B" not in md and "17,411" not in md
     assert ("| Total market cap | unavailable | unavailable for 2025-06-11: stale: the data is "
             "as of 2025-06-10 23:50 UTC, 24 h 8 min before it was fetched (2025-06-11 23:58 UTC); "
             "the limit for this source is 3 h |") in md

@@ -19,8 +19,8 @@ from reportgen.render.pdf import safe_url_fetcher
 from reportgen.sources.news import NewsDigest
 
 DAY = date(2025, 6, 11)
-FIGURES = ["17,411", "1,281", "US$3.75 T", "▼ −1.70%", "US$140 B", "61.0%", "9.4%",
-           "1.62 gwei", "31", "68", "Greed", "US$254 B"]
+FIGURES = ["17,411", "1,281", "US$3,754 B", "▼ −1.70%", "US$140.2 B", "61.0%", "9.4%",
+           "1.62 gwei", "31", "68", "Greed", "US$254.4 B"]
 SECTION_ORDER = ["Indicators", "Stablecoins", "Liquidation map", "Spot ETF flows",
                  "Macro & policy", "Market highlights", "Disclaimer", "Sources"]
 

@@ -79,7 +79,8 @@ def test_clusters_and_sentences() -> None:
     long_c = next(c for c in s.clusters if c.side == "long")
     assert (long_c.usd, long_c.price_low, long_c.price_high) == (500, 940, 960)
     assert long_c.text == "US$500 of longs between $940 and $960"
-    assert s.sentences[2].startswith("If BTC falls 2% (to $980): US$100 of longs")
+    # the level is worked from the mark, which the sentence names (issue 21)
+    assert s.sentences[2].startswith("If BTC falls 2% from the $1,000 mark (to $980): US$100 of longs")
 
 
 def test_json_shape() -> None:

@@ -70,9 +70,12 @@ def test_every_link_and_image_resolves_inside_the_site(week: Path) -> None:
     assert f'<link rel="canonical" href="{URL}{day_path(LAST)}">' in brief
     assert 'property="og:title"' in brief and 'name="twitter:card"' in brief
     # "the day in brief" is the page's OpenGraph description and the feed's summary
-    assert re.search(r'property="og:description" content="Bitcoin ended the day at \$', brief)
+    lede = "US spot ETH ETFs took in US$240.3 M, their largest daily inflow since 2025-02-04"
+    assert re.search(r'property="og:description" content="' + re.escape(lede), brief)
+    # the headline is the og:title (the page's <title> stays the brief's title and date)
+    assert f'property="og:title" content="{lede} (sample data)"' in brief
     feed = (site / "feed.xml").read_text(encoding="utf-8")
-    assert "<summary>Bitcoin ended the day at $" in feed and "Total market cap" not in feed
+    assert f"<summary>{lede}" in feed and "Total market cap" not in feed
     assert 'href="../../../index.html#archive">Report history</a>' in brief
     assert 'rel="prev"' in brief and 'rel="next"' not in brief
 
@@ -159,7 +162,7 @@ def test_pages_come_from_the_manifest_not_from_the_rendered_html(week: Path) -> 
                   encoding="utf-8")
     build_site(config)
     assert (site / "index.html").read_text(encoding="utf-8") == before
-    assert "Bitcoin ended the day at $108,680" in before  # the manifest's summary
+    assert "US spot ETH ETFs took in US$240.3 M" in before  # the manifest's summary
     page = (site / day_path(LAST)).read_text(encoding="utf-8")
     assert page == page_before
     assert page.count("<html") == 1 and page.count("<body") == 1 and page.count("</main>") == 1
