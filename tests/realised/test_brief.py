@@ -43,11 +43,16 @@ def test_sample_brief_shows_the_day_after_the_map(tmp_path: Path) -> None:
     assert titles[at - 1] == "## 3. Liquidation map"
     section = md.split("## 4. Realised liquidations, last 24 h")[1].split("\n## ")[0]
     expected = parse_realised(sample.load_raws("liquidation_realised", DAY), RealisedSettings())
-    assert f"US${expected.total_usd / 1e6:.1f} M ({expected.orders} orders)" in section
+    def shown(orders: int) -> float:  # the US$ millions the card prints beside `orders`
+        found = re.search(rf"US\$([\d.]+) M \({orders} orders", section)
+        assert found, (orders, section)
+        return float(found[1])
+
+    assert shown(expected.orders) == pytest.approx(expected.total_usd / 1e6, abs=0.01)
     for name, venue in (("Binance", "binance"), ("Bybit", "bybit"), ("OKX", "okx")):
         tally = expected.venue(venue)
         assert tally is not None and f"| {name}[^" in section
-        assert f"US${tally.usd / 1e6:.1f} M ({tally.orders} orders" in section
+        assert shown(tally.orders) == pytest.approx(tally.usd / 1e6, abs=0.01)
     assert "Largest single order: US$" in section
     assert "at most one liquidation per symbol per second" in section  # the undercount
     # sample-labelled like every sample figure: its source line says "bundled sample"
