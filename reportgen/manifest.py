@@ -45,6 +45,22 @@ class Headline(BaseModel):
         return f"{self.label} {self.value}" + (f" {self.change}" if self.change else "")
 
 
+class MapScoreRecord(BaseModel):
+    """The previous day's liquidation map of one symbol, scored against the liquidations
+    recorded the day after (see reportgen.liquidation.check): the site's table of recent
+    scores reads these from each day's manifest."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    symbol: str
+    map_day: date
+    lift: float | None
+    lift_long: float | None
+    lift_short: float | None
+    p_value: float | None
+    events: int
+
+
 def _inside(name: str) -> str:
     """A path relative to the report folder that stays inside it."""
     path = PurePosixPath(name)
@@ -74,6 +90,8 @@ class ReportManifest(BaseModel):
     digest: str
     page: str | None = None  # the body-only HTML (None when HTML was not rendered)
     files: list[str]       # every file render wrote, relative to the report folder
+    # Yesterday's maps, scored (empty: nothing recorded to score them with, or an older run).
+    map_scores: list[MapScoreRecord] = []
 
     @field_validator("files")
     @classmethod

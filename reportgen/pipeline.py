@@ -32,6 +32,7 @@ from reportgen.ops.guard import day_guard
 from reportgen.registry import models, sources
 from reportgen.render import Rendered, render_report
 from reportgen.render.pool import RenderPool
+from reportgen.view import MapScoreRow
 from reportgen.writer import OutputWriter
 
 if TYPE_CHECKING:
@@ -126,24 +127,32 @@ def build_phase(config: Config, day: date, archive: Archive, *, clock: Clock) ->
     """The view-model for `day` from the archive only (and the previous day's snapshots)."""
     snapshots = archive.snapshots(day, models())
     previous = archive.snapshots(day - timedelta(days=1), models())
+    notes, rows = _map_scores(config, day, archive)
     return build_brief(
         day, snapshots, previous, contributors=[s for s in sources(config) if s.enabled()[0]],
         title=config.report.title, zone=config.timezone,
         generated_at=_generated_at(snapshots, clock), sample=archive.is_sample_day(day),
         original_url=config.report.original_url, author=config.report.author,
-        archive_url=_archive_url(config), notes=_realised_notes(config, day, archive),
+        archive_url=_archive_url(config), notes=notes, map_scores=rows,
     )
 
 
-def _realised_notes(config: Config, day: date, archive: Archive) -> dict[str, list[str]]:
-    """"Yesterday's map, scored" under the realised liquidations (reportgen.realised.score):
-    the previous day's stored map against the day's archived liquidations."""
+def _map_scores(config: Config, day: date,
+                archive: Archive) -> tuple[dict[str, list[str]], list[MapScoreRow]]:
+    """"Yesterday's map, scored" (reportgen.realised.score): the previous day's stored maps
+    against the day's archived liquidations, as the sentence under the realised liquidations
+    and as data for the manifest and the site."""
     from reportgen.liquidation.config import LiqConfig
-    from reportgen.realised.score import REALISED_SOURCE, scored_line
+    from reportgen.realised.score import REALISED_SOURCE, score_sentence, scores_for
 
     liquidation = config.settings_for("liquidation", LiqConfig)
-    line = scored_line(archive, day, liquidation) if liquidation.enabled else None
-    return {REALISED_SOURCE: [line]} if line else {}
+    scores = scores_for(archive, day, liquidation) if liquidation.enabled else None
+    if scores is None:
+        return {}, []
+    rows = [MapScoreRow(symbol=s.symbol, map_day=day - timedelta(days=1), lift=s.lift,
+                        lift_long=s.lift_long, lift_short=s.lift_short, p_value=s.p_value,
+                        events=s.events) for s in scores]
+    return {REALISED_SOURCE: [score_sentence(scores, day)]}, rows
 
 
 def _archive_url(config: Config) -> str | None:

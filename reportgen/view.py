@@ -213,6 +213,21 @@ class Section:
         return "ok"
 
 
+@dataclass(frozen=True)
+class MapScoreRow:
+    """The previous day's liquidation map of one symbol, scored against the liquidations
+    recorded in the 24 h after it (reportgen.liquidation.check): for the brief's sentence and,
+    through the report manifest, the site's table of recent scores."""
+
+    symbol: str
+    map_day: date  # the day whose map was scored
+    lift: float | None
+    lift_long: float | None
+    lift_short: float | None
+    p_value: float | None
+    events: int
+
+
 @dataclass
 class Brief:
     title: str
@@ -232,6 +247,8 @@ class Brief:
     story_title: str = ""
     # Its short form (≤ 200 characters): preheader, og:description, feed and index line.
     story_summary: str = ""
+    # Yesterday's maps, scored (empty when nothing was recorded to score them with).
+    map_scores: list[MapScoreRow] = field(default_factory=list)
 
     @property
     def summary(self) -> str:

@@ -17,7 +17,7 @@ from reportgen.brief.story import day_in_brief
 from reportgen.clock import day_end
 from reportgen.figures import INDICATORS, FigureSection, FigureSpec, SectionSpec, rejected
 from reportgen.models import METHOD_LABELS, SourceSnapshot
-from reportgen.view import Brief, Figure, Section, SourceRef, direction
+from reportgen.view import Brief, Figure, MapScoreRow, Section, SourceRef, direction
 
 INDICATORS_TITLE = "Indicators"
 
@@ -205,6 +205,7 @@ def build_brief(
     archive_url: str | None = None,
     author: str | None = None,
     notes: Mapping[str, Sequence[str]] | None = None,
+    map_scores: Sequence[MapScoreRow] = (),
 ) -> Brief:
     """Build the brief's view-model for `day` from its snapshots and the previous day's.
 
@@ -215,7 +216,8 @@ def build_brief(
     sections are omitted, not reported missing. A stale snapshot (see `stale_reason`) makes
     its figures unavailable and says why. `archive_url` is where the report history is (the
     site's index), None without a site. `notes`: sentences the caller adds under an available
-    section, by section id (the build phase's "yesterday's map, scored"). The Brief ends with
+    section, by section id (the build phase's "yesterday's map, scored"), and `map_scores` those
+scores as data (for the report manifest and the site). The Brief ends with
     "the day in brief" written from it (`reportgen.brief.story`).
     """
     by_name = {c.name: c for c in contributors}
@@ -273,6 +275,7 @@ def build_brief(
         title=title, day=day, zone=zone, sample=sample, generated_at=generated_at,
         sections=sections, sources=sorted(refs.refs.values(), key=lambda r: r.key),
         original_url=original_url, archive_url=archive_url, author=author,
+        map_scores=list(map_scores),
     )
     told = day_in_brief(brief)
     brief.story, brief.story_title = told.sentences, told.title

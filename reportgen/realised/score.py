@@ -101,9 +101,9 @@ def recorded_events(archive: Archive, day: date) -> list[RealisedLiquidation]:
     return out
 
 
-def scored_line(archive: Archive, day: date, config: LiqConfig) -> str | None:
-    """The "yesterday's map, scored" sentence for `day`'s brief; None when the day has no
-    realised liquidations to score with (the section already says why)."""
+def scores_for(archive: Archive, day: date, config: LiqConfig) -> list[MapScore] | None:
+    """The previous day's stored CEX maps scored against `day`'s archived liquidations;
+    None when the day has no realised liquidations to score with (the section says why)."""
     from reportgen.liquidation.result import StoredMap
 
     snapshot = archive.snapshot(day, REALISED_SOURCE)
@@ -118,4 +118,11 @@ def scored_line(archive: Archive, day: date, config: LiqConfig) -> str | None:
         mine = [e for e in events if base_coin(e.symbol).upper() == summary.symbol.upper()]
         if mine:
             scores.append(score_map(summary, mine, config))
-    return score_sentence(scores, day)
+    return scores
+
+
+def scored_line(archive: Archive, day: date, config: LiqConfig) -> str | None:
+    """The "yesterday's map, scored" sentence for `day`'s brief; None when the day has no
+    realised liquidations to score with (the section already says why)."""
+    scores = scores_for(archive, day, config)
+    return None if scores is None else score_sentence(scores, day)

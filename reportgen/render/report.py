@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 
 from reportgen.brief.model import Brief
-from reportgen.manifest import Headline, ReportManifest
+from reportgen.manifest import Headline, MapScoreRecord, ReportManifest
 from reportgen.render.filters import figure_change, figure_value, long_date
 
 HEADLINE_LABEL = "total market cap"
@@ -48,4 +48,7 @@ def build_manifest(brief: Brief, markdown: str, files: list[str], *,
         author=brief.author,
         generated_at=brief.generated_at,
         digest=digest(markdown), page=page, files=files,
+        map_scores=[MapScoreRecord(symbol=s.symbol, map_day=s.map_day, lift=s.lift,
+                                   lift_long=s.lift_long, lift_short=s.lift_short,
+                                   p_value=s.p_value, events=s.events) for s in brief.map_scores],
     )

@@ -68,6 +68,12 @@ def test_sample_brief_shows_the_day_after_the_map(tmp_path: Path) -> None:
         r"(BTC|ETH) lift [^;]*?, p = [0-9.]+ \(([\d,]+) events\)", line)}
     assert set(scored) == {"BTC", "ETH"}, line
     assert 0 < scored["BTC"] + scored["ETH"] <= expected.orders  # scored: each on its side
+    # ... and as data in the day's manifest, for the site's table of recent scores
+    manifest = json.loads((output / "reports" / DAY.isoformat() / "manifest.json").read_text())
+    rows = {r["symbol"]: r for r in manifest["map_scores"]}
+    assert set(rows) == {"BTC", "ETH"}
+    assert all(r["map_day"] == "2025-06-10" and 0 <= r["p_value"] <= 1 for r in rows.values())
+    assert {k: r["events"] for k, r in rows.items()} == scored
 
 
 def test_first_sample_day_has_no_map_of_the_day_before_to_score(tmp_path: Path) -> None:
