@@ -94,7 +94,7 @@ class MapHeat(_Frozen):
     times: list[datetime]
     price_low: float
     bucket_size: float
-    usd: list[list[float]]      # [time][bucket]
+    usd: list[list[int]]        # [time][bucket], whole US$ (the file is for a picture)
     mark: list[float]           # the mark price at each time
 
     @model_validator(mode="after")

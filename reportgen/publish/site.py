@@ -8,6 +8,8 @@ brief's body-only HTML (body.html), with the navigation from site/_nav.html.j2.
         index.html                     latest brief + report history by month
         YYYY/MM/DD/index.html          one permalink page per date (the brief + site nav)
         YYYY/MM/DD/brief.pdf|.md       beside it, with charts/ when the report has them
+        liquidation/                   the Liquidation Map pages (reportgen.publish.liqpages),
+                                       when the days carry map data; linked from every page
         feed.xml  sitemap.xml          only with site.url (absolute URLs need it)
         favicon.svg  assets/  .nojekyll  .manifest.json
 
@@ -54,6 +56,7 @@ from markupsafe import Markup
 from reportgen.config import Config
 from reportgen.errors import ConfigError, DeliveryError, LockError, UsageError
 from reportgen.manifest import MANIFEST_NAME, ReportManifest
+from reportgen.publish import liqpages
 from reportgen.publish.reports import read_bytes, read_manifest, regular
 from reportgen.render.environment import environment, templates_dir
 from reportgen.writer import OutputWriter
@@ -210,10 +213,11 @@ def read_days(reports: Path, warnings: list[str] | None = None) -> list[DayEntry
 
 
 def _day_key(entry: DayEntry, prev: DayEntry | None, nxt: DayEntry | None, config: Config,
-             templates_hash: str) -> str:
+             templates_hash: str, liq_pages: bool = False) -> str:
     """Changes whenever anything that shapes the day's pages changes."""
     digest = hashlib.sha256()
     for part in (SITE_VERSION, templates_hash, config.site.url or "", config.site.title,
+                 "liq" if liq_pages else "",
                  prev.day.isoformat() if prev else "", nxt.day.isoformat() if nxt else "",
                  entry.manifest.model_dump_json()):
         digest.update(part.encode() + b"\0")
@@ -246,7 +250,8 @@ def _page_meta(config: Config, *, title: str, description: str, path: str,
     }
 
 
-def brief_page(entry: DayEntry, prev: DayEntry | None, nxt: DayEntry | None, config: Config) -> str:
+def brief_page(entry: DayEntry, prev: DayEntry | None, nxt: DayEntry | None, config: Config,
+               *, liq_pages: bool = False) -> str:
     """The day's page: templates/site/day.html.j2 around the brief's body-only HTML (which
     render wrote for layouts like this one), with the site's head tags and navigation."""
     assert entry.manifest.page is not None  # read_days keeps only days with a page
@@ -256,12 +261,12 @@ def brief_page(entry: DayEntry, prev: DayEntry | None, nxt: DayEntry | None, con
                       og_type="article")
     return environment().get_template("site/day.html.j2").render(
         root=DAY_ROOT, meta=meta, entry=entry, prev=prev, next=nxt, has_pdf=entry.pdf,
-        has_md=entry.md,
+        has_md=entry.md, liq_pages=liq_pages,
         body=Markup(body),  # render's own HTML, escaped when it was made
     )
 
 
-def index_page(entries: list[DayEntry], config: Config) -> str:
+def index_page(entries: list[DayEntry], config: Config, *, liq_pages: bool = False) -> str:
     newest_first = list(reversed(entries))
     months = [(f"{month:%B %Y}", list(items)) for month, items in
               groupby(newest_first, key=lambda e: e.day.replace(day=1))]
@@ -275,7 +280,7 @@ def index_page(entries: list[DayEntry], config: Config) -> str:
     )
     return environment().get_template("site/index.html.j2").render(
         root="", meta=meta, site_title=config.site.title, latest=latest, months=months,
-        feed_entries=config.site.feed_entries,
+        feed_entries=config.site.feed_entries, liq_pages=liq_pages,
     )
 
 
@@ -369,7 +374,7 @@ def _readable(root: Path) -> None:
 # What every build makes besides the days' files (the manifest of an older build may not
 # list them).
 _FIXED = ("index.html", "favicon.svg", "assets/site.css", "assets/print.css", ".nojekyll",
-          "feed.xml", "sitemap.xml", MANIFEST)
+          "feed.xml", "sitemap.xml", MANIFEST)  # and the Liquidation Map pages, when made
 _BUILD_NAME = re.compile(r"^\.site-[a-z0-9_]{8}$")  # tempfile.mkdtemp(prefix=".site-")
 
 
@@ -599,11 +604,12 @@ def _build_into(writer: OutputWriter, entries: list[DayEntry], config: Config,
     """Write the build through `writer`, rooted at the new build's folder."""
     old_days = manifest.get("days", {}) if manifest.get("version") == SITE_VERSION else {}
     templates_hash = _templates_hash()
+    liq = liqpages.pages(entries, config, result.warnings)
     days: dict[str, Any] = {}
     for i, entry in enumerate(entries):
         prev = entries[i - 1] if i > 0 else None
         nxt = entries[i + 1] if i + 1 < len(entries) else None
-        key = _day_key(entry, prev, nxt, config, templates_hash)
+        key = _day_key(entry, prev, nxt, config, templates_hash, bool(liq))
         old = old_days.get(entry.day.isoformat())
         if previous and old and old["key"] == key and all(regular(previous / f) for f in old["files"]):
             for name in old["files"]:
@@ -612,7 +618,7 @@ def _build_into(writer: OutputWriter, entries: list[DayEntry], config: Config,
             days[entry.day.isoformat()] = old
             continue
         files = [entry.path]
-        writer.write_text(entry.path, brief_page(entry, prev, nxt, config))
+        writer.write_text(entry.path, brief_page(entry, prev, nxt, config, liq_pages=bool(liq)))
         for name in entry.files:
             writer.write_bytes(entry.dir + name, read_bytes(entry.source / name))
             files.append(entry.dir + name)
@@ -622,11 +628,12 @@ def _build_into(writer: OutputWriter, entries: list[DayEntry], config: Config,
     # The pages that list briefs change with every new day: always written.
     site_assets = templates_dir() / "site"
     fixed = {
-        "index.html": index_page(entries, config).encode(),
+        "index.html": index_page(entries, config, liq_pages=bool(liq)).encode(),
         "favicon.svg": (site_assets / "favicon.svg").read_bytes(),
         "assets/site.css": (site_assets / "site.css").read_bytes(),
         "assets/print.css": (site_assets / "print.css").read_bytes(),
         ".nojekyll": b"",
+        **liq,
     }
     if config.site.url:
         fixed["feed.xml"] = atom_feed(entries, config)

@@ -83,7 +83,7 @@ def _heat(h: Heatmap, *, as_of_day_end: float, size: float, low: float, high: fl
             k = target[j]
             if k >= 0 and value > 0:
                 out[k] += value
-        usd.append([float(round(v)) for v in out])
+        usd.append([round(v) for v in out])
     return MapHeat(times=[h.times[i] for i in rows], price_low=low, bucket_size=size, usd=usd,
                    mark=[h.price[i] for i in rows] if len(h.price) == len(h.times)
                    else [math.nan] * len(rows))
