@@ -2,8 +2,8 @@
 (`reportgen.mapdata`, charts/liqmap_<symbol>.json, listed in the day's manifest):
 
     liquidation/index.html         every symbol's latest map (static image) and the FAQ
-    liquidation/<symbol>.html      the latest map, interactive, and the heatmap over the days
-    liquidation/<symbol>.json      what that page draws: the latest DayMap, the heat rows
+    liquidation/<symbol>/index.html  the latest map, interactive, and the heatmap over the days
+    liquidation/<symbol>/map.json  what that page draws: the latest DayMap, the heat rows
     assets/vendor/*.min.js         Vega, Vega-Lite, vega-embed (templates/vendor, pinned)
     assets/liqmap.js               the pages' own script
 
@@ -16,6 +16,7 @@ build: they change with every new day.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -33,7 +34,8 @@ if TYPE_CHECKING:
     from reportgen.config import Config
 
 FOLDER = "liquidation"
-ROOT = "../"  # from liquidation/*.html back to the site root
+INDEX = f"{FOLDER}/index.html"
+DATA = "map.json"  # beside each symbol's page
 HEAT_DAYS = 30          # the heatmap spans at most the last 30 days the site has
 HEAT_COLUMNS = 168      # and at most this many times (snapshots thinned evenly past that)
 HEAT_RANGE = 0.15       # price rows: the days' mark prices ± 15 %
@@ -78,6 +80,11 @@ class SymbolMaps:
         return self.symbol.lower()
 
     @property
+    def path(self) -> str:
+        """The symbol's page, site-relative: liquidation/btc/index.html."""
+        return f"{FOLDER}/{self.slug}/index.html"
+
+    @property
     def latest(self) -> tuple[DayEntry, DayMap]:
         return self.days[-1]
 
@@ -114,13 +121,35 @@ def read_maps(entries: Sequence[DayEntry], warnings: list[str]) -> list[SymbolMa
     return [SymbolMaps(symbol=s, days=by_symbol[s]) for s in ranked]
 
 
+def rebin(row: Sequence[float], low: float, size: float, new_low: float, new_size: float,
+          n: int) -> list[float]:
+    """`row` (buckets of `size` from `low`) on another grid (`n` buckets of `new_size` from
+    `new_low`): each bucket's notional is shared among the new buckets it overlaps, in
+    proportion to the overlap (a day whose map used another bucket size)."""
+    out = [0.0] * n
+    for j, value in enumerate(row):
+        if not value:
+            continue
+        a, b = low + j * size, low + (j + 1) * size
+        k = max(0, math.floor((a - new_low) / new_size))
+        while k < n:
+            lo, hi = new_low + k * new_size, new_low + (k + 1) * new_size
+            if lo >= b:
+                break
+            overlap = min(b, hi) - max(a, lo)
+            if overlap > 0:
+                out[k] += value * overlap / size
+            k += 1
+    return out
+
+
 def combined_heat(maps: SymbolMaps) -> tuple[MapHeat | None, list[str]]:
-    """The heat rows of the last HEAT_DAYS days on the latest day's grid, over the price
-    range their marks span (± HEAT_RANGE), thinned to at most HEAT_COLUMNS times."""
+    """The heat rows of the last HEAT_DAYS days on the latest day's grid (re-binned where a
+    day used another bucket size), over the price range their marks span (± HEAT_RANGE),
+    thinned to at most HEAT_COLUMNS times."""
     _, latest = maps.latest
     size = latest.bucket_size
-    days = [(e, d) for e, d in maps.days[-HEAT_DAYS:]
-            if d.heat is not None and d.heat.bucket_size == size and d.heat.times]
+    days = [(e, d) for e, d in maps.days[-HEAT_DAYS:] if d.heat is not None and d.heat.times]
     if not days:
         return None, []
     marks = [m for _, d in days for m in (d.heat.mark if d.heat else []) if m == m] or [latest.mark_price]
@@ -133,13 +162,8 @@ def combined_heat(maps: SymbolMaps) -> tuple[MapHeat | None, list[str]]:
     for _, d in days:
         heat = d.heat
         assert heat is not None
-        offset = round((heat.price_low - low) / size)
         for t, row, m in zip(heat.times, heat.usd, heat.mark, strict=True):
-            out = [0] * n_cols
-            for j, value in enumerate(row):
-                k = j + offset
-                if 0 <= k < n_cols:
-                    out[k] = value
+            out = [round(v) for v in rebin(row, heat.price_low, heat.bucket_size, low, size, n_cols)]
             times.append(t)
             usd.append(out)
             mark.append(m)
@@ -180,22 +204,23 @@ def pages(entries: Sequence[DayEntry], config: Config, warnings: list[str]) -> d
     files: dict[str, bytes] = {}
     for maps in symbols:
         data = symbol_data(maps)
-        files[f"{FOLDER}/{maps.slug}.json"] = data.model_dump_json().encode()
+        files[f"{FOLDER}/{maps.slug}/{DATA}"] = data.model_dump_json().encode()
         entry, latest = maps.latest
         meta = _meta(config, title=f"{maps.symbol} liquidation map — {config.site.title}",
                      description=f"Where {maps.symbol} positions would be liquidated: the CEX "
                                  f"estimate and Hyperliquid's positions, {entry.day.isoformat()}",
-                     path=f"{FOLDER}/{maps.slug}.html", image=maps.chart("png"))
-        files[f"{FOLDER}/{maps.slug}.html"] = env.get_template("site/liquidation.html.j2").render(
-            root=ROOT, meta=meta, maps=maps, symbols=symbols, entry=entry, latest=latest,
+                     path=maps.path, image=maps.chart("png"))
+        files[maps.path] = env.get_template("site/liquidation.html.j2").render(
+            root="../../", meta=meta, maps=maps, symbols=symbols, entry=entry, latest=latest,
+            data_file=DATA,
             data=data, bucket=numbers.price(latest.bucket_size, 0 if latest.bucket_size >= 1 else None),
         ).encode()
     meta = _meta(config, title=f"Liquidation maps — {config.site.title}",
                  description="Liquidation maps: the CEX estimate and Hyperliquid's positions "
                              "on one price axis, per symbol, updated every day",
-                 path=f"{FOLDER}/index.html", image=symbols[0].chart("png"))
-    files[f"{FOLDER}/index.html"] = env.get_template("site/liquidation_index.html.j2").render(
-        root=ROOT, meta=meta, symbols=symbols,
+                 path=INDEX, image=symbols[0].chart("png"))
+    files[INDEX] = env.get_template("site/liquidation_index.html.j2").render(
+        root="../", meta=meta, symbols=symbols,
     ).encode()
     vendor = templates_dir() / "vendor"
     for name in VENDOR:

@@ -328,12 +328,14 @@ def atom_feed(entries: list[DayEntry], config: Config) -> bytes:
     return _xml_document(feed)
 
 
-def sitemap(entries: list[DayEntry], config: Config) -> bytes:
+def sitemap(entries: list[DayEntry], config: Config, pages: list[str] | None = None) -> bytes:
+    """Every page: the index, each day's, and `pages` (updated with the latest day)."""
     base = config.site.url
     assert base is not None
     ET.register_namespace("", SITEMAP)
     urlset = ET.Element(f"{{{SITEMAP}}}urlset")
-    rows = [("index.html", entries[-1].day if entries else None)]
+    latest = entries[-1].day if entries else None
+    rows = [("index.html", latest), *((page, latest) for page in pages or [])]
     rows += [(e.path, e.day) for e in reversed(entries)]
     for path, day in rows:
         url = ET.SubElement(urlset, f"{{{SITEMAP}}}url")
@@ -637,7 +639,7 @@ def _build_into(writer: OutputWriter, entries: list[DayEntry], config: Config,
     }
     if config.site.url:
         fixed["feed.xml"] = atom_feed(entries, config)
-        fixed["sitemap.xml"] = sitemap(entries, config)
+        fixed["sitemap.xml"] = sitemap(entries, config, sorted(p for p in liq if p.endswith(".html")))
     for name, data in fixed.items():
         writer.write_bytes(name, data)
         result.written.append(name)

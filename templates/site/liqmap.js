@@ -176,7 +176,6 @@
       };
     });
     return {
-      $schema: "https://vega.github.io/schema/vega-lite/v6.json",
       config: t.config,
       vconcat: panels,
       spacing: 18,
@@ -202,7 +201,6 @@
       if (heat.mark[i] === heat.mark[i]) line.push({ t: times[i], mark: heat.mark[i] });
     });
     return {
-      $schema: "https://vega.github.io/schema/vega-lite/v6.json",
       // An empty cell is no notional: the colour scale's zero, not the page showing through.
       config: Object.assign({}, t.config, { view: { stroke: null, fill: "#440154" } }),
       width: width, height: 260,
@@ -244,7 +242,7 @@
     var spec = kind === "heat" ? heatSpec(data, width, t) : mapSpec(data, width, t);
     var target = document.createElement("div");
     target.className = "liq-vega";
-    window.vegaEmbed(target, spec, { actions: false, renderer: "canvas",
+    window.vegaEmbed(target, spec, { mode: "vega-lite", actions: false, renderer: "canvas",
                                      tooltip: { theme: t.dark ? "dark" : "light" } })
       .then(function (result) {
         holder.replaceChildren(target);
