@@ -151,8 +151,7 @@
       var hover = {
         data: { values: built.hover.filter(function (r) { return r.layer === layer.key; }) },
         mark: { type: "rect", fill: t.dark ? "#ffffff" : "#000000", fillOpacity: 0, tooltip: true },
-        params: li === 0 ? [{ name: "zoom", select: { type: "interval", encodings: ["x"] }, bind: "scales" }]
-                         : [{ name: "zoom" + li, select: { type: "interval", encodings: ["x"] }, bind: "scales" }],
+        name: "hover_" + layer.key,
         encoding: { x: { field: "lo", type: "quantitative" }, x2: { field: "hi" },
                     y: { datum: 0, type: "quantitative" }, y2: { value: 0 },
                     fillOpacity: { value: 0 }, tooltip: tips }
@@ -177,6 +176,10 @@
     });
     return {
       config: t.config,
+      // One zoom for the shared price axis, from either panel (two params bound to one
+      // shared scale would leave only the last one driving it).
+      params: [{ name: "zoom", select: { type: "interval", encodings: ["x"] }, bind: "scales",
+                 views: day.layers.map(function (layer) { return "hover_" + layer.key; }) }],
       vconcat: panels,
       spacing: 18,
       resolve: { scale: { x: "shared", color: "independent" }, legend: { color: "independent" } }
