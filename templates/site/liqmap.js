@@ -195,10 +195,11 @@
       row.forEach(function (v, j) {
         if (v > 0) {
           var lo = heat.price_low + j * size;
-          // A cell spans from the snapshot before (the hour the levels stood) to its own.
-          rows.push({ t0: i > 0 ? times[i - 1] : times[i] - step, t1: times[i], lo: lo, hi: lo + size, usd: v,
-                      tip_when: new Date(times[i]).toISOString().slice(0, 16).replace("T", " ") + " UTC",
-                      tip_price: price(lo, size) + " – " + price(lo + size, size), tip_usd: usd(v) });
+          // A cell spans from the snapshot before (the hour the levels stood) to its own,
+          // overlapping its neighbours by a hair so the canvas shows no seams between cells.
+          var t0 = i > 0 ? times[i - 1] : times[i] - step;
+          // (no tooltip strings per cell: thousands of them cost more than the drawing)
+          rows.push({ t0: t0 - step * 0.03, t1: times[i], lo: lo, hi: lo + size * 1.03, usd: v });
         }
       });
       if (heat.mark[i] === heat.mark[i]) line.push({ t: times[i], mark: heat.mark[i] });
@@ -206,12 +207,13 @@
     return {
       // An empty cell is no notional: the colour scale's zero, not the page showing through.
       config: Object.assign({}, t.config, { view: { stroke: null, fill: "#440154" } }),
-      width: width, height: 260,
+      // the whole chart (axes and legend included) fits the page's width
+      width: width, height: 260, autosize: { type: "fit-x", contains: "padding" },
       title: { text: data.symbol + " estimated liquidation levels over time",
                subtitle: data.heat_days.length + " day" + (data.heat_days.length === 1 ? "" : "s") +
                          " · hourly · CEX estimate (US$ per " + price(size, size) + " bucket)" },
       layer: [
-        { data: { values: rows }, mark: { type: "rect", tooltip: true, strokeWidth: 0.6 },
+        { data: { values: rows }, mark: { type: "rect", tooltip: true },
           params: [{ name: "heatzoom", select: { type: "interval" }, bind: "scales" }],
           encoding: {
             x: { field: "t0", type: "temporal", axis: { title: null, format: span <= 2 * 86400e3 ? "%H:%M" : "%b %d",
@@ -223,12 +225,13 @@
             color: { field: "usd", type: "quantitative",
                      scale: { type: "sqrt", scheme: "viridis" },
                      legend: { title: "US$", format: "$~s", orient: "top", direction: "horizontal",
-                               gradientLength: Math.min(220, width - 60) } },
-            // the same colour as a hairline stroke: no seams between cells on the canvas
-            stroke: { field: "usd", type: "quantitative", scale: { type: "sqrt", scheme: "viridis" },
-                      legend: null },
-            tooltip: [{ field: "tip_when", title: "Time" }, { field: "tip_price", title: "Price" },
-                      { field: "tip_usd", title: "Estimated notional" }]
+                               labelOverlap: "greedy", tickCount: 3,
+                               gradientLength: Math.min(220, width - 130) } },
+            tooltip: [{ field: "t1", type: "temporal", timeUnit: "utcyearmonthdatehoursminutes",
+                        title: "Time (UTC)" },
+                      { field: "lo", type: "quantitative", format: "$,.0f", title: "Bucket from" },
+                      { field: "usd", type: "quantitative", format: "$,.3~s",
+                        title: "Estimated notional" }]
           } },
         { data: { values: line }, mark: { type: "line", color: t.dark ? "#ffffff" : "#111111", strokeWidth: 1.4 },
           encoding: { x: { field: "t", type: "temporal" }, y: { field: "mark", type: "quantitative" } } }
@@ -239,18 +242,29 @@
   function draw(figure, data) {
     var holder = figure.querySelector(".liq-chart");
     var kind = figure.getAttribute("data-liqmap");
-    if (kind === "heat" && !data.heat) return;
+    if (kind === "heat" && !data.heat) return Promise.resolve();
     var t = theme();
-    var width = Math.max(240, Math.floor(holder.clientWidth) - 70);
-    var spec = kind === "heat" ? heatSpec(data, width, t) : mapSpec(data, width, t);
+    var full = Math.max(300, Math.floor(holder.clientWidth));
+    // the map's panels: the plot's width, its axes beside it; the heatmap fits as a whole
+    var spec = kind === "heat" ? heatSpec(data, full, t) : mapSpec(data, full - 70, t);
     var target = document.createElement("div");
     target.className = "liq-vega";
-    window.vegaEmbed(target, spec, { mode: "vega-lite", actions: false, renderer: "canvas",
+    return window.vegaEmbed(target, spec, { mode: "vega-lite", actions: false, renderer: "canvas",
                                      tooltip: { theme: t.dark ? "dark" : "light" } })
       .then(function (result) {
+        // the picture's description stays with the chart that replaces it (and its redraws)
+        var image = holder.querySelector("img");
+        if (!figure.hasAttribute("data-label")) {
+          figure.setAttribute("data-label", image ? image.getAttribute("alt")
+            : data.symbol + " estimated liquidation levels over time (heatmap)");
+        }
+        target.setAttribute("role", "img");
+        target.setAttribute("aria-label", figure.getAttribute("data-label"));
         holder.replaceChildren(target);
         figure.classList.add("liq-live");
         window.liqmap.views[kind] = result.view;
+        // when the chart was on screen, for real-user timing and bench/bench_liqpages.py
+        if (window.performance && performance.mark) performance.mark("liqmap-drawn-" + kind);
       })
       .catch(function (err) { figure.setAttribute("data-liqmap-error", String(err)); });
   }
@@ -260,8 +274,15 @@
     if (!r.ok) throw new Error(source + ": HTTP " + r.status);
     return r.json();
   }).then(function (data) {
+    if (window.performance && performance.mark) performance.mark("liqmap-data");
     window.liqmap.data = data;
-    var redraw = function () { figures.forEach(function (f) { draw(f, data); }); };
+    // One chart after the other, the map first: drawn together, the heatmap's thousands of
+    // cells held the map back by a second or more.
+    var redraw = function () {
+      return Array.prototype.reduce.call(figures, function (done, f) {
+        return done.then(function () { return draw(f, data); });
+      }, Promise.resolve());
+    };
     redraw();
     var wide = window.innerWidth, timer = null;
     window.addEventListener("resize", function () {

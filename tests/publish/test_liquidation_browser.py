@@ -152,8 +152,24 @@ def test_hovering_a_bucket_shows_its_notional_by_venue_and_tier(
             "window.liqmap.views.map.runAsync().then((v) => { const d = v.scale('x').domain();"
             f" return d[1] - d[0] < {after[1] - after[0]} ? d : null; }})")
         assert after[0] < closer[0] < closer[1] < after[1]
-        # the heatmap drew too
-        assert browser.evaluate("!!window.liqmap.views.heat")
+        # the heatmap: a cell at the newest time, at the mark, tells its hour, price, notional
+        browser.wait_for("!!window.liqmap.views.heat")
+        x, y = browser.evaluate("""(() => { const v = window.liqmap.views.heat;
+          const c = document.querySelector('[data-liqmap="heat"] canvas').getBoundingClientRect();
+          const [ox, oy] = v.origin(), pad = v.padding();
+          const t = Date.parse(window.liqmap.data.heat.times.at(-1)) - 1800e3;
+          const p = window.liqmap.data.heat.mark.at(-1) * 1.03;
+          return [c.left + pad.left + ox + v.scale('x')(t), c.top + pad.top + oy + v.scale('y')(p)];
+        })()""")
+        browser.evaluate(f"window.scrollTo(0, {y} - 300)")
+        scrolled = browser.evaluate("window.scrollY")
+        browser.hover(x, y - scrolled - 2)
+        browser.hover(x, y - scrolled)
+        cell = dict(browser.wait_for(f"(() => {{ const r = {TOOLTIP}; "
+                                     "return r && r[0][0] === 'Time (UTC)' ? r : null; })()"))
+        assert set(cell) == {"Time (UTC)", "Bucket from", "Estimated notional"}, cell
+        assert cell["Estimated notional"].startswith("$") and cell["Time (UTC)"].startswith(
+            f"{LAST:%b} {LAST.day}"), cell
     failed = [(path, code) for path, code in requests if code >= 400]
     assert not failed, failed
     assert any(path.endswith("vega.min.js") for path, _ in requests)
