@@ -10,7 +10,7 @@ module, like `reportgen.manifest`: render and publish both import it, and it imp
      "sample": true, "bucket_size": 500.0, "mark_price": 108600.0,
      "range_low": 76000.0, "range_high": 141500.0,
      "layers": [                                   # the CEX estimate first, then Hyperliquid
-       {"key": "cex", "kind": "estimated", "venues": ["binance", "bybit", "okx"],
+       {"key": "cex", "kind": "estimated", "venues": ["Binance", "Bybit", "OKX"],
         "title": "CEX estimate (Binance+Bybit+OKX)", "tiers": ["5x", "10x", …],
         "buckets": [{"price_low": 81000.0, "price_high": 81500.0,
                      "long_by_tier": [14690898.3, 0, 0, 0, 0], "short_by_tier": [0, …]}, …],
@@ -66,7 +66,7 @@ class MapLayer(_Frozen):
     key: Literal["cex", "hyperliquid"]
     kind: Literal["estimated", "reported"]
     title: str                  # "CEX estimate (Binance+Bybit+OKX)"
-    venues: list[str]           # ["binance", "bybit", "okx"] or ["hyperliquid"]
+    venues: list[str]           # ["Binance", "Bybit", "OKX"] or ["Hyperliquid"]
     as_of: datetime | None = None
     mark_price: float
     tiers: list[str]            # "5x", … (estimate) or "≤5x", … (Hyperliquid's bands)

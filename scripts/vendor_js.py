@@ -44,7 +44,7 @@ def main() -> int:
                 assert script is not None and licence is not None
                 data = script.read()
                 (TARGET / f"{name}.min.js").write_bytes(data)
-                (TARGET / f"{name}.LICENSE").write_bytes(licence.read())
+                (TARGET / f"{name}.LICENSE.txt").write_bytes(licence.read())
             record[name] = {"version": version, "file": f"{name}.min.js", "from": member,
                             "sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)}
     (TARGET / "VENDOR.json").write_text(json.dumps(record, indent=1) + "\n", encoding="utf-8")

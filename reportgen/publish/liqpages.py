@@ -225,7 +225,7 @@ def pages(entries: Sequence[DayEntry], config: Config, warnings: list[str]) -> d
     vendor = templates_dir() / "vendor"
     for name in VENDOR:
         files[f"assets/vendor/{name}"] = (vendor / name).read_bytes()
-        licence = name.removesuffix(".min.js") + ".LICENSE"
+        licence = name.removesuffix(".min.js") + ".LICENSE.txt"
         files[f"assets/vendor/{licence}"] = (vendor / licence).read_bytes()
     files["assets/liqmap.js"] = (templates_dir() / "site" / "liqmap.js").read_bytes()
     return files

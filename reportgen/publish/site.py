@@ -56,7 +56,7 @@ from markupsafe import Markup
 from reportgen.config import Config
 from reportgen.errors import ConfigError, DeliveryError, LockError, UsageError
 from reportgen.manifest import MANIFEST_NAME, ReportManifest
-from reportgen.publish import liqpages
+from reportgen.publish.liqpages import pages as liquidation_pages
 from reportgen.publish.reports import read_bytes, read_manifest, regular
 from reportgen.render.environment import environment, templates_dir
 from reportgen.writer import OutputWriter
@@ -606,7 +606,7 @@ def _build_into(writer: OutputWriter, entries: list[DayEntry], config: Config,
     """Write the build through `writer`, rooted at the new build's folder."""
     old_days = manifest.get("days", {}) if manifest.get("version") == SITE_VERSION else {}
     templates_hash = _templates_hash()
-    liq = liqpages.pages(entries, config, result.warnings)
+    liq = liquidation_pages(entries, config, result.warnings)
     days: dict[str, Any] = {}
     for i, entry in enumerate(entries):
         prev = entries[i - 1] if i > 0 else None

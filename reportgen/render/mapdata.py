@@ -42,9 +42,10 @@ def _coverage(s: MapSummary) -> str | None:
 def _layer(s: MapSummary) -> MapLayer:
     from reportgen.liquidation.result import VENUE_TITLES
 
-    venues = s.venue.split("+")
+    # "Binance+Bybit+OKX" (the estimate's summary) or "hyperliquid": as titles, one list
+    venues = [VENUE_TITLES.get(v.lower(), v) for v in s.venue.split("+")]
     estimated = s.kind == "estimated"
-    names = "+".join(VENUE_TITLES.get(v, v) for v in venues)
+    names = "+".join(venues)
     n_t = len(s.tiers)
     return MapLayer(
         key="cex" if estimated else "hyperliquid",

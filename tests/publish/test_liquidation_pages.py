@@ -180,7 +180,7 @@ def test_the_vendored_scripts_are_the_pinned_npm_builds() -> None:
         data = (vendor / item["file"]).read_bytes()
         assert hashlib.sha256(data).hexdigest() == item["sha256"], name
         assert item["version"].encode() in data, name  # the build names its own version
-        assert (vendor / f"{name}.LICENSE").read_text(encoding="utf-8").startswith("Copyright")
+        assert (vendor / f"{name}.LICENSE.txt").read_text(encoding="utf-8").startswith("Copyright")
 
 
 def test_a_broken_map_file_is_left_out_with_a_warning(week: Path) -> None:
