@@ -211,7 +211,8 @@
       width: width, height: 260, autosize: { type: "fit-x", contains: "padding" },
       title: { text: data.symbol + " estimated liquidation levels over time",
                subtitle: data.heat_days.length + " day" + (data.heat_days.length === 1 ? "" : "s") +
-                         " · hourly · CEX estimate (US$ per " + price(size, size) + " bucket)" },
+                         " · " + (step <= 1.1 * 3600e3 ? "hourly" : "every " + Math.round(step / 3600e3) + " h") +
+                         " · CEX estimate (US$ per " + price(size, size) + " bucket)" },
       layer: [
         { data: { values: rows }, mark: { type: "rect", tooltip: true },
           params: [{ name: "heatzoom", select: { type: "interval" }, bind: "scales" }],

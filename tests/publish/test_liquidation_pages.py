@@ -10,7 +10,8 @@ import hashlib
 import json
 import math
 import re
-from datetime import date
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import urlparse
@@ -20,10 +21,18 @@ import pytest
 from reportgen.archive import Archive
 from reportgen.config import config_from_mapping
 from reportgen.liquidation.result import LiquidationResult
-from reportgen.mapdata import DayMap, map_file
+from reportgen.mapdata import DayMap, MapHeat, MapLayer, map_file
 from reportgen.pipeline import stored_maps
 from reportgen.publish import build_site
-from reportgen.publish.liqpages import HEAT_COLUMNS, SymbolPage, rebin
+from reportgen.publish.liqpages import (
+    HEAT_COLUMNS,
+    HEAT_DAYS,
+    HEAT_RANGE,
+    SymbolMaps,
+    SymbolPage,
+    combined_heat,
+    rebin,
+)
 from reportgen.render.environment import templates_dir
 from tests.publish.conftest import DAYS, LAST
 
@@ -228,3 +237,47 @@ def test_rebin_shares_a_bucket_by_overlap_and_keeps_the_total() -> None:
     assert sum(out) == pytest.approx(sum(row))
     # outside the new grid: left out, not piled on an edge
     assert rebin([5.0, 5.0], 1980.0, 10.0, 2000.0, 25.0, 2) == [0.0, 0.0]
+
+
+@dataclass
+class _Day:
+    """A day as the pages see it (reportgen.publish.liqpages.DayEntry)."""
+
+    day: date
+    source: Path = Path("/nonexistent")
+    charts: list[str] = field(default_factory=list)
+
+    @property
+    def dir(self) -> str:
+        return f"{self.day:%Y/%m/%d}/"
+
+    @property
+    def path(self) -> str:
+        return f"{self.dir}index.html"
+
+
+def _day_map(day: date, mark: float) -> DayMap:
+    end = datetime.combine(day + timedelta(days=1), datetime.min.time(), UTC)
+    times = [end - timedelta(hours=h) for h in range(23, -1, -1)]
+    layer = MapLayer(key="cex", kind="estimated", title="CEX estimate", venues=["Binance"],
+                     mark_price=mark, tiers=["5x"], total_long_usd=0, total_short_usd=0, buckets=[])
+    return DayMap(symbol="BTC", day=day, as_of=end, sample=True, bucket_size=100.0, mark_price=mark,
+                  range_low=mark * 0.7, range_high=mark * 1.3, layers=[layer],
+                  heat=MapHeat(times=times, price_low=9000.0, bucket_size=100.0,
+                               usd=[[1000] * 20 for _ in times], mark=[mark] * 24))
+
+
+def test_a_long_history_is_thinned_to_the_newest_columns_on_one_grid() -> None:
+    first = date(2025, 5, 1)
+    days = [first + timedelta(days=i) for i in range(40)]
+    maps = SymbolMaps("BTC", [(_Day(d), _day_map(d, 10_000.0 + 10 * i)) for i, d in enumerate(days)])
+    heat, used = combined_heat(maps)
+    assert used == [d.isoformat() for d in days[-HEAT_DAYS:]]  # at most the last 30 days
+    assert heat is not None and len(heat.times) <= HEAT_COLUMNS
+    newest = maps.days[-1][1].heat
+    assert newest is not None and heat.times[-1] == newest.times[-1]  # the newest always kept
+    assert heat.times == sorted(heat.times)
+    assert heat.times[0].date() >= days[-HEAT_DAYS]
+    # one grid from below the lowest mark to above the highest (± HEAT_RANGE), every row whole
+    assert heat.price_low <= 10_100 * (1 - HEAT_RANGE) and len({len(r) for r in heat.usd}) == 1
+    assert all(sum(row) == 20 * 1000 for row in heat.usd)  # every bucket inside the grid
