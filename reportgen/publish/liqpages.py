@@ -19,7 +19,7 @@ import json
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -182,6 +182,15 @@ def symbol_data(maps: SymbolMaps) -> SymbolPage:
                       page=entry.path, heat=heat, heat_days=heat_days)
 
 
+def as_of(moment: datetime) -> str:
+    """'2025-06-11 14:05 UTC'; a midnight cut-off reads as the close of the day before
+    ('2025-06-11 close (UTC)'), as the charts and the brief say it."""
+    utc = moment.astimezone(UTC)
+    if (utc.hour, utc.minute, utc.second) == (0, 0, 0):
+        return f"{utc - timedelta(days=1):%Y-%m-%d} close (UTC)"
+    return f"{utc:%Y-%m-%d %H:%M} UTC"
+
+
 def _meta(config: Config, *, title: str, description: str, path: str,
           image: str | None) -> dict[str, Any]:
     base = config.site.url
@@ -212,7 +221,7 @@ def pages(entries: Sequence[DayEntry], config: Config, warnings: list[str]) -> d
                      path=maps.path, image=maps.chart("png"))
         files[maps.path] = env.get_template("site/liquidation.html.j2").render(
             root="../../", meta=meta, maps=maps, symbols=symbols, entry=entry, latest=latest,
-            data_file=DATA,
+            data_file=DATA, as_of=as_of,
             data=data, bucket=numbers.price(latest.bucket_size, 0 if latest.bucket_size >= 1 else None),
         ).encode()
     meta = _meta(config, title=f"Liquidation maps — {config.site.title}",
@@ -220,7 +229,7 @@ def pages(entries: Sequence[DayEntry], config: Config, warnings: list[str]) -> d
                              "on one price axis, per symbol, updated every day",
                  path=INDEX, image=symbols[0].chart("png"))
     files[INDEX] = env.get_template("site/liquidation_index.html.j2").render(
-        root="../", meta=meta, symbols=symbols,
+        root="../", meta=meta, symbols=symbols, as_of=as_of,
     ).encode()
     vendor = templates_dir() / "vendor"
     for name in VENDOR:

@@ -30,6 +30,7 @@ from reportgen.publish.liqpages import (
     HEAT_RANGE,
     SymbolMaps,
     SymbolPage,
+    as_of,
     combined_heat,
     rebin,
 )
@@ -281,3 +282,8 @@ def test_a_long_history_is_thinned_to_the_newest_columns_on_one_grid() -> None:
     # one grid from below the lowest mark to above the highest (± HEAT_RANGE), every row whole
     assert heat.price_low <= 10_100 * (1 - HEAT_RANGE) and len({len(r) for r in heat.usd}) == 1
     assert all(sum(row) == 20 * 1000 for row in heat.usd)  # every bucket inside the grid
+
+
+def test_a_midnight_cut_off_reads_as_the_close_of_the_day_before() -> None:
+    assert as_of(datetime(2025, 6, 12, tzinfo=UTC)) == "2025-06-11 close (UTC)"
+    assert as_of(datetime(2025, 6, 11, 14, 5, tzinfo=UTC)) == "2025-06-11 14:05 UTC"
