@@ -57,7 +57,7 @@ class DayEntry(Protocol):
 
 
 class SymbolPage(BaseModel):
-    """liquidation/<symbol>.json: what the symbol's page draws."""
+    """liquidation/<symbol>/map.json: what the symbol's page draws."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -221,7 +221,7 @@ def pages(entries: Sequence[DayEntry], config: Config, warnings: list[str]) -> d
                      path=maps.path, image=maps.chart("png"))
         files[maps.path] = env.get_template("site/liquidation.html.j2").render(
             root="../../", meta=meta, maps=maps, symbols=symbols, entry=entry, latest=latest,
-            data_file=DATA, as_of=as_of,
+            data_file=DATA, as_of=as_of, vendor=vendor_versions(),
             data=data, bucket=numbers.price(latest.bucket_size, 0 if latest.bucket_size >= 1 else None),
         ).encode()
     meta = _meta(config, title=f"Liquidation maps — {config.site.title}",
