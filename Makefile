@@ -121,6 +121,8 @@ bench: setup
 	$(BIN)/python bench/bench_formats.py
 	$(BIN)/python bench/bench_publish_s3.py
 	$(BIN)/python bench/bench_mailing.py
+	@command -v chromium >/dev/null 2>&1 && $(BIN)/python bench/bench_liqpages.py || \
+	  echo "bench_liqpages.py skipped: chromium not installed (make chromium)"
 
 clean:
 	rm -rf output/reports output/archive.sqlite output/site

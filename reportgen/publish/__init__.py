@@ -11,8 +11,8 @@ object storage). Modules: `email` (compose the MIME message), `mailer` (SMTP + d
 `send` (mail one rendered day), `listmail` (the subscriber list over a pool of SMTP
 connections), `subscribers` (read the list), `unsubscribe` (signed links and
 `verify_unsubscribe` for the site's endpoint), `site` (the atomic, incremental site build),
-`objectstore` (the built site synced to an s3:// bucket), `reports` (read a day's manifest
-and files).
+`liqpages` (the site's Liquidation Map pages), `objectstore` (the built site synced to an
+s3:// bucket), `reports` (read a day's manifest and files).
 """
 
 from __future__ import annotations

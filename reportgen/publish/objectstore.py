@@ -79,7 +79,7 @@ GENERATOR = "reportgen"  # x-amz-meta-generator of every object publish uploads
 NOT_UPLOADED = frozenset({MANIFEST, ".nojekyll"})
 UPLOAD_THREADS = 8
 
-SHORT = "public, max-age=300"  # pages, index, feed, sitemap: a new day shows within 5 min
+SHORT = "public, max-age=300"  # pages (and their data), index, feed, sitemap: a new day shows within 5 min
 DAY_FILE = "public, max-age=86400"  # a day's charts/PDF/MD: rarely re-rendered, never immutable
 SHARED = "public, max-age=3600"  # stylesheets, favicon: change with a reportgen upgrade
 MANIFEST_CACHE = "no-cache"
@@ -132,6 +132,8 @@ def cache_control(key: str) -> str:
     """Cache-Control by kind of object (see the module doc for why nothing is immutable)."""
     if key.endswith((".html", ".htm", ".xml")):
         return SHORT
+    if key.endswith(".json") and not _DAY.match(key):
+        return SHORT  # the Liquidation Map pages' data: new with each day, like the pages
     if _DAY.match(key):
         return DAY_FILE
     return SHARED

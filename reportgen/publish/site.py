@@ -8,6 +8,8 @@ brief's body-only HTML (body.html), with the navigation from site/_nav.html.j2.
         index.html                     latest brief + report history by month
         YYYY/MM/DD/index.html          one permalink page per date (the brief + site nav)
         YYYY/MM/DD/brief.pdf|.md       beside it, with charts/ when the report has them
+        liquidation/                   the Liquidation Map pages (reportgen.publish.liqpages),
+                                       when the days carry map data; linked from every page
         feed.xml  sitemap.xml          only with site.url (absolute URLs need it)
         favicon.svg  assets/  .nojekyll  .manifest.json
 
@@ -54,6 +56,7 @@ from markupsafe import Markup
 from reportgen.config import Config
 from reportgen.errors import ConfigError, DeliveryError, LockError, UsageError
 from reportgen.manifest import MANIFEST_NAME, ReportManifest
+from reportgen.publish.liqpages import pages as liquidation_pages
 from reportgen.publish.reports import read_bytes, read_manifest, regular
 from reportgen.render.environment import environment, templates_dir
 from reportgen.writer import OutputWriter
@@ -228,7 +231,7 @@ def read_days(reports: Path, warnings: list[str] | None = None) -> list[DayEntry
 
 
 def _day_key(entry: DayEntry, prev: DayEntry | None, nxt: DayEntry | None, config: Config,
-             templates_hash: str) -> str:
+             templates_hash: str, liq_pages: bool = False) -> str:
     """Changes whenever anything that shapes the day's pages changes: the report manifest
     (render rewrites it, with a new generated_at, after every file it lists), each published
     file's size and modification time, the neighbours, the site settings and templates.
@@ -238,6 +241,7 @@ def _day_key(entry: DayEntry, prev: DayEntry | None, nxt: DayEntry | None, confi
     charts and PDF (730 days: 13.9 s when they were hashed)."""
     digest = hashlib.sha256()
     for part in (SITE_VERSION, templates_hash, config.site.url or "", config.site.title,
+                 "liq" if liq_pages else "",
                  prev.day.isoformat() if prev else "", nxt.day.isoformat() if nxt else "",
                  entry.manifest.model_dump_json()):
         digest.update(part.encode() + b"\0")
@@ -270,7 +274,8 @@ def _page_meta(config: Config, *, title: str, description: str, path: str,
     }
 
 
-def brief_page(entry: DayEntry, prev: DayEntry | None, nxt: DayEntry | None, config: Config) -> str:
+def brief_page(entry: DayEntry, prev: DayEntry | None, nxt: DayEntry | None, config: Config,
+               *, liq_pages: bool = False) -> str:
     """The day's page: templates/site/day.html.j2 around the brief's body-only HTML (which
     render wrote for layouts like this one), with the site's head tags and navigation."""
     assert entry.manifest.page is not None  # read_days keeps only days with a page
@@ -280,7 +285,7 @@ def brief_page(entry: DayEntry, prev: DayEntry | None, nxt: DayEntry | None, con
                       og_type="article")
     return environment().get_template("site/day.html.j2").render(
         root=DAY_ROOT, meta=meta, entry=entry, prev=prev, next=nxt, has_pdf=entry.pdf,
-        has_md=entry.md,
+        has_md=entry.md, liq_pages=liq_pages,
         body=Markup(body),  # render's own HTML, escaped when it was made
     )
 
@@ -309,7 +314,7 @@ def month_pages(entries: list[DayEntry]) -> list[MonthPage]:
 
 
 def month_page(page: MonthPage, newer: MonthPage | None, older: MonthPage | None,
-               config: Config) -> str:
+               config: Config, *, liq_pages: bool = False) -> str:
     """A month of the report history, with links to the months either side."""
     meta = _page_meta(config, title=f"{config.site.title} — {page.title}",
                       description=f"{config.site.title}: the {len(page.entries)} briefs of "
@@ -317,10 +322,10 @@ def month_page(page: MonthPage, newer: MonthPage | None, older: MonthPage | None
                       og_type="website")
     return environment().get_template("site/month.html.j2").render(
         root=MONTH_ROOT, meta=meta, site_title=config.site.title, page=page, newer=newer,
-        older=older)
+        older=older, liq_pages=liq_pages)
 
 
-def index_page(entries: list[DayEntry], config: Config) -> str:
+def index_page(entries: list[DayEntry], config: Config, *, liq_pages: bool = False) -> str:
     """The home page: the latest brief, the last INDEX_BRIEFS briefs by month, and a link to
     every month's archive page (so the page stays small with years of history)."""
     newest_first = list(reversed(entries))
@@ -337,7 +342,7 @@ def index_page(entries: list[DayEntry], config: Config) -> str:
     return environment().get_template("site/index.html.j2").render(
         root="", meta=meta, site_title=config.site.title, latest=latest, months=months,
         feed_entries=config.site.feed_entries, archive=month_pages(entries),
-        shown=min(len(entries), INDEX_BRIEFS), total=len(entries),
+        shown=min(len(entries), INDEX_BRIEFS), total=len(entries), liq_pages=liq_pages,
     )
 
 
@@ -385,12 +390,14 @@ def atom_feed(entries: list[DayEntry], config: Config) -> bytes:
     return _xml_document(feed)
 
 
-def sitemap(entries: list[DayEntry], config: Config) -> bytes:
+def sitemap(entries: list[DayEntry], config: Config, pages: list[str] | None = None) -> bytes:
+    """Every page: the index, each day's, and `pages` (updated with the latest day)."""
     base = config.site.url
     assert base is not None
     ET.register_namespace("", SITEMAP)
     urlset = ET.Element(f"{{{SITEMAP}}}urlset")
-    rows = [("index.html", entries[-1].day if entries else None)]
+    latest = entries[-1].day if entries else None
+    rows = [("index.html", latest), *((page, latest) for page in pages or [])]
     rows += [(page.path, page.entries[0].day) for page in month_pages(entries)]
     rows += [(e.path, e.day) for e in reversed(entries)]
     for path, day in rows:
@@ -452,7 +459,7 @@ def _readable(root: Path, written: list[str]) -> None:
 # What every build makes besides the days' files (the manifest of an older build may not
 # list them).
 _FIXED = ("index.html", "favicon.svg", "assets/site.css", "assets/print.css", ".nojekyll",
-          "feed.xml", "sitemap.xml", MANIFEST)
+          "feed.xml", "sitemap.xml", MANIFEST)  # and the Liquidation Map pages, when made
 _BUILD_NAME = re.compile(r"^\.site-[a-z0-9_]{8}$")  # tempfile.mkdtemp(prefix=".site-")
 
 
@@ -688,12 +695,13 @@ def _build_into(writer: OutputWriter, entries: list[DayEntry], config: Config,
     """Write the build through `writer`, rooted at the new build's folder."""
     old_days = manifest.get("days", {}) if manifest.get("version") == SITE_VERSION else {}
     templates_hash = _templates_hash()
+    liq = liquidation_pages(entries, config, result.warnings)
     days: dict[str, Any] = {}
     reuse: _Reuse | None = None
     for i, entry in enumerate(entries):
         prev = entries[i - 1] if i > 0 else None
         nxt = entries[i + 1] if i + 1 < len(entries) else None
-        key = _day_key(entry, prev, nxt, config, templates_hash)
+        key = _day_key(entry, prev, nxt, config, templates_hash, bool(liq))
         old = old_days.get(entry.day.isoformat())
         if previous and old and old["key"] == key and all(regular(previous / f) for f in old["files"]):
             reuse = reuse or _Reuse(previous, writer.root)
@@ -703,7 +711,7 @@ def _build_into(writer: OutputWriter, entries: list[DayEntry], config: Config,
             days[entry.day.isoformat()] = old
             continue
         files = [entry.path]
-        writer.write_text(entry.path, brief_page(entry, prev, nxt, config))
+        writer.write_text(entry.path, brief_page(entry, prev, nxt, config, liq_pages=bool(liq)))
         for name in entry.files:
             writer.write_bytes(entry.dir + name, read_bytes(entry.source / name))
             files.append(entry.dir + name)
@@ -715,18 +723,20 @@ def _build_into(writer: OutputWriter, entries: list[DayEntry], config: Config,
     site_assets = templates_dir() / "site"
     months = month_pages(entries)
     fixed = {
-        "index.html": index_page(entries, config).encode(),
+        "index.html": index_page(entries, config, liq_pages=bool(liq)).encode(),
         **{page.path: month_page(page, months[i - 1] if i else None,
-                                 months[i + 1] if i + 1 < len(months) else None, config).encode()
+                                 months[i + 1] if i + 1 < len(months) else None, config,
+                                 liq_pages=bool(liq)).encode()
            for i, page in enumerate(months)},
         "favicon.svg": (site_assets / "favicon.svg").read_bytes(),
         "assets/site.css": (site_assets / "site.css").read_bytes(),
         "assets/print.css": (site_assets / "print.css").read_bytes(),
         ".nojekyll": b"",
+        **liq,
     }
     if config.site.url:
         fixed["feed.xml"] = atom_feed(entries, config)
-        fixed["sitemap.xml"] = sitemap(entries, config)
+        fixed["sitemap.xml"] = sitemap(entries, config, sorted(p for p in liq if p.endswith(".html")))
     for name, data in fixed.items():
         writer.write_bytes(name, data)
         result.written.append(name)

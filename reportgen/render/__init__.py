@@ -96,13 +96,14 @@ def render_report(brief: Brief, writer: OutputWriter, formats: list[str],
                   maps: Sequence[LiquidationResult] = (), *, heatmaps: bool = False,
                   pool: RenderPool | None = None) -> Rendered:
     """The render phase for one day: charts from the stored map results (the HTML and PDF
-    embed them; `heatmaps` adds each symbol's heatmap), the brief in each of `formats`,
-    then `manifest.json` listing them all.
+    embed them; `heatmaps` adds each symbol's heatmap), each map as data for the site
+    (`render.mapdata`), the brief in each of `formats`, then `manifest.json` listing them all.
 
     With `pool`'s workers the work is ordered by what waits on what: the PNG charts first
     (the PDF embeds them), then the PDF and, beside it, the SVG charts of the web page.
     Without a pool, all of it happens here."""
     from reportgen.render.charts import chart_jobs
+    from reportgen.render.mapdata import map_data_files
 
     pool = pool or RenderPool(workers=0)
     folder = report_dir(brief.day)
@@ -119,6 +120,7 @@ def render_report(brief: Brief, writer: OutputWriter, formats: list[str],
     pdf = pool.run([Job(pdf_file, (print_html, writer.path(folder)))] if print_html else [])
     svgs = pool.run(chart_jobs(brief, maps, "svg", heatmaps=heatmaps))
     files += write(svgs.wait()) + pages + write(pdf.wait())
+    files += write(map_data_files(maps, brief.day, sample=brief.sample))  # the site's map pages
     names = [path.relative_to(writer.path(folder)).as_posix() for path in files]
     manifest = build_manifest(brief, render_markdown(without_site_links(brief)), names,
                               page=PAGE_FILE if PAGE_FILE in names else None)

@@ -99,8 +99,10 @@ def test_render_draws_from_the_stored_result_and_never_runs_the_model(
     result = render_day(config, DAY, formats=["md"])
     charts = sorted(p.name for p in result.files if p.parent.name == "charts"
                     and not p.name.startswith("etf_"))  # ETF charts come from the view-model
-    assert charts == sorted(f"{kind}_{sym}.{fmt}" for sym in ("btc", "eth")
-                            for kind in ("liqmap", "liqheat") for fmt in ("svg", "png"))
+    assert charts == sorted([*(f"{kind}_{sym}.{fmt}" for sym in ("btc", "eth")
+                               for kind in ("liqmap", "liqheat") for fmt in ("svg", "png")),
+                             # and each map as data for the site, from the same stored result
+                             "liqmap_btc.json", "liqmap_eth.json"])
     stored_maps = [s.model_dump() for m in stored.values()
                    for s in (m.result.cex, m.result.hyperliquid)]
     assert [s.model_dump() for s in drawn] == stored_maps * 2  # the PNGs, then the SVGs

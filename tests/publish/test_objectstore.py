@@ -59,7 +59,13 @@ def _next_second() -> None:
 def _day_files(day: Any) -> set[str]:
     return {f"{day:%Y/%m/%d}/{name}" for name in ("index.html", "brief.md", "brief.pdf")} | {
         f"{day:%Y/%m/%d}/charts/{kind}_{coin}.{ext}" for kind in ("liqmap", "etf")
-        for coin in ("btc", "eth") for ext in ("svg", "png")}
+        for coin in ("btc", "eth") for ext in ("svg", "png")} | {
+        f"{day:%Y/%m/%d}/charts/liqmap_{coin}.json" for coin in ("btc", "eth")}
+
+
+# The Liquidation Map pages and their data: new with every day.
+LIQUIDATION_PAGES = {"liquidation/index.html", *(f"liquidation/{coin}/{name}" for coin in ("btc", "eth")
+                                                 for name in ("index.html", "map.json"))}
 
 
 def test_seven_days_every_object_with_its_type_and_cache_control(week: Path, s3: S3Server) -> None:
@@ -97,7 +103,7 @@ def test_seven_days_every_object_with_its_type_and_cache_control(week: Path, s3:
     assert page == (week / "site" / day_path(LAST)).read_bytes()
 
 
-def test_one_more_day_uploads_sixteen_objects_and_leaves_the_rest(week: Path, s3: S3Server) -> None:
+def test_one_more_day_uploads_twenty_three_objects_and_leaves_the_rest(week: Path, s3: S3Server) -> None:
     aside = week / "later"
     shutil.move(week / "reports" / LAST.isoformat(), aside)
     config = _config(week)
@@ -116,12 +122,12 @@ def test_one_more_day_uploads_sixteen_objects_and_leaves_the_rest(week: Path, s3
 
     neighbour = day_path(DAYS[-2])  # its "next" link now points at the new day
     month = f"{LAST:%Y/%m}/index.html"  # its month's archive page lists the new day
-    new = {PREFIX + k for k in _day_files(LAST) | {neighbour, month, "index.html", "feed.xml",
-                                                   "sitemap.xml"}}
-    assert len(second.uploaded) <= 16
-    assert set(second.uploaded) == new and len(new) == 16
+    new = {PREFIX + k for k in _day_files(LAST) | LIQUIDATION_PAGES
+           | {neighbour, month, "index.html", "feed.xml", "sitemap.xml"}}
+    assert len(second.uploaded) <= 23
+    assert set(second.uploaded) == new and len(new) == 23
     assert set(second.replaced) == {PREFIX + k for k in (neighbour, month, "feed.xml", "sitemap.xml",
-                                                         "index.html")}
+                                                         "index.html", *LIQUIDATION_PAGES)}
     assert not second.deleted
     # The bucket agrees: exactly those objects (and the ownership manifest) are new; every
     # other object keeps its LastModified.
@@ -228,7 +234,7 @@ def test_dry_run_lists_and_changes_nothing(week: Path, s3: S3Server) -> None:
     result = _cli(week, "--dry-run")
     assert result.exit_code == 0, result.output
     out = result.output
-    assert "s3://briefs/daily/: would upload 16 objects (5 replaced" in out
+    assert "s3://briefs/daily/: would upload 23 objects (10 replaced" in out
     assert "would delete 0, would leave" in out and "(dry run: nothing changed)" in out
     assert f"would upload daily/{day_path(LAST)} (new)" in out
     assert "would upload daily/index.html (replaces)" in out

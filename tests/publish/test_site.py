@@ -44,8 +44,9 @@ def test_every_link_and_image_resolves_inside_the_site(week: Path) -> None:
     site = week / "site"
     assert site.is_symlink()
     pages = sorted(site.rglob("*.html"))
-    assert {p.relative_to(site).as_posix() for p in pages} == {"index.html", "2025/06/index.html",
-                                                               *map(day_path, DAYS)}
+    assert {p.relative_to(site).as_posix() for p in pages} == {
+        "index.html", "2025/06/index.html", *map(day_path, DAYS),
+        *(f"liquidation/{p}index.html" for p in ("", "btc/", "eth/"))}
     for name in ("favicon.svg", ".nojekyll", "assets/print.css", "feed.xml", "sitemap.xml"):
         assert (site / name).is_file(), name
     checked = 0
