@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from reportgen import numbers
+from reportgen.manifest import MapScoreRecord, ReportManifest
 from reportgen.mapdata import DayMap, MapHeat
 from reportgen.publish.reports import read_bytes
 from reportgen.render.environment import environment, templates_dir
@@ -54,6 +55,9 @@ class DayEntry(Protocol):
 
     @property
     def path(self) -> str: ...    # "2025/06/11/index.html"
+
+    @property
+    def manifest(self) -> ReportManifest: ...  # reports/D/manifest.json
 
 
 class SymbolPage(BaseModel):
@@ -203,6 +207,24 @@ def _meta(config: Config, *, title: str, description: str, path: str,
     }
 
 
+SCORED_DAYS = 30  # the maps-scored table: the last 30 days that have a score
+
+
+@dataclass(frozen=True)
+class ScoredRow:
+    """One map scored, as the table shows it: the brief that scored it, and its score."""
+
+    entry: DayEntry
+    score: MapScoreRecord
+
+
+def recent_scores(entries: Sequence[DayEntry], days: int = SCORED_DAYS) -> list[ScoredRow]:
+    """The scores of yesterday's maps carried by the last `days` briefs that have any,
+    newest first (each brief's manifest records them: reportgen.realised.score)."""
+    scored = [e for e in entries if e.manifest.map_scores][-days:]
+    return [ScoredRow(e, s) for e in reversed(scored) for s in e.manifest.map_scores]
+
+
 def pages(entries: Sequence[DayEntry], config: Config, warnings: list[str]) -> dict[str, bytes]:
     """Every file of the Liquidation Map pages (site-relative path → bytes); nothing when no
     day has map data (rendered before the data was written, or the map is switched off)."""
@@ -229,7 +251,8 @@ def pages(entries: Sequence[DayEntry], config: Config, warnings: list[str]) -> d
                              "on one price axis, per symbol, updated every day",
                  path=INDEX, image=symbols[0].chart("png"))
     files[INDEX] = env.get_template("site/liquidation_index.html.j2").render(
-        root="../", meta=meta, symbols=symbols, as_of=as_of,
+        root="../", meta=meta, symbols=symbols, as_of=as_of, scores=recent_scores(entries),
+        scored_days=SCORED_DAYS,
     ).encode()
     vendor = templates_dir() / "vendor"
     for name in VENDOR:

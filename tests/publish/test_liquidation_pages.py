@@ -287,3 +287,22 @@ def test_a_long_history_is_thinned_to_the_newest_columns_on_one_grid() -> None:
 def test_a_midnight_cut_off_reads_as_the_close_of_the_day_before() -> None:
     assert as_of(datetime(2025, 6, 12, tzinfo=UTC)) == "2025-06-11 close (UTC)"
     assert as_of(datetime(2025, 6, 11, 14, 5, tzinfo=UTC)) == "2025-06-11 14:05 UTC"
+
+
+def test_the_maps_page_tables_the_recent_scores(week: Path) -> None:
+    """Every brief's manifest carries yesterday's map scores; the maps page lists them, the
+    newest first, each linked to the brief that scored it."""
+    site = _site(week)
+    html = (site / "liquidation" / "index.html").read_text(encoding="utf-8")
+    table = html.split('class="liq-score-table"')[1].split("</table>")[0]
+    rows = re.findall(r'<tr><td><a href="\.\./(\d{4}/\d{2}/\d{2})/index\.html">(\d{4}-\d{2}-\d{2})</a>'
+                      r'.*?</td><td>(\w+)</td><td>([\d.]+×|—)</td>.*?<td>([\d.]+|—)</td><td>([\d,]+)</td></tr>',
+                      table)
+    manifests = [json.loads((week / "reports" / d.isoformat() / "manifest.json").read_text())
+                 for d in DAYS]
+    expected = [(m["day"], s) for m in reversed(manifests) for s in m["map_scores"]]
+    assert expected and len(rows) == len(expected)  # the sample week: six days scored
+    for (page, map_day, symbol, lift, p, events), (day, score) in zip(rows, expected, strict=True):
+        assert page == day.replace("-", "/") and map_day == score["map_day"]
+        assert symbol == score["symbol"] and int(events.replace(",", "")) == score["events"]
+        assert lift == f"{score['lift']:.2f}×" and p == f"{score['p_value']:.3f}"
