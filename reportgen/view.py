@@ -140,6 +140,22 @@ class CascadeStep:
 
 
 @dataclass(frozen=True)
+class ClusterLevel:
+    """One of the largest liquidation clusters a map's text lists: `usd` of `side` ("long"
+    below the mark, "short" above) between `price_low` and `price_high`."""
+
+    side: str
+    usd: float
+    price_low: float
+    price_high: float
+
+    @property
+    def middle(self) -> float:
+        """The middle of the cluster's price range (where its distance is measured to)."""
+        return (self.price_low + self.price_high) / 2
+
+
+@dataclass(frozen=True)
 class LiqPart:
     """One panel of a symbol's liquidation chart (CEX estimate or Hyperliquid positions): its
     method caption and sentences, or why it is missing (`reason`)."""
@@ -152,6 +168,7 @@ class LiqPart:
     venue: str = ""  # the venues the map covers ("Binance+Bybit+OKX", "hyperliquid")
     mark: float | None = None  # the perp mark price the cascade's levels are worked from
     cascade: list[CascadeStep] = field(default_factory=list)
+    clusters: list[ClusterLevel] = field(default_factory=list)  # the largest, one per side
 
 
 @dataclass(frozen=True)
@@ -170,6 +187,8 @@ class LiqMap:
     parts: list[LiqPart] = field(default_factory=list)
     lines: list[str] = field(default_factory=list)
     reason: str | None = None
+    # One line under the chart: where the largest clusters sit against the mark.
+    takeaway: str | None = None
 
 
 @dataclass
