@@ -16,7 +16,7 @@ from reportgen.units import Unit
 
 Direction = Literal["up", "down", "flat"]
 # How a section is drawn: cards of figures, or one of the sections with a layout of its own.
-SectionKind = Literal["figures", "liquidation", "etf", "news"]
+SectionKind = Literal["figures", "liquidation", "etf", "news", "watch"]
 
 
 def direction(change: float | None) -> Direction | None:
@@ -191,6 +191,41 @@ class LiqMap:
     takeaway: str | None = None
 
 
+@dataclass(frozen=True)
+class CalendarEvent:
+    """A scheduled event of the calendar file (`calendar:` in the config, read by
+    `reportgen.agenda`): on `day`, at `at` when its time is known (aware, in its own zone)."""
+
+    day: date
+    name: str
+    kind: str = ""
+    at: datetime | None = None
+    source: str | None = None  # who publishes the date ("Federal Reserve: FOMC calendar")
+
+
+@dataclass(frozen=True)
+class WatchLevel:
+    """A liquidation cluster to watch: the nearest of the largest clusters the liquidation
+    section lists on one side of the mark (`panel`: the map it comes from)."""
+
+    symbol: str
+    side: str  # "long" (below the mark) or "short" (above)
+    usd: float
+    price_low: float
+    price_high: float
+    mark: float
+    panel: str
+    text: str
+
+
+@dataclass(frozen=True)
+class WatchEvent:
+    """A calendar event in the brief's window, with its line as the brief prints it."""
+
+    event: CalendarEvent
+    text: str
+
+
 @dataclass
 class Section:
     """A section of the brief: available with content, or unavailable with a reason."""
@@ -212,6 +247,9 @@ class Section:
     source: SourceRef | None = None
     # Parts of an available section that are not (e.g. "ETH ETF flows"), besides figures.
     gaps: list[str] = field(default_factory=list)
+    # "What to watch": liquidation levels and the calendar's events in the coming days.
+    levels: list[WatchLevel] = field(default_factory=list)
+    events: list[WatchEvent] = field(default_factory=list)
 
     @property
     def available(self) -> bool:
