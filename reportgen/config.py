@@ -343,6 +343,9 @@ class Config(Strict):
     site: SiteSettings = SiteSettings()
     schedule: ScheduleSettings = ScheduleSettings()
     logging: LoggingSettings = LoggingSettings()
+    calendar: Path | None = Field(
+        None, description="YAML file of scheduled events for \"What to watch\" "
+                          "(reportgen.agenda); relative to the working folder")
 
     @field_validator("timezone")
     @classmethod
@@ -417,6 +420,13 @@ def config_from_mapping(data: Mapping[str, Any], origin: str = "config") -> Conf
     bad_urls = [f"{origin}: {key}: {problem}" for key, problem in _url_keys(config)]
     if bad_urls:
         raise ConfigError("\n".join(bad_urls))
+    if config.calendar is not None:
+        from reportgen.agenda import load_calendar
+
+        try:
+            load_calendar(config.calendar)
+        except ConfigError as exc:
+            raise ConfigError(f"{origin}: calendar: {exc}") from None
     return config
 
 

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from reportgen import sample as sample_data
+from reportgen.agenda import SAMPLE_CALENDAR, load_calendar
 from reportgen.archive import Archive
 from reportgen.brief import Brief, build_brief
 from reportgen.clock import Clock, default_clock, today_in
@@ -32,7 +33,7 @@ from reportgen.ops.guard import day_guard
 from reportgen.registry import models, sources
 from reportgen.render import Rendered, render_report
 from reportgen.render.pool import RenderPool
-from reportgen.view import MapScoreRow
+from reportgen.view import CalendarEvent, MapScoreRow
 from reportgen.writer import OutputWriter
 
 if TYPE_CHECKING:
@@ -134,7 +135,16 @@ def build_phase(config: Config, day: date, archive: Archive, *, clock: Clock) ->
         generated_at=_generated_at(snapshots, clock), sample=archive.is_sample_day(day),
         original_url=config.report.original_url, author=config.report.author,
         archive_url=_archive_url(config), notes=notes, map_scores=rows,
+        calendar=_calendar(config, sample=archive.is_sample_day(day)),
     )
+
+
+def _calendar(config: Config, *, sample: bool) -> list[CalendarEvent] | None:
+    """The configured calendar's events (None when none is configured); a sample day without
+    one uses the bundled June 2025 calendar."""
+    if config.calendar is not None:
+        return load_calendar(config.calendar)
+    return load_calendar(SAMPLE_CALENDAR) if sample else None
 
 
 def _map_scores(config: Config, day: date,

@@ -16,7 +16,7 @@ from reportgen.units import Unit
 
 Direction = Literal["up", "down", "flat"]
 # How a section is drawn: cards of figures, or one of the sections with a layout of its own.
-SectionKind = Literal["figures", "liquidation", "etf", "news"]
+SectionKind = Literal["figures", "liquidation", "etf", "news", "watch"]
 
 
 def direction(change: float | None) -> Direction | None:
@@ -140,6 +140,22 @@ class CascadeStep:
 
 
 @dataclass(frozen=True)
+class ClusterLevel:
+    """One of the largest liquidation clusters a map's text lists: `usd` of `side` ("long"
+    below the mark, "short" above) between `price_low` and `price_high`."""
+
+    side: str
+    usd: float
+    price_low: float
+    price_high: float
+
+    @property
+    def middle(self) -> float:
+        """The middle of the cluster's price range (where its distance is measured to)."""
+        return (self.price_low + self.price_high) / 2
+
+
+@dataclass(frozen=True)
 class LiqPart:
     """One panel of a symbol's liquidation chart (CEX estimate or Hyperliquid positions): its
     method caption and sentences, or why it is missing (`reason`)."""
@@ -152,6 +168,7 @@ class LiqPart:
     venue: str = ""  # the venues the map covers ("Binance+Bybit+OKX", "hyperliquid")
     mark: float | None = None  # the perp mark price the cascade's levels are worked from
     cascade: list[CascadeStep] = field(default_factory=list)
+    clusters: list[ClusterLevel] = field(default_factory=list)  # the largest, one per side
 
 
 @dataclass(frozen=True)
@@ -170,6 +187,43 @@ class LiqMap:
     parts: list[LiqPart] = field(default_factory=list)
     lines: list[str] = field(default_factory=list)
     reason: str | None = None
+    # One line under the chart: where the largest clusters sit against the mark.
+    takeaway: str | None = None
+
+
+@dataclass(frozen=True)
+class CalendarEvent:
+    """A scheduled event of the calendar file (`calendar:` in the config, read by
+    `reportgen.agenda`): on `day`, at `at` when its time is known (aware, in its own zone)."""
+
+    day: date
+    name: str
+    kind: str = ""
+    at: datetime | None = None
+    source: str | None = None  # who publishes the date ("Federal Reserve: FOMC calendar")
+
+
+@dataclass(frozen=True)
+class WatchLevel:
+    """A liquidation cluster to watch: the nearest of the largest clusters the liquidation
+    section lists on one side of the mark (`panel`: the map it comes from)."""
+
+    symbol: str
+    side: str  # "long" (below the mark) or "short" (above)
+    usd: float
+    price_low: float
+    price_high: float
+    mark: float
+    panel: str
+    text: str
+
+
+@dataclass(frozen=True)
+class WatchEvent:
+    """A calendar event in the brief's window, with its line as the brief prints it."""
+
+    event: CalendarEvent
+    text: str
 
 
 @dataclass
@@ -193,6 +247,9 @@ class Section:
     source: SourceRef | None = None
     # Parts of an available section that are not (e.g. "ETH ETF flows"), besides figures.
     gaps: list[str] = field(default_factory=list)
+    # "What to watch": liquidation levels and the calendar's events in the coming days.
+    levels: list[WatchLevel] = field(default_factory=list)
+    events: list[WatchEvent] = field(default_factory=list)
 
     @property
     def available(self) -> bool:

@@ -14,10 +14,19 @@ from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from reportgen.brief.story import day_in_brief
+from reportgen.brief.watch import watch_section
 from reportgen.clock import day_end
 from reportgen.figures import INDICATORS, FigureSection, FigureSpec, SectionSpec, rejected
 from reportgen.models import METHOD_LABELS, SourceSnapshot
-from reportgen.view import Brief, Figure, MapScoreRow, Section, SourceRef, direction
+from reportgen.view import (
+    Brief,
+    CalendarEvent,
+    Figure,
+    MapScoreRow,
+    Section,
+    SourceRef,
+    direction,
+)
 
 INDICATORS_TITLE = "Indicators"
 
@@ -206,6 +215,7 @@ def build_brief(
     author: str | None = None,
     notes: Mapping[str, Sequence[str]] | None = None,
     map_scores: Sequence[MapScoreRow] = (),
+    calendar: Sequence[CalendarEvent] | None = None,
 ) -> Brief:
     """Build the brief's view-model for `day` from its snapshots and the previous day's.
 
@@ -217,7 +227,9 @@ def build_brief(
     its figures unavailable and says why. `archive_url` is where the report history is (the
     site's index), None without a site. `notes`: sentences the caller adds under an available
     section, by section id (the build phase's "yesterday's map, scored"), and `map_scores` those
-scores as data (for the report manifest and the site). The Brief ends with
+scores as data (for the report manifest and the site). `calendar`: the scheduled events of
+    the configured calendar file (None: none configured) for "What to watch", placed before
+    the news sections (`reportgen.brief.watch`). The Brief ends with
     "the day in brief" written from it (`reportgen.brief.story`).
     """
     by_name = {c.name: c for c in contributors}
@@ -271,6 +283,10 @@ scores as data (for the report manifest and the site). The Brief ends with
     for section in sections:
         if section.available and notes and section.id in notes:
             section.notes.extend(notes[section.id])
+    watch = watch_section(day, zone, sections, calendar)
+    if watch is not None:
+        at = next((i for i, s in enumerate(sections) if s.kind == "news"), len(sections))
+        sections.insert(at, watch)
     brief = Brief(
         title=title, day=day, zone=zone, sample=sample, generated_at=generated_at,
         sections=sections, sources=sorted(refs.refs.values(), key=lambda r: r.key),

@@ -16,13 +16,21 @@ from typing import TYPE_CHECKING, ClassVar
 
 from pydantic import BaseModel, PrivateAttr
 
+from reportgen import numbers
 from reportgen.clock import day_end
 from reportgen.errors import FetchError, ParseError
 from reportgen.figures import CustomSection
 from reportgen.liquidation.config import LiqConfig
 from reportgen.models import RawPayload
 from reportgen.sources.base import FetchContext, ParseContext, Source
-from reportgen.view import CascadeStep, LiqMap, LiqPart, Section, SourceRef
+from reportgen.view import (
+    CascadeStep,
+    ClusterLevel,
+    LiqMap,
+    LiqPart,
+    Section,
+    SourceRef,
+)
 
 if TYPE_CHECKING:
     from reportgen.liquidation.result import StoredMap
@@ -55,6 +63,18 @@ class ClusterText(BaseModel):
     """A cluster a map's sentences cite (`reportgen.liquidation.summary.Cluster`)."""
 
     text: str
+    side: str = ""
+    usd: float = 0.0
+    price_low: float | None = None
+    price_high: float | None = None
+
+    def level(self) -> ClusterLevel | None:
+        """The cluster as the brief's data (None if a stored one lacks its range)."""
+        if self.side not in ("long", "short") or self.price_low is None \
+                or self.price_high is None:
+            return None
+        return ClusterLevel(side=self.side, usd=self.usd, price_low=self.price_low,
+                            price_high=self.price_high)
 
 
 class CascadeText(BaseModel):
@@ -149,6 +169,40 @@ def _alt(symbol: str, summaries: dict[str, MapText]) -> str:
     return ". ".join(out) + "."
 
 
+def _distance(level: ClusterLevel, mark: float) -> str:
+    """How far the middle of a cluster's range is from the mark, in % of the mark: "9.5 %"."""
+    return numbers.percent(abs(level.middle / mark - 1) * 100, 1)
+
+
+def takeaway(parts: list[LiqPart]) -> str | None:
+    """The line under a symbol's chart: how far from the mark the largest long and short
+    clusters sit, from the clusters each panel's text lists ("Largest clusters against the
+    $108,600 mark: longs 9.5% below, shorts 3.8% above (CEX estimate); longs 7.7% below,
+    shorts 6.1% above (Hyperliquid)"). None when no panel has a cluster."""
+    said = []
+    marks = []
+    for part in parts:
+        if part.mark is None or part.mark <= 0:
+            continue
+        phrases = [f"{'longs' if c.side == 'long' else 'shorts'} {_distance(c, part.mark)} "
+                 f"{'below' if c.side == 'long' else 'above'}" for c in part.clusters]
+        if not phrases:
+            continue
+        marks.append(part.mark)
+        said.append((", ".join(phrases), part))
+    if not said:
+        return None
+    one_mark = len(set(marks)) == 1
+    lead = (f"Largest clusters against the {numbers.price(marks[0])} mark: " if one_mark
+            else "Largest clusters against the mark: ")
+    tails = []
+    for text, part in said:
+        who = "CEX estimate" if part.kind == "cex" else "Hyperliquid"
+        mark = "" if one_mark else f", mark {numbers.price(part.mark)}"
+        tails.append(f"{text} ({who}{mark})")
+    return lead + "; ".join(tails) + "."
+
+
 def _symbol_maps(day: date, symbol: str, result: SymbolMaps, *, heatmaps: bool) -> list[LiqMap]:
     """One figure per symbol (CEX estimate above Hyperliquid positions, one price axis), the
     words for each panel, and optionally the heatmap."""
@@ -171,13 +225,16 @@ def _symbol_maps(day: date, symbol: str, result: SymbolMaps, *, heatmaps: bool) 
                              mark=summary.mark_price,
                              cascade=[CascadeStep(side=r.side, move_pct=r.move_pct,
                                                   price=r.price, usd=r.usd)
-                                      for r in summary.cascade]))
+                                      for r in summary.cascade],
+                             clusters=[lv for c in summary.clusters
+                                       if (lv := c.level()) is not None]))
     maps = [LiqMap(
         title=f"{symbol} liquidation map", symbol=symbol,
         chart=f"charts/liqmap_{sym}.svg" if summaries else None,
         png=f"charts/liqmap_{sym}.png" if summaries else None,
         alt=_alt(symbol, summaries) if summaries else "",
-        source=_chart_source(summaries) if summaries else None, parts=parts)]
+        source=_chart_source(summaries) if summaries else None, parts=parts,
+        takeaway=takeaway(parts))]
     if heatmaps and "cex" in summaries:
         venues = _venue_list(summaries["cex"].venue)
         maps.append(LiqMap(
