@@ -147,27 +147,28 @@ def _close(symbol: str, days_before: int) -> Callable[[AltSeason], float | None]
     return read
 
 
+def _move(symbol: str, model: AltSeason) -> tuple[float, list[tuple[date, float]]] | None:
+    """The day's % move of `symbol` and the dated daily % moves of the closes before it."""
+    found = model.prices.get(symbol)
+    before = _close(symbol, 1)(model)
+    if found is None or found.price is None or not before:
+        return None
+    return (found.price / before - 1.0) * 100.0, trends.daily_changes(found.closes)
+
+
 def _remark(symbol: str) -> Callable[[AltSeason], str | None]:
     """How unusual the day's move is against the closes before it (`reportgen.trends`)."""
     def read(model: AltSeason) -> str | None:
-        found = model.prices.get(symbol)
-        before = _close(symbol, 1)(model)
-        if found is None or found.price is None or not before:
-            return None
-        change = (found.price / before - 1.0) * 100.0
-        return trends.move_remark(change, trends.daily_changes(found.closes))
+        move = _move(symbol, model)
+        return None if move is None else trends.move_remark(*move)
     return read
 
 
 def _rank(symbol: str) -> Callable[[AltSeason], Rank | None]:
     """The day's move ranked against the closes before it (`reportgen.trends.rank`)."""
     def read(model: AltSeason) -> Rank | None:
-        found = model.prices.get(symbol)
-        before = _close(symbol, 1)(model)
-        if found is None or found.price is None or not before:
-            return None
-        change = (found.price / before - 1.0) * 100.0
-        return trends.rank(change, trends.daily_changes(found.closes))
+        move = _move(symbol, model)
+        return None if move is None else trends.rank(*move)
     return read
 
 

@@ -10,7 +10,7 @@ import re
 import threading
 from collections.abc import Iterator
 from functools import partial
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +22,7 @@ from reportgen.publish import build_site
 from reportgen.publish.liqpages import SymbolPage
 from tests.publish.cdp import CHROMIUM, Browser
 from tests.publish.conftest import LAST, day_path
+from tests.publish.test_browser import Recorder
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "output" / "screenshots"
 PAGE = "liquidation/btc/index.html"
@@ -48,16 +49,6 @@ TOOLTIP = """(() => { const t = document.getElementById('vg-tooltip-element');
   if (!t || !t.classList.contains('visible')) return null;
   return Array.from(t.querySelectorAll('tr')).map((r) =>
     [r.querySelector('.key').textContent, r.querySelector('.value').textContent]); })()"""
-
-
-class Recorder(SimpleHTTPRequestHandler):
-    requests: list[tuple[str, int]]
-
-    def log_request(self, code: Any = "-", size: Any = "-") -> None:
-        self.requests.append((self.path, int(code)))
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
 
 
 @pytest.fixture
