@@ -79,16 +79,7 @@ async def test_a_failing_eth_page_costs_eth_on_that_venue_only(upstream: Upstrea
 
 async def test_mark_price_failures_fall_back_to_last_price_klines(upstream: Upstream) -> None:
     upstream.load_day(DAY, LIQ)
-    # Bybit's and OKX's last-price answers for the same spans (the sample records none):
-    # the mark-price rows with a volume, in each venue's kline shape.
-    url, body = recorded("liq_bybit", "mark-price-kline_BTCUSDT.json")
-    body["result"]["list"] = [[*row, "10.0", "1000000.0"] for row in body["result"]["list"]]
-    upstream.add(url.replace("/mark-price-kline", "/kline"), json.dumps(body).encode())
-    for page in (0, 1):
-        url, body = recorded("liq_okx", f"history-mark-price-candles_BTC-USDT-SWAP_{page}.json")
-        body["data"] = [[*row[:5], "100", "1", "100000", "1"] for row in body["data"]]
-        upstream.add(url.replace("history-mark-price-candles", "history-candles"),
-                     json.dumps(body).encode())
+    last_price_recordings(upstream)
     for path in ("https://fapi.binance.com/fapi/v1/markPriceKlines?symbol=BTCUSDT",
                  "https://api.bybit.com/v5/market/mark-price-kline?symbol=BTCUSDT",
                  "https://www.okx.com/api/v5/market/history-mark-price-candles"
