@@ -8,7 +8,9 @@ every exchange, so no call site can forget one:
   never trips a read timeout; the deadline stops it);
 - retries: `attempts` tries on connection errors, timeouts, 429 and 5xx, exponential back-off
   from `backoff_s`, honouring `Retry-After` (seconds or HTTP date); an answer asking for more
-  than `MAX_RETRY_AFTER_S` fails at once, saying so, and its host is not asked again;
+  than `MAX_RETRY_AFTER_S` fails at once, saying so, and its host is not asked again. A POST
+  is not sent again once it may have been received (only a connection that never opened is
+  retried) unless its caller marks it idempotent (a read, as every POST of ours is today);
 - size: the body is streamed and counted *after* decompression (we decode gzip/deflate
   ourselves, in bounded steps), and the request is abandoned once it passes the source's cap,
   so an endless body or a gzip bomb costs at most the cap in memory;
@@ -281,21 +283,31 @@ class Http:
     async def post(self, source: str, url: str, *, json: Any,
                    params: Mapping[str, Any] | None = None,
                    headers: Mapping[str, str] | None = None,
-                   ok_statuses: frozenset[int] = frozenset({200})) -> RawPayload:
-        """POST a JSON body to `url` under the policy."""
+                   ok_statuses: frozenset[int] = frozenset({200}),
+                   idempotent: bool = False) -> RawPayload:
+        """POST a JSON body to `url` under the policy. Not sent again once it may have been
+        received (only a connection that never opened is retried), unless the caller says
+        the POST is `idempotent` (a read: a JSON-RPC call, an info query)."""
         return await self.request("POST", source, url, params=params, json=json,
-                                  headers=headers, ok_statuses=ok_statuses)
+                                  headers=headers, ok_statuses=ok_statuses,
+                                  idempotent=idempotent)
 
     async def request(self, method: str, source: str, url: str, *,
                       params: Mapping[str, Any] | None = None, json: Any = None,
                       headers: Mapping[str, str] | None = None,
                       ok_statuses: frozenset[int] = frozenset({200}),
-                      down_scope: str = "host") -> RawPayload:
+                      down_scope: str = "host", idempotent: bool | None = None) -> RawPayload:
         """One request with retries, deadline, body cap and redirect rules.
 
         Returns the raw payload of an answer whose status is in `ok_statuses`; otherwise
         raises FetchError with `.raw` holding what arrived. A timeout marks the host down
-        for the rest of the run, or with `down_scope="path"` only this endpoint."""
+        for the rest of the run, or with `down_scope="path"` only this endpoint.
+        `idempotent` (default: GET and HEAD are, anything else is not): whether the request
+        may be sent again after the server may have received it; if not, only a connection
+        that never opened is retried, and a 5xx, a 429 or a lost answer fails at once."""
+        repeatable = method in ("GET", "HEAD") if idempotent is None else idempotent
+        once = "" if repeatable else (f"; not sent again: a {method} may have been received "
+                                      "(the upstream's side of it is unknown)")
         target = request_url(url, params)
         shown = redact_url(str(target))
         host = target.host or url
@@ -333,7 +345,7 @@ class Http:
                 async for tried in AsyncRetrying(
                     stop=stop_after_attempt(attempts),
                     wait=_wait(settings.backoff_s),
-                    retry=retry_if_exception(_is_retryable),
+                    retry=retry_if_exception(_is_retryable if repeatable else _never_received),
                     reraise=True,
                 ):
                     with tried:
@@ -351,18 +363,23 @@ class Http:
                                progress.final_url)
             raise _fetch_error(f"{host}: {exc.reason}", failed) from None
         except _RetryableStatus as exc:
-            error = f"answered HTTP {exc.response.status_code} after {attempts} attempts"
+            error = (f"answered HTTP {exc.response.status_code} after {attempts} attempts"
+                     if repeatable else f"answered HTTP {exc.response.status_code}{once}")
             failed = self._raw(source, shown, exc.response, exc.body[:KEPT_ON_FAILURE], error,
                                progress.final_url)
             raise _fetch_error(f"{host}: {error}", failed) from None
         except httpx.TimeoutException as exc:
-            error = f"timed out after {attempts} attempts ({type(exc).__name__})"
+            error = (f"timed out after {attempts} attempts ({type(exc).__name__})" if repeatable
+                     or isinstance(exc, httpx.ConnectTimeout)
+                     else f"timed out ({type(exc).__name__}){once}")
             self.down[down_key] = "timed out"
             failed = self._raw(source, shown, progress.response,
                                bytes(progress.body[:KEPT_ON_FAILURE]), error)
             raise _fetch_error(f"{host}: {error}", failed) from None
         except httpx.TransportError as exc:
-            error = f"connection failed after {attempts} attempts ({type(exc).__name__}: {exc})"
+            error = (f"connection failed after {attempts} attempts ({type(exc).__name__}: {exc})"
+                     if repeatable or isinstance(exc, httpx.ConnectError)
+                     else f"connection failed ({type(exc).__name__}: {exc}){once}")
             failed = self._raw(source, shown, progress.response,
                                bytes(progress.body[:KEPT_ON_FAILURE]), error)
             raise _fetch_error(f"{host}: {error}", failed) from None
@@ -461,6 +478,11 @@ def _duration(seconds: float) -> str:
 
 def _is_retryable(exc: BaseException) -> bool:
     return isinstance(exc, _RetryableStatus | httpx.TransportError)
+
+
+def _never_received(exc: BaseException) -> bool:
+    """The request cannot have reached the server: its connection never opened."""
+    return isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout)
 
 
 def _wait(base: float) -> Any:

@@ -213,7 +213,8 @@ async def _hl_post(http: Http, url: str, body: dict[str, str],
     await limiter.take(HL_WEIGHT.get(body["type"], 20))
     shown = f"{url}#{urlencode(body)}"
     try:
-        raw = await http.post(SOURCE["hyperliquid"], url, json=body)
+        raw = await http.post(SOURCE["hyperliquid"], url, json=body,
+                              idempotent=True)  # /info is a read
     except FetchError as exc:
         return replace(_failed(http, SOURCE["hyperliquid"], shown, exc), url=shown)
     return replace(raw, url=shown)

@@ -409,7 +409,8 @@ class EtfSource(Source[EtfConfig]):
         async def one(asset: Asset) -> RawPayload:
             raw = await ctx.http.post(self.name, cfg.sosovalue_url,
                                       json={"type": ASSET_TYPES[asset]},
-                                      headers={API_KEY_HEADER: key})
+                                      headers={API_KEY_HEADER: key},
+                                      idempotent=True)  # a historical chart query: a read
             return _tag(raw, asset)
 
         return list(await asyncio.gather(*(one(a) for a in ASSETS)))

@@ -133,7 +133,8 @@ class _Rpc:
 
     async def call(self, method: str, params: list[Any]) -> RawPayload:
         payload = {"jsonrpc": "2.0", "id": next(self.ids), "method": method, "params": params}
-        return await self.ctx.http.post(self.source, self.url, json=payload)
+        # JSON-RPC reads (eth_feeHistory, eth_getBlockByNumber): safe to send again.
+        return await self.ctx.http.post(self.source, self.url, json=payload, idempotent=True)
 
     async def result(self, method: str, params: list[Any]) -> Any:
         raw = await self.call(method, params)

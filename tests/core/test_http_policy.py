@@ -269,3 +269,43 @@ def test_escape_sequences_from_an_upstream_reach_no_output(upstream: Upstream, t
     with sqlite3.connect(tmp_path / "out" / "archive.sqlite") as db:
         bodies = [row[0] for row in db.execute("SELECT body FROM payloads WHERE source = 'feargreed'")]
     assert hostile in bodies
+
+
+@pytest.mark.parametrize("answer", ["503", "429", "read-timeout"])
+async def test_a_post_that_may_have_been_received_is_not_sent_again(answer: str) -> None:
+    # A webhook answering 503 received 3 posts: a POST is sent once, unless marked idempotent.
+    posts: list[bytes] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        posts.append(request.content)
+        if answer == "read-timeout":
+            raise httpx.ReadTimeout("no answer", request=request)
+        return httpx.Response(int(answer), content=b"busy")
+
+    settings = HttpSettings(attempts=3, backoff_s=0.01)
+    async with Http(settings, clock=WHEN, transport=httpx.MockTransport(handler)) as http:
+        with pytest.raises(FetchError, match="not sent again: a POST may have been received") as err:
+            await http.post("hook", "https://hooks.example.com/send", json={"text": "brief"})
+    assert posts == [b'{"text":"brief"}']
+    assert err.value.raw is not None  # what came back is kept
+
+    posts.clear()
+    async with Http(settings, clock=WHEN, transport=httpx.MockTransport(handler)) as http:
+        with pytest.raises(FetchError):
+            await http.post("rpc", "https://rpc.example.com/", json={"id": 1}, idempotent=True)
+    assert len(posts) == 3  # a read is retried like a GET
+
+
+async def test_a_post_whose_connection_never_opened_is_retried() -> None:
+    tries: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        tries.append("x")
+        if len(tries) < 3:
+            raise httpx.ConnectError("refused", request=request)
+        return httpx.Response(200, content=b"ok")
+
+    settings = HttpSettings(attempts=3, backoff_s=0.01)
+    async with Http(settings, clock=WHEN, transport=httpx.MockTransport(handler)) as http:
+        raw = await http.post("hook", "https://hooks.example.com/send", json={"text": "brief"})
+    assert raw.body == b"ok" and len(tries) == 3
