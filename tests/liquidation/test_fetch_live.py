@@ -152,16 +152,22 @@ async def test_timeouts_and_unreadable_answers_fall_back_too(upstream: Upstream)
         "/api/v5/market/history-mark-price-candles") == 2
 
 
+def okx_current_open_interest(upstream: Upstream) -> None:
+    """OKX's current open interest of BTC-USDT-SWAP, in the shape OKX answers
+    /public/open-interest (oi in contracts, oiCcy in coin): the fallback of its history."""
+    upstream.add("https://www.okx.com/api/v5/public/open-interest?instType=SWAP"
+                 "&instId=BTC-USDT-SWAP", json.dumps({"code": "0", "msg": "", "data": [{
+                     "instId": "BTC-USDT-SWAP", "instType": "SWAP", "oi": "2600000",
+                     "oiCcy": "26000", "oiUsd": "2823600000", "ts": "1749685800000"}]}).encode())
+
+
 async def test_a_timed_out_oi_history_still_asks_the_current_open_interest(
         upstream: Upstream) -> None:
     upstream.load_day(DAY, LIQ)
     upstream.hang_s = 1.5
     upstream.path_faults["https://www.okx.com/api/v5/rubik/stat/contracts/"
                          "open-interest-history?instId=BTC-USDT-SWAP"] = "timeout"
-    upstream.add("https://www.okx.com/api/v5/public/open-interest?instType=SWAP"
-                 "&instId=BTC-USDT-SWAP", json.dumps({"code": "0", "msg": "", "data": [{
-                     "instId": "BTC-USDT-SWAP", "instType": "SWAP", "oi": "2600000",
-                     "oiCcy": "26000", "oiUsd": "2823600000", "ts": "1749685800000"}]}).encode())
+    okx_current_open_interest(upstream)
     config = liq_config(upstream, venues=["okx"])
     btc = build_liquidation_section(await fetch(config), "BTC", config, END)
     assert btc.venues["okx"].status == "open interest only"
@@ -192,11 +198,7 @@ async def test_okx_without_oi_history_counts_its_current_open_interest(
     upstream.load_day(DAY, LIQ)
     upstream.path_faults["https://www.okx.com/api/v5/rubik/stat/contracts/"
                          "open-interest-history?instId=BTC-USDT-SWAP"] = "500"
-    # the shape OKX answers /public/open-interest in (oi in contracts, oiCcy in coin)
-    upstream.add("https://www.okx.com/api/v5/public/open-interest?instType=SWAP"
-                 "&instId=BTC-USDT-SWAP", json.dumps({"code": "0", "msg": "", "data": [{
-                     "instId": "BTC-USDT-SWAP", "instType": "SWAP", "oi": "2600000",
-                     "oiCcy": "26000", "oiUsd": "2823600000", "ts": "1749685800000"}]}).encode())
+    okx_current_open_interest(upstream)
     config = liq_config(upstream)
     btc = build_liquidation_section(await fetch(config), "BTC", config, END)
     okx = btc.venues["okx"]

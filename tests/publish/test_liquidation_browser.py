@@ -22,9 +22,8 @@ from reportgen.publish import build_site
 from reportgen.publish.liqpages import SymbolPage
 from tests.publish.cdp import CHROMIUM, Browser
 from tests.publish.conftest import LAST, day_path
-from tests.publish.test_browser import Recorder
+from tests.publish.test_browser import SCREENSHOTS, Recorder
 
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "output" / "screenshots"
 PAGE = "liquidation/btc/index.html"
 
 pytestmark = [
@@ -49,6 +48,19 @@ TOOLTIP = """(() => { const t = document.getElementById('vg-tooltip-element');
   if (!t || !t.classList.contains('visible')) return null;
   return Array.from(t.querySelectorAll('tr')).map((r) =>
     [r.querySelector('.key').textContent, r.querySelector('.value').textContent]); })()"""
+
+
+def _wheel_zoom(browser: Browser, price: float, panel: int, domain: list[float]) -> list[float]:
+    """Turn the wheel over `price` in `panel` (0: the estimate, 1: Hyperliquid) and return the
+    shared price axis once it is narrower than `domain`."""
+    x, y = browser.evaluate(f"{BUCKET_AT}({price}, {panel})")
+    browser.hover(x, y)
+    browser.call("Input.dispatchMouseEvent", {"type": "mouseWheel", "x": x, "y": y,
+                                              "deltaX": 0, "deltaY": -400})
+    narrower: list[float] = browser.wait_for(
+        "window.liqmap.views.map.runAsync().then((v) => { const d = v.scale('x').domain();"
+        f" return d[1] - d[0] < {domain[1] - domain[0]} ? d : null; }})")
+    return narrower
 
 
 @pytest.fixture
@@ -125,23 +137,11 @@ def test_hovering_a_bucket_shows_its_notional_by_venue_and_tier(
         browser.screenshot(SCREENSHOTS / "liquidation-btc-hover.png", full_page=False)
         # zoom: the wheel narrows the shared price axis of both panels
         before = browser.evaluate("window.liqmap.views.map.scale('x').domain()")
-        x, y = browser.evaluate(f"{BUCKET_AT}({data.latest.mark_price}, 0)")
-        browser.hover(x, y)
-        browser.call("Input.dispatchMouseEvent", {"type": "mouseWheel", "x": x, "y": y,
-                                                  "deltaX": 0, "deltaY": -400})
         # (the tooltip lets the wheel through: it must never sit between pointer and chart)
-        after = browser.wait_for(
-            "window.liqmap.views.map.runAsync().then((v) => { const d = v.scale('x').domain();"
-            f" return d[1] - d[0] < {before[1] - before[0]} ? d : null; }})")
+        after = _wheel_zoom(browser, data.latest.mark_price, 0, before)
         assert before[0] < after[0] < data.latest.mark_price < after[1] < before[1]
         # …from the lower panel too: one zoom for the shared axis
-        x, y = browser.evaluate(f"{BUCKET_AT}({data.latest.mark_price}, 1)")
-        browser.hover(x, y)
-        browser.call("Input.dispatchMouseEvent", {"type": "mouseWheel", "x": x, "y": y,
-                                                  "deltaX": 0, "deltaY": -400})
-        closer = browser.wait_for(
-            "window.liqmap.views.map.runAsync().then((v) => { const d = v.scale('x').domain();"
-            f" return d[1] - d[0] < {after[1] - after[0]} ? d : null; }})")
+        closer = _wheel_zoom(browser, data.latest.mark_price, 1, after)
         assert after[0] < closer[0] < closer[1] < after[1]
         # the heatmap: a cell at the newest time, at the mark, tells its hour, price, notional
         browser.wait_for("!!window.liqmap.views.heat")
