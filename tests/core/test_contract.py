@@ -22,6 +22,7 @@ from reportgen import config as config_module
 from reportgen.cli import app
 from reportgen.config import load_config
 from reportgen.registry import source_classes
+from tests.backdated import missing_answers
 from tests.conftest import live_config, only_sources, write_config
 from tests.fakeupstream import Upstream
 from tests.sourcecontract import enabled_sources, labels_missing, shortfalls
@@ -60,7 +61,7 @@ class ThrowawaySource(Source[ThrowawaySettings]):
     name = "{name}"
     title = "Throwaway test source"
     history = "none"
-    supports_past = False
+    supports_past = {past}
     order = 99
     settings_model = ThrowawaySettings
     model = Throwaway
@@ -83,12 +84,15 @@ def _forget() -> None:
     config_module._config_classes.cache_clear()
 
 
-@pytest.fixture(params=["raises", "garbage"])
+@pytest.fixture(params=["raises", "garbage", "history"])
 def throwaway(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A source module added beside the real ones (a second folder of the package path)."""
+    """A source module added beside the real ones (a second folder of the package path);
+    "history" raises too, and declares that it answers past dates."""
     folder = tmp_path / "extra_sources"
     folder.mkdir()
-    (folder / f"{NAME}.py").write_text(MODULE.format(mode=request.param, url=URL, name=NAME))
+    mode = "raises" if request.param == "history" else request.param
+    (folder / f"{NAME}.py").write_text(MODULE.format(
+        mode=mode, url=URL, name=NAME, past=request.param == "history"))
     saved = list(reportgen.sources.__path__)
     reportgen.sources.__path__.append(str(folder))
     _forget()
@@ -120,7 +124,7 @@ def test_a_broken_source_fails_the_contract_check_by_name(
     assert {s.source for s in found} == {NAME}  # the healthy source is not blamed
     said = "\n".join(map(str, found))
     assert f"{NAME}: figure 'Throwaway answer': partial: Throwaway answer" in said
-    if throwaway == "raises":
+    if throwaway != "garbage":
         assert f"{NAME}: snapshot not ok:" in said and "refused on purpose" in said
     else:  # parsed, but the figure is not there
         assert "snapshot not ok" not in said
@@ -130,6 +134,15 @@ def test_a_broken_source_fails_the_contract_check_by_name(
     assert labels_missing(config, {"md": md}) == []
     # What is expected to be down is said, not waved through.
     assert shortfalls(config, DAY, expected_unavailable={NAME}) == []
+
+
+def test_a_new_source_with_history_fails_the_backdated_test_until_it_has_answers(
+        throwaway: str) -> None:
+    """The backdated test serves every history source's past answers from
+    tests/backdated/<name>.py: a source without one is named, not silently skipped."""
+    with_history = [c.name for c in source_classes() if c.supports_past]
+    assert (NAME in with_history) == (throwaway == "history")
+    assert missing_answers(with_history) == ([NAME] if throwaway == "history" else [])
 
 
 def test_the_real_registry_is_back_after_the_throwaway() -> None:
