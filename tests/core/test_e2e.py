@@ -19,6 +19,7 @@ from reportgen.config import load_config
 from reportgen.registry import source_classes
 from tests.conftest import live_config, only_sources, write_config
 from tests.fakeupstream import Upstream
+from tests.pdftext import garbled
 from tests.realised.recorded import record_sample_day
 from tests.sourcecontract import enabled_sources, labels_missing, shortfalls
 
@@ -85,6 +86,7 @@ def test_live_run_against_fake_upstream(upstream: Upstream, tmp_path: Path,
     texts = _texts(output)
     assert "of longs between" in texts["md"] and "Hyperliquid" in texts["html"]
     assert [str(s) for s in labels_missing(config, texts)] == []
+    assert garbled(texts["pdf"]) == []
     for fmt, text in texts.items():
         for figure in EXPECTED:
             assert figure in text, f"{figure!r} missing from {fmt}"
