@@ -12,6 +12,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator
 from datetime import date
+from functools import cache
 from pathlib import Path
 
 import pytest
@@ -80,8 +81,7 @@ class ThrowawaySource(Source[ThrowawaySettings]):
 
 def _forget() -> None:
     sys.modules.pop(f"reportgen.sources.{NAME}", None)
-    source_classes.cache_clear()
-    config_module._config_classes.cache_clear()
+    source_classes.cache_clear()  # rebuilt from the same, already imported classes
 
 
 @pytest.fixture(params=["raises", "garbage", "history"])
@@ -95,11 +95,16 @@ def throwaway(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         mode=mode, url=URL, name=NAME, past=request.param == "history"))
     saved = list(reportgen.sources.__path__)
     reportgen.sources.__path__.append(str(folder))
+    # The config's classes are built once from the registry and pickled by name: the test
+    # gets its own, and the real ones (with their identity) come back after it.
+    real_classes = config_module._config_classes
+    config_module._config_classes = cache(real_classes.__wrapped__)
     _forget()
     try:
         yield str(request.param)
     finally:
         reportgen.sources.__path__[:] = saved
+        config_module._config_classes = real_classes
         _forget()
 
 
@@ -147,3 +152,4 @@ def test_a_new_source_with_history_fails_the_backdated_test_until_it_has_answers
 
 def test_the_real_registry_is_back_after_the_throwaway() -> None:
     assert NAME not in [c.name for c in source_classes()]
+    assert NAME not in config_module.config_model().model_fields["sources"].annotation.model_fields
