@@ -18,7 +18,7 @@ LOCK_TOOLS := 'hatchling>=1.25' editables pip
 # Debian packages WeasyPrint needs (Pango for text layout) and a font family.
 SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core
 
-.PHONY: demo test setup lock syslibs chromium axe lint mdlint typecheck golden docs readme screenshots bench clean
+.PHONY: demo test setup lock syslibs chromium poppler axe lint mdlint typecheck golden docs readme screenshots bench clean
 
 setup: $(STAMP) syslibs
 
@@ -78,6 +78,14 @@ chromium:
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; } || \
 	  echo "chromium not installed: browser tests will be skipped (sudo apt-get install chromium)"
 
+# poppler-utils: pdftotext, the second of the two extractors that read the PDF's text layer
+# for the golden files (tests/pdftext.py), and pdftoppm for the README's pictures. Installed
+# as root when missing; otherwise the golden test fails saying to install it.
+poppler:
+	@command -v pdftotext >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq poppler-utils; } || \
+	  echo "poppler-utils not installed: the golden PDF test will fail (sudo apt-get install poppler-utils)"
+
 # axe-core (the accessibility engine the browser test runs in Chromium) from the npm registry,
 # pinned, into the venv; without npm the axe checks are skipped with the reason.
 AXE_VERSION := 4.14.1
@@ -87,11 +95,12 @@ $(AXE_JS):
 	@command -v npm >/dev/null 2>&1 && npm install --silent --no-audit --no-fund --prefix $(VENV)/axe axe-core@$(AXE_VERSION) || \
 	  echo "npm not found: the axe-core checks in tests/publish/test_browser.py will be skipped"
 
-test: setup chromium axe lint mdlint typecheck
+test: setup chromium poppler axe lint mdlint typecheck
 	$(BIN)/python -m pytest -q -p no:cacheprovider -n 2
 
-# Regenerate the golden sample briefs on purpose, after an intended change of output.
-golden: setup
+# Regenerate the golden sample briefs on purpose, after an intended change of output; refused
+# (nothing written) when the PDF's text layer is garbled or its two extractors disagree.
+golden: setup poppler
 	$(BIN)/python -m tests.golden
 
 # Regenerate docs/cli.md from the real --help output (a test checks it is current).
@@ -103,11 +112,9 @@ docs: setup
 readme: setup
 	$(BIN)/python scripts/readme.py
 
-# The README's pictures: pages 1 and 2 of the current sample brief's PDF (Debian's
-# poppler-utils for pdftoppm, installed as root when missing).
-screenshots: setup
-	@command -v pdftoppm >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && apt-get update -qq && \
-	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq poppler-utils; }
+# The README's pictures: pages 1 and 2 of the current sample brief's PDF (pdftoppm, from
+# poppler-utils).
+screenshots: setup poppler
 	rm -rf .screenshots && $(BIN)/reportgen --output .screenshots run --sample --formats pdf --no-send --no-publish
 	pdftoppm -png -r 60 -f 1 -l 1 -singlefile .screenshots/reports/2025-06-11/brief.pdf docs/brief-page1
 	pdftoppm -png -r 60 -f 2 -l 2 -singlefile .screenshots/reports/2025-06-11/brief.pdf docs/brief-page2

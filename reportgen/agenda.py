@@ -20,13 +20,12 @@ import re
 from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 from pydantic import Field, ValidationError, field_validator
 
 from reportgen.errors import ConfigError
-from reportgen.settings import Strict
+from reportgen.settings import Strict, zone_info
 from reportgen.view import CalendarEvent
 
 _TIME = re.compile(r"^(?P<hour>\d{1,2}):(?P<minute>\d{2})\s+(?P<zone>\S+)$")
@@ -56,10 +55,9 @@ def parse_time(value: str, day: date) -> datetime:
     if hour > 23 or minute > 59:
         raise ValueError(f"{value!r}: no such time of day")
     try:
-        zone = ZoneInfo(found["zone"])
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ValueError(f"{value!r}: unknown time zone {found['zone']!r} "
-                         "(use an IANA name like America/New_York)") from None
+        zone = zone_info(found["zone"])
+    except ValueError as exc:
+        raise ValueError(f"{value!r}: {exc}") from None
     return datetime.combine(day, time(hour, minute), tzinfo=zone)
 
 

@@ -24,7 +24,6 @@ from email.utils import getaddresses, parseaddr
 from functools import cache
 from pathlib import Path
 from typing import Any, Literal, TypeVar
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 from pydantic import (
@@ -41,6 +40,7 @@ from reportgen.settings import (
     HttpSettings,
     Strict,
     check_url,
+    check_zone,
     url_problem,
 )
 
@@ -310,12 +310,7 @@ class ScheduleSettings(Strict):
     @field_validator("timezone")
     @classmethod
     def _zone(cls, value: str | None) -> str | None:
-        if value is not None:
-            try:
-                ZoneInfo(value)
-            except (ZoneInfoNotFoundError, ValueError):
-                raise ValueError(f"unknown time zone {value!r} (use an IANA name)") from None
-        return value
+        return None if value is None else check_zone(value)
 
     @field_validator("cron")
     @classmethod
@@ -347,14 +342,7 @@ class Config(Strict):
         None, description="YAML file of scheduled events for \"What to watch\" "
                           "(reportgen.agenda); relative to the working folder")
 
-    @field_validator("timezone")
-    @classmethod
-    def _zone_exists(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown time zone {value!r} (use an IANA name like Europe/London)") from None
-        return value
+    _zone = field_validator("timezone")(check_zone)
 
     @field_validator("output")
     @classmethod

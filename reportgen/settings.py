@@ -7,6 +7,7 @@ from here, so none of them needs the config module.
 from __future__ import annotations
 
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -34,6 +35,21 @@ def check_url(value: str) -> str:
     problem = url_problem(value)
     if problem:
         raise ValueError(problem)
+    return value
+
+
+def zone_info(name: str) -> ZoneInfo:
+    """The IANA time zone `name` ("Europe/London"); ValueError naming it when there is none
+    (the one check of a zone the config, the schedule and the calendar file share)."""
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown time zone {name!r} (use an IANA name like Europe/London)") from None
+
+
+def check_zone(value: str) -> str:
+    """A validator: `value` unchanged when it names an IANA time zone, else ValueError."""
+    zone_info(value)
     return value
 
 

@@ -57,10 +57,12 @@ def html_to_pdf(html: str, base_dir: Path, allowed: list[Path], stylesheets: lis
             f"WeasyPrint cannot load its system libraries ({exc}); "
             "install the Debian package libpango-1.0-0 (and libpangoft2-1.0-0)"
         ) from None
+    from reportgen.render.glyphs import drawable_html
+
     fetcher = safe_url_fetcher(allowed)
     try:
         document = weasyprint.HTML(
-            string=html, base_url=base_dir.resolve().as_uri() + "/", url_fetcher=fetcher
+            string=drawable_html(html), base_url=base_dir.resolve().as_uri() + "/", url_fetcher=fetcher
         )
         sheets = [weasyprint.CSS(filename=str(s), url_fetcher=fetcher) for s in stylesheets]
         pdf: bytes = document.write_pdf(stylesheets=sheets, uncompressed_pdf=False,
