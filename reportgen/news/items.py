@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import warnings
 from datetime import UTC, datetime
 from typing import Any
@@ -25,6 +26,15 @@ from reportgen.news.text import clean_summary, clean_title, safe_link
 
 # Entries read from one feed at most: a feed holds ~25–50; this caps a hostile one.
 MAX_ENTRIES_PER_FEED = 500
+# An empty summary element (`<dc:description/>`, `<summary></summary>`). feedparser maps RSS
+# `description`, `dc:description`, Atom `summary` and `abstract` onto one `summary` key, and
+# an empty one read after the text replaces it: CoinDesk's items carry their text in
+# `<description>` followed by an empty `<dc:description/>`, which erased every summary. An
+# empty element says nothing, so it is removed from the bytes before parsing.
+_EMPTY_SUMMARY = re.compile(
+    rb"<((?:[\w.-]+:)?(?:description|summary|abstract))\b[^<>]*?"
+    rb"(?:/>|>\s*(?:<!\[CDATA\[\s*\]\]>)?\s*</\1\s*>)"
+)
 
 
 class NewsItem(BaseModel):
@@ -74,7 +84,8 @@ def items_from_feed(body: bytes, source: str, zone: str) -> list[NewsItem]:
         # hostile body like b"/etc/passwd" would be read from disk.
         import feedparser  # here, not at import: loading the source registry stays light
 
-        doc = feedparser.parse(io.BytesIO(body), sanitize_html=True, resolve_relative_uris=False)
+        doc = feedparser.parse(io.BytesIO(_EMPTY_SUMMARY.sub(b"", body)), sanitize_html=True,
+                              resolve_relative_uris=False)
     if not doc.entries and not doc.get("version"):
         why = doc.get("bozo_exception")
         raise ParseError(f"{source}: payload is not an RSS/Atom feed ({why or 'no entries'})")

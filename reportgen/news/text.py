@@ -67,15 +67,27 @@ def clean_title(raw: str | None, limit: int = TITLE_MAX) -> str:
     return truncate(strip_html(raw or ""), limit)
 
 
-_SENTENCE_END = re.compile(r"(?<=[.!?])[\"'”’)]?\s+(?=[\"'“‘(]?[A-Z0-9])")
+# A sentence ends with . ! or ? (and any closing quote or bracket) before a space and an
+# upper-case letter, digit or opening quote; or with a full-width 。！？ (CJK text has no space).
+_SENTENCE_END = re.compile(
+    r"(?<=[.!?])[\"'”’)\]]?\s+(?=[\"'“‘(\[]?[A-Z0-9])|(?<=[。！？])[”’」』)）]?\s*(?=\S)"
+)
+# Words whose full stop does not end a sentence: initials and dotted acronyms ("J. Powell",
+# "U.S.", "U.K."), "e.g."/"i.e.", titles, company suffixes, month and number abbreviations
+# ("Sept. 30", "No. 2"). Merging two sentences at one of these costs only length (the cap
+# still holds); cutting one in two would drop the half that carries the news.
+_NOT_AN_END = re.compile(
+    r"(?:^|[\s(\"'“‘])(?:[A-Z]|(?:[A-Za-z]\.)+[A-Za-z]|Mr|Mrs|Ms|Dr|Prof|Sen|Rep|Gov|Gen|St|"
+    r"Jr|Sr|vs|etc|approx|est|No|Nos|Inc|Ltd|Corp|Co|Bros|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|"
+    r"Sept|Oct|Nov|Dec|Mon|Tue|Tues|Wed|Thu|Thurs|Fri|Sat|Sun|Fig|Vol|Op|cf)\.$"
+)
 
 
 def first_sentences(text: str, count: int = SUMMARY_SENTENCES) -> str:
-    """The first `count` sentences of `text` (a sentence ends with . ! or ? before a space
-    and a capital or digit; "U.S." and "3.5" do not end one)."""
+    """The first `count` sentences of `text`. "U.S.", "e.g.", "Sept. 30", "Mr. Powell" and
+    "$3.5" do not end one (see `_NOT_AN_END`); "。" does."""
     ends = [m.end() for m in _SENTENCE_END.finditer(text)
-            if not re.search(r"\b(?:[A-Z]|[A-Z]\.[A-Z]|Mr|Ms|Dr|St|vs|No|Inc|Ltd|Co)\.$",
-                             text[: m.start()].rstrip("\"'”’)"))]
+            if not _NOT_AN_END.search(text[: m.start()].rstrip("\"'”’)]"))]
     return text if len(ends) < count else text[: ends[count - 1]].rstrip()
 
 

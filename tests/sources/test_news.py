@@ -16,7 +16,13 @@ from reportgen.http import Http
 from reportgen.models import RawPayload
 from reportgen.news.items import NewsItem, items_from_blockbeats, items_from_feed
 from reportgen.news.rank import jaccard, merge, rank, split, tokens
-from reportgen.news.text import clean_summary, clean_title, safe_link, strip_html
+from reportgen.news.text import (
+    clean_summary,
+    clean_title,
+    first_sentences,
+    safe_link,
+    strip_html,
+)
 from reportgen.sample import load_raws, sample_days
 from reportgen.sources.base import FetchContext, ParseContext
 from reportgen.sources.news import NewsSource
@@ -36,6 +42,48 @@ def test_coindesk_real_feed() -> None:
     assert all(i.link and i.link.startswith("https://www.coindesk.com/") for i in items)
     assert all(i.published.tzinfo is not None for i in items)
     assert all("<" not in i.title and "<" not in i.summary for i in items)
+    # Every item's text sits in <description>, followed by an empty <dc:description/> that
+    # feedparser reads onto the same key: the empty one must not erase it. One item has an
+    # empty <description/> and stays without a summary.
+    assert sum(1 for i in items if i.summary) == 24
+    assert items[0].summary == (
+        "In the first half of this year, the sector poured millions into lobbying, with most of "
+        "it tied to pushing the U.S. market structure bill to a goal it never reached.")
+
+
+def test_an_empty_summary_element_never_erases_the_text() -> None:
+    feed = b"""<?xml version="1.0"?><rss version="2.0" xmlns:dc="http://purl.org/dc/elements/1.1/"
+    xmlns:content="http://purl.org/rss/1.0/modules/content/"><channel><title>t</title>
+    <item><title>A</title><pubDate>Wed, 11 Jun 2025 09:00:00 GMT</pubDate>
+      <description>First text.</description><dc:description /></item>
+    <item><title>B</title><pubDate>Wed, 11 Jun 2025 09:00:00 GMT</pubDate>
+      <description><![CDATA[Second text.]]></description><dc:description><![CDATA[]]></dc:description></item>
+    <item><title>C</title><pubDate>Wed, 11 Jun 2025 09:00:00 GMT</pubDate>
+      <description>  </description><content:encoded><![CDATA[<p>From content.</p>]]></content:encoded></item>
+    <item><title>D</title><pubDate>Wed, 11 Jun 2025 09:00:00 GMT</pubDate>
+      <description>Kept.</description><dc:description>Not read.</dc:description></item>
+    </channel></rss>"""
+    items = items_from_feed(feed, "X", "UTC")
+    assert [i.summary for i in items] == ["First text.", "Second text.", "From content.", "Kept."]
+
+
+@pytest.mark.parametrize(("text", "kept"), [
+    ("The U.S. SEC delayed it. Bitcoin rose 3.5% to $110,000. Third.",
+     "The U.S. SEC delayed it. Bitcoin rose 3.5% to $110,000."),
+    ("DeFi tokens, e.g. UNI and AAVE, rallied. BTC fell. Third.",
+     "DeFi tokens, e.g. UNI and AAVE, rallied. BTC fell."),
+    ("Funds (i.e. ETFs) bought $3.5B on Sept. 30 at 2 a.m. UTC. It is big. Third.",
+     "Funds (i.e. ETFs) bought $3.5B on Sept. 30 at 2 a.m. UTC. It is big."),
+    ("Mr. Powell spoke to J. Smith of Acme Inc. on Tuesday. Markets rallied. Third.",
+     "Mr. Powell spoke to J. Smith of Acme Inc. on Tuesday. Markets rallied."),
+    ('He said: "It is over." The market fell. Third.', 'He said: "It is over." The market fell.'),
+    ("Is it over? Yes! Third.", "Is it over? Yes!"),
+    ("比特币上涨。以太坊下跌。第三句。", "比特币上涨。以太坊下跌。"),
+    ("One sentence only, no full stop", "One sentence only, no full stop"),
+    ("v1.2.3 shipped. 2025 was big. Third.", "v1.2.3 shipped. 2025 was big."),
+])
+def test_first_sentences(text: str, kept: str) -> None:
+    assert first_sentences(text) == kept
 
 
 def test_cointelegraph_real_feed_html_description_becomes_text() -> None:
