@@ -505,6 +505,16 @@ class Archive:
                  run_id),
             )
 
+    def finished_runs(self, day: date, statuses: Iterable[str]) -> list[dict[str, Any]]:
+        """The channels record of each finished run of `day` with one of `statuses`, newest
+        first."""
+        wanted = tuple(statuses)
+        rows = self.db.execute(
+            f"SELECT channels FROM runs WHERE report_date=? AND finished_at IS NOT NULL AND "
+            f"status IN ({','.join('?' * len(wanted))}) ORDER BY id DESC",
+            (day.isoformat(), *wanted)).fetchall()
+        return [json.loads(row[0]) for row in rows]
+
     def runs(self, since: date | None = None) -> list[dict[str, Any]]:
         """Run records started on or after `since` (any report date: backfills and sample
         runs make reports for old dates today)."""

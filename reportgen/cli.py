@@ -646,7 +646,7 @@ def status(days: Annotated[int, typer.Option("--days", "-n", min=1, help="How ma
 
         from reportgen.archive import Archive
         from reportgen.clock import default_clock, today_in
-        from reportgen.ops.locks import is_locked
+        from reportgen.locks import is_locked
 
         config = load()
         sound_archive(config)

@@ -26,10 +26,10 @@ from reportgen.brief import Brief, build_brief
 from reportgen.clock import Clock, default_clock, today_in
 from reportgen.collect import CollectOptions, collect
 from reportgen.config import Config, secrets_from_env
+from reportgen.dayguard import day_guard
 from reportgen.errors import ArchiveError, UsageError
 from reportgen.manifest import ReportManifest, report_dir
 from reportgen.models import SourceSnapshot
-from reportgen.ops.guard import day_guard
 from reportgen.registry import models, sources
 from reportgen.render import Rendered, render_report
 from reportgen.render.pool import RenderPool
@@ -249,7 +249,7 @@ def run(config: Config, day: date | None = None, *, sample: bool = False,
         day = sample_data.SAMPLE_LAST if sample else today_in(config.timezone, clock)
     check_date(day, config, clock, sample=sample)
     # One process per date (output/locks/<date>.lock), leftovers of a killed run swept, and
-    # a row in the archive's runs table: see reportgen.ops.guard.
+    # a row in the archive's runs table: see reportgen.dayguard.
     with day_guard(config, day, sample=sample, report_dir=report_dir(day)) as record:
         result = _run_locked(config, day, sample=sample, formats=formats, clock=clock,
                              options=options, on_phase=on_phase, on_source=on_source,
