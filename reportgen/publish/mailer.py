@@ -303,6 +303,23 @@ class SendReport:
                          f"{self.backoff_s:.1f} s, then resumed")
         return f"{self.day}: " + ", ".join(parts)
 
+    def lines(self) -> list[str]:
+        """What the operator reads under the summary: who needs a look and why, and what
+        was skipped (`reportgen send` prints them)."""
+        lines = [f"  refused: {addr}: {why}" for addr, why in self.refused.items()]
+        lines += [f"  unknown: {addr}: {why}; check whether it arrived, then send again with "
+                  "--force if not" for addr, why in self.unknown.items()]
+        lines += [f"  failed: {addr}: {why}" for addr, why in self.failed.items()]
+        lines += [f"  {line}" for line in self.skipped_lines()]
+        if self.skipped and not (self.sent or self.refused or self.failed or self.unknown):
+            if all(outcome == "sent" for outcome in self.skipped.values()):
+                lines.append(f"  nothing sent: {self.day} was already delivered to every "
+                             "recipient (use --force to send again)")
+            else:
+                lines.append(f"  nothing sent: every recipient of {self.day} was already "
+                             "handled (see above; use --force to send again)")
+        return lines
+
     def skipped_lines(self) -> list[str]:
         """One line per recipient skipped for an outcome other than "sent"."""
         words = {"refused": "refused earlier", "unknown": "outcome unknown since an earlier send",
