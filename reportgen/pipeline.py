@@ -311,13 +311,16 @@ def _run_locked(config: Config, day: date, *, sample: bool, formats: list[str] |
 
 def _publish(config: Config, active: list[Channel[Any]], brief: Brief,
              manifest: ReportManifest, *, writer: OutputWriter, clock: Clock,
-             **how: Any) -> dict[str, Outcome]:
+             command: Command = "run", to: tuple[str, ...] = (), dry_run: bool = False,
+             force: bool = False, seams: dict[str, object] | None = None,
+             ) -> dict[str, Outcome]:
     """Deliver the rendered day on the `active` channels (reportgen.publish.phase)."""
     from reportgen.channels.base import Delivery
     from reportgen.publish.phase import page_url, publish_phase
 
-    job = Delivery(command=how.pop("command", "run"), brief=brief, manifest=manifest,
-                   writer=writer, clock=clock, page_url=page_url(config, brief.day), **how)
+    job = Delivery(command=command, brief=brief, manifest=manifest, writer=writer, clock=clock,
+                   page_url=page_url(config, brief.day), force=force, dry_run=dry_run, to=to,
+                   seams=seams or {})
     return publish_phase(active, job)
 
 
@@ -363,4 +366,4 @@ def send_day(config: Config, day: date, *, to: list[str] | None = None, dry_run:
                          "the rendered brief")
     return _publish(config, active, brief, manifest, writer=OutputWriter(config.output),
                     clock=clock, command="send", to=tuple(to or ()), dry_run=dry_run,
-                    force=force, seams=seams or {})
+                    force=force, seams=seams)
