@@ -259,3 +259,18 @@ def test_no_other_module_or_template_names_the_channel() -> None:
                     for p in root.rglob("*") if p.is_file() and "__pycache__" not in p.parts
                     and "telegram" in p.read_bytes().decode("utf-8", "replace").lower())
     assert naming == ["reportgen/channels/telegram.py"]
+
+
+def test_run_renders_the_pdf_it_posts_and_records_the_outcome(tmp_path: Path, api: BotApi) -> None:
+    output = tmp_path / "output"
+    config = write_config(tmp_path / "config.yaml", {"output": str(output), **_settings(api)})
+    result = CliRunner().invoke(app, ["-c", str(config), "run", "--sample", "--formats", "md"],
+                                env={"TELEGRAM_BOT_TOKEN": TOKEN})
+    assert result.exit_code == 0, result.output
+    assert api.methods() == ["sendMessage", "sendDocument", "sendMediaGroup"]
+    assert (output / "reports" / LAST.isoformat() / "brief.pdf").is_file()  # made for it
+    assert f"telegram {CHAT}: 3 posted" in result.output
+    with Archive(output / "archive.sqlite") as archive:
+        [run] = archive.runs()
+    assert run["channels"]["telegram"]["status"] == "ok"
+    assert run["channels"]["telegram"]["counts"]["posted"] == 3
