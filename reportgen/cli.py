@@ -520,7 +520,9 @@ def backfill(
     force: Annotated[bool, typer.Option("--force", help="Redo dates already done.")] = False,
     sample: SampleOption = False,
     formats: FormatsOption = None,
-    send: Annotated[bool, typer.Option("--send", help="Also email each brief (off by default).")] = False,
+    send: Annotated[bool, typer.Option(
+        "--send", help="Also deliver each brief on the channels that run on `send` "
+                        "(off by default).")] = False,
 ) -> None:
     """Produce every date in a range, in parallel; dates already done are skipped."""
     def body() -> int:
