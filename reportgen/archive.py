@@ -9,6 +9,14 @@ charts are drawn from), replaced with them. The realised-liquidations recorder a
 venues' stream frames as they arrive (`add_liquidation_frames`, table `liquidation_frames`,
 found by their events' times), independent of report dates.
 
+The delivery log (table `deliveries`) is every channel's idempotency record, one row per
+(report date, channel, recipient): `claim_delivery` writes "sending" just before the first
+moment the far side could accept a message, `mark_delivery` what happened then ("sent",
+"refused", "failed" or "unknown": the message went out and the answer was lost). A channel
+reads `deliveries` first and leaves alone whatever is in `DELIVERY_DONE`, so a re-run never
+delivers twice. Archives written before channels existed hold email's rows without a
+channel: they are kept, as email's, when the file is first opened by this version.
+
 The file is private (0600, created so and tightened when found looser): raw payloads are
 what upstreams said, and an error page may echo a request with its key. Secrets are also
 blanked to "***" in everything stored — payload URL, headers, body and error, snapshot
@@ -27,6 +35,7 @@ import sqlite3
 import zlib
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any, TypeVar
@@ -103,14 +112,19 @@ CREATE TABLE IF NOT EXISTS liquidation_frames (
     sample      INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS liquidation_frames_by_time ON liquidation_frames (last_ms);
+"""
+# The delivery log of every channel: one row per (report date, channel, recipient). Created
+# after _migrate has moved a one-channel table (no `channel` column: email's) aside.
+DELIVERIES = """
 CREATE TABLE IF NOT EXISTS deliveries (
     report_date TEXT NOT NULL,
+    channel     TEXT NOT NULL,
     recipient   TEXT NOT NULL,
     message_id  TEXT NOT NULL,
     outcome     TEXT NOT NULL,
     detail      TEXT,
     updated_at  TEXT NOT NULL,
-    PRIMARY KEY (report_date, recipient)
+    PRIMARY KEY (report_date, channel, recipient)
 );
 """
 
@@ -121,6 +135,11 @@ M = TypeVar("M", bound=BaseModel)
 # A stored result larger than this (as JSON) is kept zlib-compressed: a symbol's liquidation
 # heatmap is a few hundred kilobytes of numbers.
 COMPRESS_OVER = 16 * 1024
+
+# A delivery's outcomes; those in DELIVERY_DONE end that recipient's delivery for the day
+# ("sending" and "unknown": it may have arrived, so it is never repeated blindly).
+DELIVERY_OUTCOMES = ("sending", "sent", "refused", "unknown", "failed")
+DELIVERY_DONE = ("sent", "refused", "unknown", "sending")
 
 REDACTED = "***"
 # Shorter values would match ordinary text (and corrupt payloads on the way in).
@@ -157,10 +176,13 @@ class Archive:
 
     `clock` stamps the rows' bookkeeping times (snapshot updates, run start and end); by
     default the system clock, or REPORTGEN_NOW's instant (`clock.default_clock`).
-    `secrets` (and the environment's REPORTGEN_*_KEY/... values) are blanked in what is stored."""
+    `secrets` (and the environment's REPORTGEN_*_KEY/... values) are blanked in what is stored.
+    `threads`: the handle may be used from several threads (its caller serialises the calls;
+    mailer.DeliveryLog does, under its lock)."""
 
     def __init__(self, path: Path, *, secrets: Iterable[str] = (),
-                 clock: Clock | None = None, read_only: bool = False) -> None:
+                 clock: Clock | None = None, read_only: bool = False,
+                 threads: bool = False) -> None:
         self.path = path
         self.clock = clock or default_clock()
         self.read_only = read_only
@@ -174,11 +196,12 @@ class Archive:
         path.parent.mkdir(parents=True, exist_ok=True)
         _private(path)
         try:
-            self.db = sqlite3.connect(path, timeout=30)
+            self.db = sqlite3.connect(path, timeout=30, check_same_thread=not threads)
             self.db.execute("PRAGMA journal_mode=WAL")
-            self.db.execute("PRAGMA synchronous=NORMAL")
+            self.db.execute("PRAGMA synchronous=NORMAL")  # WAL: commits written, not fsynced
             self.db.executescript(SCHEMA)
             _migrate(self.db)
+            self.db.executescript(DELIVERIES)
         except sqlite3.DatabaseError as exc:
             raise ArchiveError(f"cannot open archive {path}: {exc}") from None
         self.db.row_factory = sqlite3.Row
@@ -204,6 +227,11 @@ class Archive:
             if secret and len(secret) >= MIN_SECRET_LEN:
                 values |= {secret, quote(secret, safe=""), quote_plus(secret)}
         self._secrets = sorted(values, key=len, reverse=True)  # longest first
+
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        """The values blanked in what this handle stores."""
+        return tuple(self._secrets)
 
     def redact(self, text: str) -> str:
         for secret in self._secrets:
@@ -418,6 +446,45 @@ class Archive:
         row = self.db.execute("SELECT COUNT(*) FROM liquidation_frames").fetchone()
         return int(row[0])
 
+    # -- the delivery log ------------------------------------------------------------------
+
+    def deliveries(self, day: date, channel: str) -> dict[str, Delivery]:
+        """recipient → its recorded delivery of `day` on `channel`."""
+        rows = self.db.execute(
+            "SELECT recipient, message_id, outcome, detail, updated_at FROM deliveries "
+            "WHERE report_date=? AND channel=? ORDER BY recipient",
+            (day.isoformat(), channel)).fetchall()
+        return {row[0]: Delivery(*row) for row in rows}
+
+    def claim_delivery(self, day: date, channel: str, recipient: str, ref: str) -> None:
+        """Record `recipient` as "sending": written just before the first moment the far side
+        could accept the message, so a process dying from then on never sends it again."""
+        self.mark_delivery(day, channel, recipient, ref, "sending")
+
+    def mark_delivery(self, day: date, channel: str, recipient: str, ref: str, outcome: str,
+                      detail: str | None = None) -> None:
+        """Record what happened to `recipient`'s delivery (`ref`: the message's id, for the
+        operator); committed when this returns (to the WAL: see `sync`)."""
+        if outcome not in DELIVERY_OUTCOMES:
+            raise ValueError(f"unknown delivery outcome {outcome!r}")
+        with self.transaction() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO deliveries (report_date, channel, recipient, message_id, "
+                "outcome, detail, updated_at) VALUES (?,?,?,?,?,?,?)",
+                (day.isoformat(), channel, recipient, ref, outcome,
+                 None if detail is None else self.redact(detail), self._now()))
+
+    def sync(self) -> None:
+        """fsync the WAL: what was committed so far survives a power cut too (a commit alone
+        survives a killed process; an fsync costs milliseconds, so callers batch them)."""
+        wal = Path(f"{self.path}-wal")
+        if wal.exists():
+            fd = os.open(wal, os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+
     # -- run records ---------------------------------------------------------------------
 
     def start_run(self, day: date, *, sample: bool = False) -> int:
@@ -437,6 +504,16 @@ class Archive:
                 (self._now(), status, self._redact_json(sections), self._redact_json(channels),
                  run_id),
             )
+
+    def finished_runs(self, day: date, statuses: Iterable[str]) -> list[dict[str, Any]]:
+        """The channels record of each finished run of `day` with one of `statuses`, newest
+        first."""
+        wanted = tuple(statuses)
+        rows = self.db.execute(
+            f"SELECT channels FROM runs WHERE report_date=? AND finished_at IS NOT NULL AND "
+            f"status IN ({','.join('?' * len(wanted))}) ORDER BY id DESC",
+            (day.isoformat(), *wanted)).fetchall()
+        return [json.loads(row[0]) for row in rows]
 
     def runs(self, since: date | None = None) -> list[dict[str, Any]]:
         """Run records started on or after `since` (any report date: backfills and sample
@@ -516,12 +593,50 @@ def check_sound(path: Path) -> None:
             "`reportgen archive recover` to rebuild it (the damaged file is kept)")
 
 
+@dataclass(frozen=True)
+class Delivery:
+    """One recipient's recorded delivery of a day on a channel."""
+
+    recipient: str
+    ref: str  # the message's id (email's Message-ID, a chat message's part)
+    outcome: str  # one of DELIVERY_OUTCOMES
+    detail: str | None
+    updated_at: str
+
+
 def _migrate(db: sqlite3.Connection) -> None:
     """Bring an archive written by an older version up to SCHEMA (columns added since)."""
     columns = {row[1] for row in db.execute("PRAGMA table_info(snapshots)")}
     if "as_of" not in columns:
         with db:
             db.execute("ALTER TABLE snapshots ADD COLUMN as_of TEXT")
+    _migrate_deliveries(db)
+
+
+def _migrate_deliveries(db: sqlite3.Connection) -> None:
+    """The one-channel delivery log (email's, keyed by date and recipient) becomes every
+    channel's: its rows are kept as email's, so a message sent before the upgrade is never
+    sent again after it. One transaction; a second process opening the file meanwhile waits,
+    then finds it done."""
+    def old_table() -> bool:
+        columns = {row[1] for row in db.execute("PRAGMA table_info(deliveries)")}
+        return bool(columns) and "channel" not in columns
+
+    if not old_table():
+        return
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        if old_table():
+            db.execute("ALTER TABLE deliveries RENAME TO deliveries_one_channel")
+            db.execute(DELIVERIES.replace("IF NOT EXISTS ", ""))
+            db.execute("INSERT INTO deliveries (report_date, channel, recipient, message_id, "
+                       "outcome, detail, updated_at) SELECT report_date, 'email', recipient, "
+                       "message_id, outcome, detail, updated_at FROM deliveries_one_channel")
+            db.execute("DROP TABLE deliveries_one_channel")
+        db.execute("COMMIT")
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
 
 
 def _raw_from_row(row: sqlite3.Row) -> RawPayload:

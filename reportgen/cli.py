@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import sqlite3
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -242,8 +242,10 @@ def run(
     date_: DateOption = None,
     sample: SampleOption = False,
     formats: FormatsOption = None,
-    no_send: Annotated[bool, typer.Option("--no-send", help="Do not send email.")] = False,
-    no_publish: Annotated[bool, typer.Option("--no-publish", help="Do not rebuild the site.")] = False,
+    no_send: Annotated[bool, typer.Option(
+        "--no-send", help="Skip the channels that run on `send` (messages to people).")] = False,
+    no_publish: Annotated[bool, typer.Option(
+        "--no-publish", help="Skip the channels that run on `publish` (the site).")] = False,
 ) -> None:
     """Collect, archive, build and render the brief for one date (then publish/send)."""
     def body() -> int:
@@ -326,40 +328,18 @@ def render(date_: DateOption = None, formats: FormatsOption = None) -> None:
     guarded(body)
 
 
-def _published_summary(published: dict[str, Any], console: Any) -> bool:
-    """Print what the publish phase did; False when a channel had failures."""
+def _published_summary(published: Mapping[str, Any], console: Any) -> bool:
+    """Print each channel's outcome (reportgen.channels.base.Outcome), in delivery order:
+    its warnings, its summary line and who needs a look; False when one is not ok."""
     from rich.markup import escape
 
-    ok = True
-    for channel in ("site", "object_store", "email"):
-        record = published.get(channel)
-        if record is None:
-            continue
-        for warning in record.get("warnings", []):
+    for outcome in published.values():
+        for warning in outcome.warnings:
             console.print(f"[yellow]warning:[/] {escape(warning)}")
-        console.print(escape(record["summary"]))
-        for addr, why in {**record.get("refused", {}), **record.get("failed", {}),
-                          **record.get("unknown", {})}.items():
-            console.print(f"  {escape(addr)}: {escape(why)}")
-        ok = ok and record["ok"]
-    return ok
-
-
-def _send_lines(report: Any) -> str:
-    lines = [report.summary()]
-    lines += [f"  refused: {addr}: {why}" for addr, why in report.refused.items()]
-    lines += [f"  unknown: {addr}: {why}; check whether it arrived, then send again with "
-              "--force if not" for addr, why in report.unknown.items()]
-    lines += [f"  failed: {addr}: {why}" for addr, why in report.failed.items()]
-    lines += [f"  {line}" for line in report.skipped_lines()]
-    if report.skipped and not (report.sent or report.refused or report.failed or report.unknown):
-        if all(outcome == "sent" for outcome in report.skipped.values()):
-            lines.append(f"  nothing sent: {report.day} was already delivered to every recipient "
-                         "(use --force to send again)")
-        else:
-            lines.append(f"  nothing sent: every recipient of {report.day} was already handled "
-                         "(see above; use --force to send again)")
-    return "\n".join(lines)
+        console.print(escape(outcome.summary))
+        for name, why in outcome.needs_look.items():
+            console.print(f"  {escape(name)}: {escape(why)}")
+    return all(outcome.ok for outcome in published.values())
 
 
 @app.command()
@@ -374,7 +354,8 @@ def send(
     force: Annotated[bool,
                      typer.Option("--force", help="Send again to recipients already served.")] = False,
 ) -> None:
-    """Email one rendered date's brief to its recipients (each at most once per date)."""
+    """Send one rendered date's brief on every channel that runs on `send` (each recipient
+    at most once per date)."""
     def body() -> int:
         from rich.markup import escape
 
@@ -387,12 +368,13 @@ def send(
         sound_archive(config)
         day = parse_date(date_) or (sample_data.SAMPLE_LAST if sample else
                                     today_in(config.timezone, default_clock()))
-        report = send_day(config, day, to=to or None, dry_run=dry_run, force=force)
-        for path in report.dry_run_files:
-            console.print(f"dry run: wrote {escape(path)} (nothing sent)")
-        if not dry_run:
-            console.print(escape(_send_lines(report)))
-        return EXIT_OK if report.ok else EXIT_FAILURE
+        outcomes = send_day(config, day, to=to or None, dry_run=dry_run, force=force)
+        for outcome in outcomes.values():
+            for path in outcome.files:
+                console.print(f"dry run: wrote {escape(path)} (nothing sent)")
+            if not dry_run:
+                console.print(escape("\n".join([outcome.summary, *outcome.lines])))
+        return EXIT_OK if all(o.ok for o in outcomes.values()) else EXIT_FAILURE
 
     guarded(body)
 
@@ -538,7 +520,9 @@ def backfill(
     force: Annotated[bool, typer.Option("--force", help="Redo dates already done.")] = False,
     sample: SampleOption = False,
     formats: FormatsOption = None,
-    send: Annotated[bool, typer.Option("--send", help="Also email each brief (off by default).")] = False,
+    send: Annotated[bool, typer.Option(
+        "--send", help="Also deliver each brief on the channels that run on `send` "
+                        "(off by default).")] = False,
 ) -> None:
     """Produce every date in a range, in parallel; dates already done are skipped."""
     def body() -> int:
@@ -646,7 +630,7 @@ def status(days: Annotated[int, typer.Option("--days", "-n", min=1, help="How ma
 
         from reportgen.archive import Archive
         from reportgen.clock import default_clock, today_in
-        from reportgen.ops.locks import is_locked
+        from reportgen.locks import is_locked
 
         config = load()
         sound_archive(config)

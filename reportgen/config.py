@@ -10,8 +10,11 @@ An unknown key, a wrong type or a bad value raises ConfigError naming the key, e
 
 The settings of each source live in its own module (`reportgen/sources/`): `sources.<name>`,
 or a top-level key for those with a section of their own (`liquidation`, `etf`, `news`).
-`config_model()` adds them to `Config` from the registry (`reportgen.registry`); the source
-modules it loads import no network or drawing library, so loading the config stays light.
+Likewise each delivery channel's (`reportgen/channels/`): `channels.<name>`, except email's
+and the site's, which are this module's `email:` and `site:` sections.
+`config_model()` adds them to `Config` from the registries (`reportgen.registry`,
+`reportgen.channels`); the modules it loads import no network or drawing library, so
+loading the config stays light.
 """
 
 from __future__ import annotations
@@ -420,6 +423,7 @@ def config_from_mapping(data: Mapping[str, Any], origin: str = "config") -> Conf
 
 @cache
 def _config_classes() -> dict[str, type[BaseModel]]:
+    from reportgen.channels import settings_models as channel_settings
     from reportgen.registry import settings_models
 
     top: dict[str, Any] = {}
@@ -428,10 +432,19 @@ def _config_classes() -> dict[str, type[BaseModel]]:
         group, name = (nested, key.removeprefix("sources.")) if key.startswith("sources.") \
             else (top, key)
         group[name] = (model, model())
+    channels: dict[str, Any] = {}
+    for key, model in channel_settings():
+        if key.startswith("channels."):
+            channels[key.removeprefix("channels.")] = (model, model())
+        elif key not in Config.model_fields:  # `email`, `site`: Config's own sections
+            top[key] = (model, model())
     sources = create_model("SourcesSettings", __base__=Strict, __module__=__name__, **nested)
+    channel_group = create_model("ChannelsSettings", __base__=Strict, __module__=__name__,
+                                 **channels)
     loaded = create_model("LoadedConfig", __base__=Config, __module__=__name__,
-                          sources=(sources, sources()), **top)
-    return {"SourcesSettings": sources, "LoadedConfig": loaded}
+                          sources=(sources, sources()), channels=(channel_group, channel_group()),
+                          **top)
+    return {"SourcesSettings": sources, "ChannelsSettings": channel_group, "LoadedConfig": loaded}
 
 
 def config_model() -> type[Config]:
@@ -444,7 +457,7 @@ def config_model() -> type[Config]:
 
 
 def __getattr__(name: str) -> type[BaseModel]:
-    if name in ("SourcesSettings", "LoadedConfig"):
+    if name in ("SourcesSettings", "ChannelsSettings", "LoadedConfig"):
         return _config_classes()[name]
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 

@@ -49,11 +49,14 @@ class SourceError(ReportgenError):
 
 
 class FetchError(SourceError):
-    """The request failed: connection, timeout, or an HTTP error status."""
+    """The request failed: connection, timeout, or an HTTP error status. `maybe_received`:
+    whether the server may have received the request (False only when it was never sent or
+    its connection never opened), which decides whether sending it again could repeat it."""
 
     def __init__(self, message: str, *, status: int | None = None) -> None:
         super().__init__(message)
         self.status = status
+        self.maybe_received = True
 
 
 class ParseError(SourceError):

@@ -77,6 +77,8 @@ MAX_RETRY_AFTER_S = 60.0
 MAX_REDIRECTS = 5
 KEPT_ON_FAILURE = 64 * 1024  # bytes of a failed answer kept for diagnosis
 FINAL_URL_HEADER = "x-reportgen-final-url"
+# Files of a multipart POST: form field → (file name, content, content type).
+Files = Mapping[str, tuple[str, bytes, str]]
 # Query parameters that carry API keys; they are blanked in every URL we store or show.
 SECRET_PARAMS = frozenset({"x_cg_demo_api_key", "x_cg_pro_api_key", "apikey", "api_key", "key"})
 _KEPT_HEADERS = (
@@ -280,27 +282,33 @@ class Http:
         return await self.request("GET", source, url, params=params, headers=headers,
                                   ok_statuses=ok_statuses, down_scope=down_scope)
 
-    async def post(self, source: str, url: str, *, json: Any,
+    async def post(self, source: str, url: str, *, json: Any = None,
+                   data: Mapping[str, str] | None = None, files: Files | None = None,
                    params: Mapping[str, Any] | None = None,
                    headers: Mapping[str, str] | None = None,
                    ok_statuses: frozenset[int] = frozenset({200}),
                    idempotent: bool = False) -> RawPayload:
-        """POST a JSON body to `url` under the policy. Not sent again once it may have been
-        received (only a connection that never opened is retried), unless the caller says
-        the POST is `idempotent` (a read: a JSON-RPC call, an info query)."""
-        return await self.request("POST", source, url, params=params, json=json,
-                                  headers=headers, ok_statuses=ok_statuses,
+        """POST to `url` under the policy: a JSON body, or form fields (`data`) with file
+        uploads (`files`: field → (file name, bytes, content type), sent as
+        multipart/form-data). Not sent again once it may have been received (only a
+        connection that never opened is retried), unless the caller says the POST is
+        `idempotent` (a read: a JSON-RPC call, an info query; never a message sent)."""
+        return await self.request("POST", source, url, params=params, json=json, data=data,
+                                  files=files, headers=headers, ok_statuses=ok_statuses,
                                   idempotent=idempotent)
 
     async def request(self, method: str, source: str, url: str, *,
                       params: Mapping[str, Any] | None = None, json: Any = None,
+                      data: Mapping[str, str] | None = None, files: Files | None = None,
                       headers: Mapping[str, str] | None = None,
                       ok_statuses: frozenset[int] = frozenset({200}),
                       down_scope: str = "host", idempotent: bool | None = None) -> RawPayload:
         """One request with retries, deadline, body cap and redirect rules.
 
         Returns the raw payload of an answer whose status is in `ok_statuses`; otherwise
-        raises FetchError with `.raw` holding what arrived. A timeout marks the host down
+        raises FetchError with `.raw` holding what arrived and `.maybe_received` saying
+        whether the server may have received the request (False only when it was never
+        sent, or its connection never opened). A timeout marks the host down
         for the rest of the run, or with `down_scope="path"` only this endpoint.
         `idempotent` (default: GET and HEAD are, anything else is not): whether the request
         may be sent again after the server may have received it; if not, only a connection
@@ -316,11 +324,14 @@ class Http:
         known = self.down.get(host) or self.down.get(down_key)
         if known is not None:
             error = f"not asked: {known} earlier in this run"
-            raise _fetch_error(f"{host}: {error}", self._raw(source, shown, None, b"", error))
+            raise _fetch_error(f"{host}: {error}", self._raw(source, shown, None, b"", error),
+                               maybe_received=False)
 
         progress = _Progress()
         cap = settings.max_body_bytes(source)
-        request = self.client.build_request(method, target, json=json, headers=dict(headers or {}))
+        request = self.client.build_request(method, target, json=json, data=data,
+                                            files=dict(files) if files else None,
+                                            headers=dict(headers or {}))
         started = time.monotonic()
 
         async def attempt() -> RawPayload:
@@ -375,14 +386,16 @@ class Http:
             self.down[down_key] = "timed out"
             failed = self._raw(source, shown, progress.response,
                                bytes(progress.body[:KEPT_ON_FAILURE]), error)
-            raise _fetch_error(f"{host}: {error}", failed) from None
+            raise _fetch_error(f"{host}: {error}", failed,
+                               maybe_received=not _never_received(exc)) from None
         except httpx.TransportError as exc:
             error = (f"connection failed after {attempts} attempts ({type(exc).__name__}: {exc})"
                      if repeatable or isinstance(exc, httpx.ConnectError)
                      else f"connection failed ({type(exc).__name__}: {exc}){once}")
             failed = self._raw(source, shown, progress.response,
                                bytes(progress.body[:KEPT_ON_FAILURE]), error)
-            raise _fetch_error(f"{host}: {error}", failed) from None
+            raise _fetch_error(f"{host}: {error}", failed,
+                               maybe_received=not _never_received(exc)) from None
         finally:
             self.exchanges.append((source, f"{host}{target.path}", time.monotonic() - started))
 
@@ -497,7 +510,8 @@ def _wait(base: float) -> Any:
     return wait
 
 
-def _fetch_error(message: str, raw: RawPayload) -> FetchError:
+def _fetch_error(message: str, raw: RawPayload, *, maybe_received: bool = True) -> FetchError:
     err = FetchError(message, status=raw.status)
     err.raw = raw
+    err.maybe_received = maybe_received
     return err

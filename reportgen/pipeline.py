@@ -26,10 +26,10 @@ from reportgen.brief import Brief, build_brief
 from reportgen.clock import Clock, default_clock, today_in
 from reportgen.collect import CollectOptions, collect
 from reportgen.config import Config, secrets_from_env
-from reportgen.errors import ArchiveError, UsageError
+from reportgen.dayguard import day_guard
+from reportgen.errors import ArchiveError, ConfigError, UsageError
 from reportgen.manifest import ReportManifest, report_dir
 from reportgen.models import SourceSnapshot
-from reportgen.ops.guard import day_guard
 from reportgen.registry import models, sources
 from reportgen.render import Rendered, render_report
 from reportgen.render.pool import RenderPool
@@ -37,8 +37,8 @@ from reportgen.view import CalendarEvent, MapScoreRow
 from reportgen.writer import OutputWriter
 
 if TYPE_CHECKING:
+    from reportgen.channels.base import Channel, Command, Outcome
     from reportgen.liquidation.result import LiquidationResult
-    from reportgen.publish.mailer import SendReport, SmtpFactory
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +54,7 @@ class RunResult:
     manifest: ReportManifest | None = None  # what render wrote (None before render)
     seconds: dict[str, float] = field(default_factory=dict)
     phases: list[str] = field(default_factory=list)
-    published: dict[str, Any] = field(default_factory=dict)  # channel → its report
+    published: dict[str, Outcome] = field(default_factory=dict)  # channel → its outcome
 
     @property
     def complete(self) -> bool:
@@ -205,10 +205,9 @@ def stored_maps(day: date, archive: Archive) -> list[LiquidationResult]:
 
 def _render(config: Config, brief: Brief, writer: OutputWriter, formats: list[str] | None,
             maps: list[LiquidationResult], pool: RenderPool, *,
-            for_email: bool = False) -> Rendered:
+            for_channels: set[str] | None = None) -> Rendered:
     formats = list(formats or config.report.formats)
-    if for_email and config.email.attach_pdf and "pdf" not in formats:
-        formats.append("pdf")  # the email attaches it
+    formats += sorted((for_channels or set()) - set(formats))  # e.g. a PDF to attach
     from reportgen.liquidation.config import LiqConfig
 
     heatmaps = config.settings_for("liquidation", LiqConfig).heatmaps
@@ -242,19 +241,21 @@ def run(config: Config, day: date | None = None, *, sample: bool = False,
         send: bool = True, publish: bool = True) -> RunResult:
     """The whole daily job for one date: collect → archive → build → render (→ publish).
 
-    Publish runs only for the channels enabled in config (`email.enabled`, `site.enabled`)
-    and not switched off here (`send=False` is --no-send, `publish=False` --no-publish)."""
+    Publish runs the channels enabled in config (reportgen.channels) and not switched off
+    here: `send=False` (--no-send) skips those that run on `send`, `publish=False`
+    (--no-publish) those that run on `publish`."""
     clock = clock or default_clock()
     if day is None:
         day = sample_data.SAMPLE_LAST if sample else today_in(config.timezone, clock)
     check_date(day, config, clock, sample=sample)
     # One process per date (output/locks/<date>.lock), leftovers of a killed run swept, and
-    # a row in the archive's runs table: see reportgen.ops.guard.
+    # a row in the archive's runs table: see reportgen.dayguard.
     with day_guard(config, day, sample=sample, report_dir=report_dir(day)) as record:
         result = _run_locked(config, day, sample=sample, formats=formats, clock=clock,
                              options=options, on_phase=on_phase, on_source=on_source,
                              send=send, publish=publish)
-        record.finish(complete=result.complete, files=result.files, published=result.published,
+        record.finish(complete=result.complete, files=result.files,
+                      published={name: o.as_record() for name, o in result.published.items()},
                       sections={s.id: s.status for s in result.brief.sections})
     return result
 
@@ -264,10 +265,12 @@ def _run_locked(config: Config, day: date, *, sample: bool, formats: list[str] |
                 on_phase: Callable[[str], None] | None,
                 on_source: Callable[[SourceSnapshot], None] | None,
                 send: bool, publish: bool) -> RunResult:
+    from reportgen.publish.phase import active_channels, needed_formats
+
     seconds: dict[str, float] = {}
     phases: list[str] = []
-    send = send and config.email.enabled
-    publish = publish and config.site.enabled
+    off: list[Command] = [*(() if send else ("send",)), *(() if publish else ("publish",))]
+    active = active_channels(config, "run", skip=off)
 
     def phase(name: str) -> float:
         phases.append(name)
@@ -291,36 +294,56 @@ def _run_locked(config: Config, day: date, *, sample: bool, formats: list[str] |
             seconds["build"] = time.perf_counter() - start
         start = phase("render")
         writer = OutputWriter(config.output)  # the run's one writer of the output folder
-        rendered = _render(config, brief, writer, formats, maps, pool, for_email=send)
+        rendered = _render(config, brief, writer, formats, maps, pool,
+                           for_channels=needed_formats(active))
     files = rendered.files
     seconds["render"] = time.perf_counter() - start
     log.info("%s: %d files, %d sections unavailable", day, len(files), len(brief.unavailable))
-    published: dict[str, Any] = {}
-    if send or publish:
-        from reportgen.publish.phase import publish_phase
-
+    published: dict[str, Outcome] = {}
+    if active:
         start = phase("publish")
-        published = publish_phase(config, brief, rendered.manifest, send=send, site=publish,
-                                  clock=clock, writer=writer)
+        published = _publish(config, active, brief, rendered.manifest, writer=writer,
+                             clock=clock)
         seconds["publish"] = time.perf_counter() - start
     return RunResult(day=day, brief=brief, files=files, snapshots=snapshots, seconds=seconds,
                      phases=phases, published=published, manifest=rendered.manifest)
 
 
+def _publish(config: Config, active: list[Channel[Any]], brief: Brief,
+             manifest: ReportManifest, *, writer: OutputWriter, clock: Clock,
+             command: Command = "run", to: tuple[str, ...] = (), dry_run: bool = False,
+             force: bool = False, seams: dict[str, object] | None = None,
+             ) -> dict[str, Outcome]:
+    """Deliver the rendered day on the `active` channels (reportgen.publish.phase)."""
+    from reportgen.channels.base import Delivery
+    from reportgen.publish.phase import page_url, publish_phase
+
+    job = Delivery(command=command, brief=brief, manifest=manifest, writer=writer, clock=clock,
+                   page_url=page_url(config, brief.day), force=force, dry_run=dry_run, to=to,
+                   seams=seams or {})
+    return publish_phase(active, job)
+
+
 def send_day(config: Config, day: date, *, to: list[str] | None = None, dry_run: bool = False,
              force: bool = False, clock: Clock | None = None,
-             factory: SmtpFactory | None = None) -> SendReport:
-    """`reportgen send`: mail a day that was rendered. The view-model is built again from
-    the archive (pure, no network) and must be the one render wrote (the manifest's digest);
-    nothing is collected or rendered here: a day that was not rendered, or whose archived
-    data changed since, is a UsageError naming the command to run first."""
-    from reportgen.publish.mailer import connect
+             seams: dict[str, object] | None = None) -> dict[str, Outcome]:
+    """`reportgen send`: deliver a day that was rendered on every channel that runs on
+    `send` (`to`: only these recipients, on the channels that take addresses). The
+    view-model is built again from the archive (pure, no network) and must be the one render
+    wrote (the manifest's digest); nothing is collected or rendered here: a day that was not
+    rendered, or whose archived data changed since, is a UsageError naming the command to
+    run first."""
+    from reportgen.publish.phase import active_channels
     from reportgen.publish.reports import read_manifest
-    from reportgen.publish.send import send_brief
     from reportgen.render import render_markdown, without_site_links
     from reportgen.render.report import digest
 
     clock = clock or default_clock()
+    active = active_channels(config, "send", addressed=bool(to), dry_run=dry_run)
+    if not active:
+        raise ConfigError("nothing to send with: no email recipients (set email.to / email.bcc "
+                          "or email.subscribers, or pass --to ADDRESS) and no other channel "
+                          "that runs on `send` is enabled")
     manifest = read_manifest(config.output / report_dir(day))
     with Archive(config.archive_path, clock=clock) as archive:
         collected = bool(archive.snapshots(day))
@@ -341,5 +364,6 @@ def send_day(config: Config, day: date, *, to: list[str] | None = None, dry_run:
         raise UsageError(f"the archived data for {day} changed since it was rendered (collected "
                          f"again?): run `reportgen render --date {day}` so the email matches "
                          "the rendered brief")
-    return send_brief(config, brief, manifest, writer=OutputWriter(config.output), to=to,
-                      dry_run=dry_run, force=force, clock=clock, factory=factory or connect)
+    return _publish(config, active, brief, manifest, writer=OutputWriter(config.output),
+                    clock=clock, command="send", to=tuple(to or ()), dry_run=dry_run,
+                    force=force, seams=seams)

@@ -1,5 +1,4 @@
-"""Running reportgen every day: locks, run records, the scheduler, backfill and checks.
-
-Kept light on purpose: `reportgen.pipeline` imports `reportgen.ops.guard`, so nothing here
-may import the pipeline at module level.
+"""Running reportgen every day: the scheduler, backfill, recovery and checks. Ops drive the
+pipeline, never the reverse: the day guard and the locks the pipeline takes are
+`reportgen.dayguard` and `reportgen.locks`.
 """

@@ -10,7 +10,7 @@ write concurrently):
 
 Collecting everything first means each brief's "vs previous day" figures see the previous
 day's data no matter which process got there first. Dates already done (a finished run
-whose files exist, see reportgen.ops.guard) are skipped unless `force`. Backfill never sends
+whose files exist, see reportgen.dayguard) are skipped unless `force`. Backfill never sends
 email unless `send` is asked for, and never rebuilds the site per date.
 
 Workers end with the backfill process, however it ends (even SIGKILL): each watches a pipe
@@ -32,9 +32,9 @@ from typing import Any
 from reportgen import sample as sample_data
 from reportgen.archive import Archive
 from reportgen.config import Config
+from reportgen.dayguard import is_done
 from reportgen.errors import LockError, ReportgenError, UsageError
 from reportgen.lifeline import Lifeline, watch_parent
-from reportgen.ops.guard import is_done
 
 log = logging.getLogger(__name__)
 

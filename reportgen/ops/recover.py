@@ -32,7 +32,7 @@ from typing import IO, Literal
 from reportgen.archive import SCHEMA, damage
 from reportgen.clock import Clock
 from reportgen.errors import ArchiveError
-from reportgen.ops.locks import every_lock
+from reportgen.locks import every_lock
 
 # The shell that may carry SQLite's recovery (Debian/Ubuntu package: sqlite3).
 SQLITE_SHELL = "sqlite3"

@@ -6,7 +6,7 @@ and the only choice that gets live data: a past date gets only sources with hist
 data is never used to fill a past date). With `time: "07:00"` the brief of 2025-06-11 is
 made at 07:00 on 2025-06-11 and describes the market as of then.
 
-When the job fires, it runs every *due* date not yet done (reportgen.ops.guard.is_done):
+When the job fires, it runs every *due* date not yet done (reportgen.dayguard.is_done):
 the report dates of the trigger's fire times from `catch_up_days` days ago up to now. On a
 normal day that is just today; after downtime it also catches up the missed days (oldest
 first), each once. The same job runs once at start-up.
@@ -36,9 +36,9 @@ from apscheduler.triggers.cron import CronTrigger
 
 from reportgen.clock import Clock, SystemClock, day_start, default_clock
 from reportgen.config import Config
+from reportgen.dayguard import is_done
 from reportgen.errors import LockError, ReportgenError
-from reportgen.ops.guard import is_done
-from reportgen.ops.locks import date_lock, scheduler_lock
+from reportgen.locks import date_lock, scheduler_lock
 
 log = logging.getLogger(__name__)
 

@@ -37,10 +37,8 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
 import re
 import smtplib
-import sqlite3
 import ssl
 import threading
 from collections.abc import Callable, Iterable
@@ -50,7 +48,6 @@ from email.message import EmailMessage
 from email.policy import SMTPUTF8
 from email.utils import parseaddr
 from functools import partial
-from pathlib import Path
 from typing import Any
 
 from tenacity import (
@@ -61,7 +58,7 @@ from tenacity import (
     wait_exponential,
 )
 
-from reportgen.archive import Archive
+from reportgen.archive import DELIVERY_DONE, Archive
 from reportgen.config import EmailSettings, address_problem
 from reportgen.errors import ConfigError, DeliveryError, UsageError
 
@@ -69,7 +66,7 @@ log = logging.getLogger(__name__)
 
 # Outcomes that end a recipient's delivery for that date ("sending": in flight when an
 # earlier send died, so maybe delivered).
-DONE = ("sent", "refused", "unknown", "sending")
+DONE = DELIVERY_DONE
 
 
 @dataclass(frozen=True)
@@ -177,13 +174,14 @@ def _data(conn: smtplib.SMTP, msg: bytes,
 
 
 class DeliveryLog:
-    """The archive's `deliveries` table: one row per (report date, recipient).
+    """Email's side of the archive's delivery log (`Archive.deliveries`, channel "email"):
+    one row per (report date, recipient).
 
     The idempotency record: a recipient is written as `sending` before its message leaves
     and as `sent` (or what else happened) right after the server's reply, so a send killed
     at any moment never mails anyone twice (see the outcomes in this module's docstring).
-    The log has its own connection to the archive, shared by the list sender's threads
-    under a lock.
+    The log has its own handle on the archive, shared by the list sender's threads under a
+    lock.
 
     Durability, in two steps. Each `record` commits to the WAL (a write to the OS, about
     0.1 ms): from then on a killed process cannot lose it. Every SYNC_EVERY records, and on
@@ -192,14 +190,14 @@ class DeliveryLog:
     only a power cut can then make a message go twice."""
 
     SYNC_EVERY = 64
+    CHANNEL = "email"
 
     def __init__(self, archive: Archive) -> None:
         self.archive = archive
         self._lock = threading.Lock()
         self._unsynced = 0
-        self.db = sqlite3.connect(archive.path, timeout=30, check_same_thread=False)
-        self.db.execute("PRAGMA synchronous=NORMAL")  # WAL: commits are written, not fsynced
-        self.db.row_factory = sqlite3.Row
+        self.log = Archive(archive.path, clock=archive.clock, secrets=archive.secrets,
+                           threads=True)
 
     def __enter__(self) -> DeliveryLog:
         return self
@@ -210,54 +208,39 @@ class DeliveryLog:
     def close(self) -> None:
         with self._lock:
             self._sync()
-            self.db.close()
+            self.log.close()
 
     def _sync(self) -> None:
         """fsync the WAL, so the rows recorded so far survive a power cut too."""
         if self._unsynced:
-            wal = Path(f"{self.archive.path}-wal")
-            if wal.exists():
-                fd = os.open(wal, os.O_RDONLY)
-                try:
-                    os.fsync(fd)
-                finally:
-                    os.close(fd)
+            self.log.sync()
             self._unsynced = 0
 
-    def _select(self, sql: str, args: tuple[str, ...]) -> list[sqlite3.Row]:
-        with self._lock:
-            return self.db.execute(sql, args).fetchall()
-
     def outcomes(self, day: date) -> dict[str, str]:
-        rows = self._select("SELECT recipient, outcome FROM deliveries WHERE report_date=?",
-                            (day.isoformat(),))
-        return {row[0]: row[1] for row in rows}
+        with self._lock:
+            return {r: d.outcome for r, d in self.log.deliveries(day, self.CHANNEL).items()}
 
     def details(self, day: date) -> dict[str, str]:
         """recipient → what the server said (or what went wrong), where it was recorded."""
-        rows = self._select("SELECT recipient, detail FROM deliveries WHERE report_date=? "
-                            "AND detail IS NOT NULL", (day.isoformat(),))
-        return {row[0]: row[1] for row in rows}
+        with self._lock:
+            return {r: d.detail for r, d in self.log.deliveries(day, self.CHANNEL).items()
+                    if d.detail is not None}
 
     def record(self, day: date, recipient: str, message_id: str, outcome: str,
                detail: str | None = None) -> None:
         """Write one outcome, committed when this returns (fsynced in batches). Thread-safe."""
-        row = (day.isoformat(), recipient, message_id, outcome,
-               None if detail is None else self.archive.redact(detail),
-               self.archive.clock.now().isoformat())
         with self._lock:
-            with self.db:
-                self.db.execute(
-                    "INSERT OR REPLACE INTO deliveries (report_date, recipient, message_id, "
-                    "outcome, detail, updated_at) VALUES (?,?,?,?,?,?)", row)
+            self.log.mark_delivery(day, self.CHANNEL, recipient, message_id, outcome, detail)
             self._unsynced += 1
             if self._unsynced >= self.SYNC_EVERY:
                 self._sync()
 
-    def rows(self, day: date) -> list[dict[str, str]]:
-        rows = self._select("SELECT * FROM deliveries WHERE report_date=? ORDER BY recipient",
-                            (day.isoformat(),))
-        return [dict(row) for row in rows]
+    def rows(self, day: date) -> list[dict[str, str | None]]:
+        with self._lock:
+            found = self.log.deliveries(day, self.CHANNEL)
+        return [{"report_date": day.isoformat(), "recipient": d.recipient,
+                 "message_id": d.ref, "outcome": d.outcome, "detail": d.detail,
+                 "updated_at": d.updated_at} for d in found.values()]
 
 
 @dataclass
@@ -319,6 +302,23 @@ class SendReport:
             parts.append(f"relay throttled {self.throttled} times: backed off "
                          f"{self.backoff_s:.1f} s, then resumed")
         return f"{self.day}: " + ", ".join(parts)
+
+    def lines(self) -> list[str]:
+        """What the operator reads under the summary: who needs a look and why, and what
+        was skipped (`reportgen send` prints them)."""
+        lines = [f"  refused: {addr}: {why}" for addr, why in self.refused.items()]
+        lines += [f"  unknown: {addr}: {why}; check whether it arrived, then send again with "
+                  "--force if not" for addr, why in self.unknown.items()]
+        lines += [f"  failed: {addr}: {why}" for addr, why in self.failed.items()]
+        lines += [f"  {line}" for line in self.skipped_lines()]
+        if self.skipped and not (self.sent or self.refused or self.failed or self.unknown):
+            if all(outcome == "sent" for outcome in self.skipped.values()):
+                lines.append(f"  nothing sent: {self.day} was already delivered to every "
+                             "recipient (use --force to send again)")
+            else:
+                lines.append(f"  nothing sent: every recipient of {self.day} was already "
+                             "handled (see above; use --force to send again)")
+        return lines
 
     def skipped_lines(self) -> list[str]:
         """One line per recipient skipped for an outcome other than "sent"."""

@@ -62,6 +62,7 @@ from reportgen.config import Config
 from reportgen.errors import ConfigError, DeliveryError, ReportgenError, UsageError
 from reportgen.publish.reports import read_bytes
 from reportgen.publish.site import MANIFEST, SiteResult, site_build
+from reportgen.publish.site import _lock as publish_lock  # the build's lock: one publisher at a time
 from reportgen.settings import HttpSettings
 from reportgen.writer import OutputWriter
 
@@ -427,6 +428,24 @@ class _Store:
 # -- the sync ---------------------------------------------------------------------------------
 
 
+@dataclass
+class _Plan:
+    """What a sync will do, from the local build, the bucket's listing and the ownership
+    manifest (keys here are relative to the prefix)."""
+
+    objects: list[SiteObject]
+    previous: dict[str, dict[str, str]] | None  # the ownership manifest (None: first publish)
+    there: dict[str, str]  # full key → ETag, from the one LIST
+    pending: list[SiteObject] = field(default_factory=list)  # to upload
+    restored: set[str] = field(default_factory=set)  # owned, missing from the bucket
+    unchanged: list[str] = field(default_factory=list)  # full keys left as they are
+    gone: list[str] = field(default_factory=list)  # full keys to delete
+
+    @property
+    def owned(self) -> dict[str, dict[str, str]]:
+        return self.previous or {}
+
+
 def sync_site(config: Config, folder: Path, *, clock: Clock | None = None,
               client: S3Client | None = None, dry_run: bool = False) -> SyncResult:
     """Sync the site built in `folder` to `config.site.target`; see the module doc.
@@ -435,68 +454,94 @@ def sync_site(config: Config, folder: Path, *, clock: Clock | None = None,
     if not config.site.target or not config.site.bucket:
         raise UsageError("no site.target to publish to: set site.target: s3://BUCKET/PREFIX/ "
                          "in the config or REPORTGEN_SITE_TARGET")
-    clock = clock or default_clock()
-    bucket, prefix = config.site.bucket, config.site.prefix
-    store = _Store(client or make_client(config.http), bucket, prefix, config.http.attempts)
-    result = SyncResult(target=config.site.target, dry_run=dry_run)
-    objects = local_objects(folder)
-    previous = store.get_manifest()
-    owned = previous or {}
-    there = store.listing()  # the one LIST: what the bucket really holds under the prefix
-    local = {o.key for o in objects}
-    _refuse_changed_by_others(owned, there, bucket, prefix)
+    store = _Store(client or make_client(config.http), config.site.bucket, config.site.prefix,
+                   config.http.attempts)
+    plan = _plan(store, local_objects(folder))
+    result = _planned(plan, config.site.target, store.prefix, dry_run)
+    if not dry_run:
+        result.manifest_written = _carry_out(store, plan, clock or default_clock())
+    result.seconds = time.perf_counter() - started
+    if not dry_run:
+        log.info(result.summary())
+    return result
 
+
+def _plan(store: _Store, objects: list[SiteObject]) -> _Plan:
+    """Read the bucket (manifest, one LIST, a HEAD per unknown key) and decide."""
+    plan = _Plan(objects=objects, previous=store.get_manifest(), there=store.listing())
+    owned, prefix = plan.owned, store.prefix
+    _refuse_changed_by_others(owned, plan.there, store.bucket, prefix)
     # Owned and unchanged stays; owned but missing from the bucket is restored.
-    restored = {o.key for o in objects if o.key in owned and prefix + o.key not in there}
-    pending = [o for o in objects if o.key in restored or not o.published_as(owned.get(o.key))]
-    result.unchanged = [prefix + o.key for o in objects
-                        if o.key not in restored and o.published_as(owned.get(o.key))]
-    # A key never published (by the manifest) may hold an object already: ours, from a
-    # publish stopped before its manifest was written (then it is adopted, uploaded again
-    # only if different), or someone else's (then nothing is touched).
-    foreign = []
-    for obj in [o for o in pending if o.key not in owned and prefix + o.key in there]:
+    plan.restored = {o.key for o in objects if o.key in owned and prefix + o.key not in plan.there}
+    for obj in objects:
+        if obj.key not in plan.restored and obj.published_as(owned.get(obj.key)):
+            plan.unchanged.append(prefix + obj.key)
+        else:
+            plan.pending.append(obj)
+    _adopt_or_refuse(store, plan)
+    local = {o.key for o in objects}
+    plan.gone = sorted(prefix + key for key in owned if key not in local)
+    return plan
+
+
+def _adopt_or_refuse(store: _Store, plan: _Plan) -> None:
+    """A key never published (by the manifest) may hold an object already: ours, from a
+    publish stopped before its manifest was written (then it is adopted, uploaded again
+    only if different), or someone else's (then nothing is touched: UsageError)."""
+    prefix, foreign = store.prefix, []
+    unknown = [o for o in plan.pending if o.key not in plan.owned and prefix + o.key in plan.there]
+    for obj in unknown:
         head = store.head(prefix + obj.key)
         if head is None:
             continue
-        meta = head.get("Metadata", {})
-        if meta.get("generator") != GENERATOR:
+        if head.get("Metadata", {}).get("generator") != GENERATOR:
             foreign.append(prefix + obj.key)
-        elif (meta.get("sha256") == obj.sha256 and head.get("ContentType") == obj.content_type
-              and head.get("CacheControl") == obj.cache_control):
-            pending.remove(obj)
-            result.unchanged.append(prefix + obj.key)
+        elif _same_object(head, obj):
+            plan.pending.remove(obj)
+            plan.unchanged.append(prefix + obj.key)
     if foreign:
-        raise UsageError(f"s3://{bucket}/ already holds objects that `reportgen publish` did not "
-                         f"put there, at keys the site needs: {_some(foreign)}; publish never "
-                         "overwrites those: move them, or choose another prefix in site.target")
+        raise UsageError(f"s3://{store.bucket}/ already holds objects that `reportgen publish` "
+                         f"did not put there, at keys the site needs: {_some(foreign)}; publish "
+                         "never overwrites those: move them, or choose another prefix in "
+                         "site.target")
 
-    gone = sorted(prefix + key for key in owned if key not in local)
-    result.uploaded = [prefix + o.key for o in pending]
-    result.replaced = [prefix + o.key for o in pending if o.key in owned and o.key not in restored]
-    result.restored = [prefix + o.key for o in pending if o.key in restored]
-    result.deleted = gone
-    result.bytes_uploaded = sum(o.size for o in pending)
-    if dry_run:
-        result.seconds = time.perf_counter() - started
-        return result
 
-    # Rank by rank: a page goes up only once everything it points at is there.
-    etags = {o.key: owned.get(o.key, {}).get("etag") or there.get(prefix + o.key, "")
-             for o in objects}
+def _same_object(head: dict[str, Any], obj: SiteObject) -> bool:
+    """Whether a HEAD answer describes exactly `obj` as publish would upload it."""
+    return (head.get("Metadata", {}).get("sha256") == obj.sha256
+            and head.get("ContentType") == obj.content_type
+            and head.get("CacheControl") == obj.cache_control)
+
+
+def _planned(plan: _Plan, target: str, prefix: str, dry_run: bool) -> SyncResult:
+    pending = plan.pending
+    return SyncResult(
+        target=target, dry_run=dry_run, uploaded=[prefix + o.key for o in pending],
+        replaced=[prefix + o.key for o in pending
+                  if o.key in plan.owned and o.key not in plan.restored],
+        restored=[prefix + o.key for o in pending if o.key in plan.restored],
+        deleted=plan.gone, unchanged=plan.unchanged,
+        bytes_uploaded=sum(o.size for o in pending))
+
+
+def _carry_out(store: _Store, plan: _Plan, clock: Clock) -> bool:
+    """Upload rank by rank (a page goes up only once everything it points at is there),
+    delete what is gone, then write the manifest if anything changed; True if it was."""
+    owned, prefix = plan.owned, store.prefix
+    etags = {o.key: owned.get(o.key, {}).get("etag") or plan.there.get(prefix + o.key, "")
+             for o in plan.objects}
     with ThreadPoolExecutor(max_workers=UPLOAD_THREADS, thread_name_prefix="s3-upload") as pool:
-        for level in sorted({rank(o.key) for o in pending}):
-            batch = [o for o in pending if rank(o.key) == level]
+        for level in sorted({rank(o.key) for o in plan.pending}):
+            batch = [o for o in plan.pending if rank(o.key) == level]
             etags.update(zip((o.key for o in batch), pool.map(store.put, batch), strict=True))
-    if gone:
-        store.delete(gone)
-    records = {o.key: {**o.record(), "etag": etags[o.key]} for o in objects}
-    if pending or gone or previous is None or records != {k: owned.get(k) for k in records}:
+    if plan.gone:
+        store.delete(plan.gone)
+    records = {o.key: {**o.record(), "etag": etags[o.key]} for o in plan.objects}
+    if (plan.pending or plan.gone or plan.previous is None
+            or records != {k: owned.get(k) for k in records}):
         store.put_manifest(records, clock)  # (also when ETags were first learnt from LIST)
-        result.manifest_written = True
-    result.seconds = time.perf_counter() - started
-    log.info(result.summary())
-    return result
+        return True
+    return False
 
 
 def _some(keys: list[str]) -> str:
@@ -540,3 +585,20 @@ def publish_site(config: Config, *, writer: OutputWriter | None = None, dry_run:
         if config.site.target:
             remote = sync_site(config, site.build_dir, clock=clock, client=client, dry_run=dry_run)
     return PublishResult(site=site, remote=remote)
+
+
+def sync_published(config: Config, *, clock: Clock | None = None,
+                   client: S3Client | None = None) -> SyncResult:
+    """Sync the live site (output/site, as the last build left it) to `site.target`, holding
+    the publish lock so no build replaces it meanwhile (the run's object-store channel,
+    after its site channel has built it)."""
+    output = config.output.resolve()
+    lock = publish_lock(output, config.site.lock_wait_s)
+    try:
+        live = output / "site"
+        if not live.is_dir():
+            raise DeliveryError(f"no site in {live} to sync to {config.site.target}: build it "
+                                "first (`reportgen publish`)")
+        return sync_site(config, live.resolve(), clock=clock, client=client)
+    finally:
+        lock.release()

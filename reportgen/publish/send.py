@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from email.message import EmailMessage
 from itertools import chain
@@ -54,6 +55,23 @@ def history_link(config: Config, brief: Brief) -> str | None:
     return f"{config.site.url}index.html" if config.site.url else None
 
 
+@dataclass
+class _Mailing:
+    """One day's mailing, prepared: who gets what, before anything is sent or written."""
+
+    report: SendReport
+    recipients: list[tuple[str, bool]]  # email.to/bcc or --to: the full message
+    make: Callable[[str, bool], EmailMessage] | None
+    list_mail: Callable[[str], EmailMessage] | None  # the subscribers' message, if any
+    stats: ListStats = field(default_factory=ListStats)
+    first: str | None = None  # the list's first subscriber (the list is read lazily)
+    rest: Iterator[str] = field(default_factory=lambda: iter(()))
+
+    @property
+    def subscribers(self) -> Iterator[str]:
+        return chain([self.first], self.rest) if self.first is not None else iter(())
+
+
 def send_brief(config: Config, brief: Brief, manifest: ReportManifest, *,
                writer: OutputWriter, to: list[str] | None = None, dry_run: bool = False,
                force: bool = False, clock: Clock | None = None,
@@ -67,59 +85,84 @@ def send_brief(config: Config, brief: Brief, manifest: ReportManifest, *,
     list mail (reportgen.publish.listmail): charts and PDF linked from the site, a signed
     unsubscribe link each. `--to` sends the full message to those addresses only."""
     clock = clock or default_clock()
+    mailing = _prepare(config, brief, manifest, to, dry_run=dry_run, now=clock.now())
+    if dry_run:
+        _write_drafts(mailing, writer, brief.day)
+        return mailing.report
+    smtp = SmtpSettings.from_config(config.email, secrets_from_env())
+    if mailing.recipients and mailing.make is not None:
+        mailing.make(*mailing.recipients[0])  # fail on size before connecting to anyone
+    if mailing.list_mail is not None and mailing.first is not None:
+        _check_list_size(mailing.list_mail(mailing.first), brief.day)
+    _deliver(config, mailing, smtp, factory=factory, ticker=ticker, force=force)
+    if mailing.list_mail is not None:
+        _note_list(config, mailing)
+    log.info(mailing.report.summary())
+    return mailing.report
+
+
+def _prepare(config: Config, brief: Brief, manifest: ReportManifest, to: list[str] | None,
+             *, dry_run: bool, now: datetime) -> _Mailing:
+    """Check what can be checked before any work, and compose the messages."""
     day = brief.day
     recipients = recipients_from(config.email, to)  # a bad --to fails before any work
     listed = config.email.subscribers if not to else None
     if not recipients and not listed and not dry_run:
         raise ConfigError("no email recipients: set email.to / email.bcc (or "
                           "email.subscribers) in the config or pass --to ADDRESS")
-    if (recipients or not listed) and config.email.attach_pdf and not manifest.has("brief.pdf"):
+    full = bool(recipients or not listed)
+    if full and config.email.attach_pdf and not manifest.has("brief.pdf"):
         raise UsageError(f"email.attach_pdf is on but {day} was rendered without a PDF: run "
                          f"`reportgen render --date {day} --formats html,md,pdf` first (or set "
                          "email.attach_pdf: false)")
-    now = clock.now()
-    report = SendReport(day=day)
-    make = _full_message(config, brief, manifest, now) if recipients or not listed else None
-    list_mail = _list_message(config, brief, manifest, now) if listed else None
-    stats = ListStats()
-    addresses: Iterator[str] = subscribers(listed, stats) if listed else iter(())
-    first = next(addresses, None)  # reads the list's start: a missing file fails here
-    if dry_run:
-        if make is not None:
-            visible = recipients[0] if recipients else ("undisclosed-recipients:;", True)
-            path = writer.write_bytes(f"{report_dir(day)}/brief.eml", make(*visible).as_bytes())
-            report.dry_run_files.append(str(path))
-        if list_mail is not None and first is not None:
-            path = writer.write_bytes(f"{report_dir(day)}/brief-list.eml",
-                                      list_mail(first).as_bytes())
-            report.dry_run_files.append(str(path))
-        return report
-    smtp = SmtpSettings.from_config(config.email, secrets_from_env())
-    if recipients and make is not None:
-        make(*recipients[0])  # fail on size before connecting to anyone
-    if list_mail is not None and first is not None:
-        _check_list_size(list_mail(first), day)
-    with Archive(config.archive_path) as archive, DeliveryLog(archive) as delivery_log:
-        if recipients and make is not None:
-            with Mailer(smtp, attempts=config.email.attempts, backoff_s=config.email.backoff_s,
-                        factory=factory) as mailer:
-                deliver(day, recipients, make, config.email.from_addr, mailer, delivery_log,
-                        force=force, report=report)
-        if list_mail is not None and first is not None:
-            sender = ListSender(smtp, connections=config.email.connections,
-                                per_second=config.email.max_per_second,
-                                attempts=config.email.attempts,
-                                backoff_s=config.email.backoff_s, factory=factory, ticker=ticker)
-            sender.run(day, chain([first], addresses), list_mail, config.email.from_addr,
-                       delivery_log, report, force=force)
+    mailing = _Mailing(report=SendReport(day=day), recipients=recipients,
+                       make=_full_message(config, brief, manifest, now) if full else None,
+                       list_mail=_list_message(config, brief, manifest, now) if listed else None)
     if listed:
-        report.invalid, report.duplicates = stats.invalid, stats.duplicates
-        report.invalid_examples = list(stats.invalid_examples or [])
-        if stats.invalid:
-            log.warning("%s: %d invalid entries skipped (never sent to); first: %s",
-                        config.email.subscribers, stats.invalid, "; ".join(report.invalid_examples))
-    log.info(report.summary())
-    return report
+        mailing.rest = subscribers(listed, mailing.stats)
+        mailing.first = next(mailing.rest, None)  # reads the list's start: a missing file fails here
+    return mailing
+
+
+def _write_drafts(mailing: _Mailing, writer: OutputWriter, day: date) -> None:
+    """The dry run: the messages as .eml files in the report folder, nothing sent."""
+    if mailing.make is not None:
+        visible = mailing.recipients[0] if mailing.recipients else ("undisclosed-recipients:;", True)
+        path = writer.write_bytes(f"{report_dir(day)}/brief.eml", mailing.make(*visible).as_bytes())
+        mailing.report.dry_run_files.append(str(path))
+    if mailing.list_mail is not None and mailing.first is not None:
+        path = writer.write_bytes(f"{report_dir(day)}/brief-list.eml",
+                                  mailing.list_mail(mailing.first).as_bytes())
+        mailing.report.dry_run_files.append(str(path))
+
+
+def _deliver(config: Config, mailing: _Mailing, smtp: SmtpSettings, *, factory: SmtpFactory,
+             ticker: Ticker | None, force: bool) -> None:
+    """The full message to each recipient on one connection, then the list over a pool;
+    each outcome in the archive's delivery log as soon as it is known."""
+    email, day, report = config.email, mailing.report.day, mailing.report
+    with Archive(config.archive_path) as archive, DeliveryLog(archive) as delivery_log:
+        if mailing.recipients and mailing.make is not None:
+            with Mailer(smtp, attempts=email.attempts, backoff_s=email.backoff_s,
+                        factory=factory) as mailer:
+                deliver(day, mailing.recipients, mailing.make, email.from_addr, mailer,
+                        delivery_log, force=force, report=report)
+        if mailing.list_mail is not None and mailing.first is not None:
+            sender = ListSender(smtp, connections=email.connections,
+                                per_second=email.max_per_second, attempts=email.attempts,
+                                backoff_s=email.backoff_s, factory=factory, ticker=ticker)
+            sender.run(day, mailing.subscribers, mailing.list_mail, email.from_addr,
+                       delivery_log, report, force=force)
+
+
+def _note_list(config: Config, mailing: _Mailing) -> None:
+    """What reading the subscriber list found, into the report (and the log)."""
+    report, stats = mailing.report, mailing.stats
+    report.invalid, report.duplicates = stats.invalid, stats.duplicates
+    report.invalid_examples = list(stats.invalid_examples or [])
+    if stats.invalid:
+        log.warning("%s: %d invalid entries skipped (never sent to); first: %s",
+                    config.email.subscribers, stats.invalid, "; ".join(report.invalid_examples))
 
 
 def _full_message(config: Config, brief: Brief, manifest: ReportManifest,

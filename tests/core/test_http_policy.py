@@ -288,6 +288,7 @@ async def test_a_post_that_may_have_been_received_is_not_sent_again(answer: str)
             await http.post("hook", "https://hooks.example.com/send", json={"text": "brief"})
     assert posts == [b'{"text":"brief"}']
     assert err.value.raw is not None  # what came back is kept
+    assert err.value.maybe_received  # so its sender must not assume it was lost
 
     posts.clear()
     async with Http(settings, clock=WHEN, transport=httpx.MockTransport(handler)) as http:
@@ -309,3 +310,31 @@ async def test_a_post_whose_connection_never_opened_is_retried() -> None:
     async with Http(settings, clock=WHEN, transport=httpx.MockTransport(handler)) as http:
         raw = await http.post("hook", "https://hooks.example.com/send", json={"text": "brief"})
     assert raw.body == b"ok" and len(tries) == 3
+
+
+async def test_a_post_whose_connection_never_opened_was_not_received() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("refused", request=request)
+
+    settings = HttpSettings(attempts=2, backoff_s=0.01)
+    async with Http(settings, clock=WHEN, transport=httpx.MockTransport(handler)) as http:
+        with pytest.raises(FetchError) as err:
+            await http.post("hook", "https://hooks.example.com/send", json={"text": "brief"})
+    assert err.value.maybe_received is False
+
+
+async def test_a_multipart_post_carries_its_fields_and_files() -> None:
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(200, content=b"ok")
+
+    async with Http(HttpSettings(), clock=WHEN, transport=httpx.MockTransport(handler)) as http:
+        await http.post("hook", "https://hooks.example.com/upload", data={"chat_id": "42"},
+                        files={"document": ("brief.pdf", b"%PDF-1.7", "application/pdf")})
+    [request] = seen
+    body = request.read()
+    assert request.headers["content-type"].startswith("multipart/form-data; boundary=")
+    assert b'name="chat_id"\r\n\r\n42' in body
+    assert b'name="document"; filename="brief.pdf"' in body and b"%PDF-1.7" in body

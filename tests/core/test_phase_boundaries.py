@@ -22,7 +22,7 @@ LIQUIDATION_MODEL = {f"reportgen.liquidation.{name}" for name in (
 
 # The modules of the phases this test is about: none may be in an import cycle.
 PHASE_MODULES = ("reportgen.pipeline", "reportgen.publish", "reportgen.render",
-                 "reportgen.ops.guard", "reportgen.manifest", "reportgen.collect")
+                 "reportgen.dayguard", "reportgen.manifest", "reportgen.collect")
 
 
 def offenders(prefix: str, forbidden: set[str] | None = None, *,
@@ -40,7 +40,7 @@ def offenders(prefix: str, forbidden: set[str] | None = None, *,
 def test_the_graph_is_read() -> None:
     assert "reportgen.pipeline" in graph()
     assert "reportgen.publish.phase" in graph()["reportgen.pipeline"]
-    assert "reportgen.publish.mailer" in graph()["reportgen.pipeline"]  # a lazy import counts
+    assert "reportgen.publish.reports" in graph()["reportgen.pipeline"]  # a lazy import counts
 
 
 def test_the_phases_are_in_no_import_cycle() -> None:
@@ -53,7 +53,7 @@ def test_publish_never_imports_the_pipeline_a_source_or_the_model() -> None:
     # Publish reads what render wrote (the manifest and its files) and the view-model it is
     # handed; building that view-model (brief.build, sections) is the pipeline's work.
     forbidden = {"reportgen.pipeline", "reportgen.collect", "reportgen.brief.build",
-                 "reportgen.sections", "reportgen.ops.guard", *LIQUIDATION_MODEL}
+                 "reportgen.sections", "reportgen.dayguard", *LIQUIDATION_MODEL}
     assert offenders("reportgen.publish", forbidden,
                      forbidden_prefixes=("reportgen.sources",)) == {}
 
@@ -83,4 +83,4 @@ def test_the_archive_imports_no_source_and_the_run_guard_no_pipeline() -> None:
     assert offenders("reportgen.archive", forbidden_prefixes=("reportgen.sources",)) == {}
     assert offenders("reportgen.manifest", forbidden_prefixes=(
         "reportgen.render", "reportgen.publish", "reportgen.pipeline")) == {}
-    assert "reportgen.pipeline" not in reachable("reportgen.ops.guard", through_config=True)
+    assert "reportgen.pipeline" not in reachable("reportgen.dayguard", through_config=True)

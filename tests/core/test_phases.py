@@ -145,7 +145,7 @@ def test_one_output_writer_per_run(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     monkeypatch.setattr(OutputWriter, "__init__", count)
     config = config_from_mapping({"output": str(tmp_path / "out"), "site": {"enabled": True}})
     result = run(config, DAY, sample=True, formats=["html", "md"], send=False)
-    assert result.published["site"]["ok"]
+    assert result.published["site"].ok
     assert len(made) == 1, made  # render and the site build share the run's writer
     assert (tmp_path / "out" / "site" / "index.html").is_file()
 

@@ -89,11 +89,11 @@ def test_check_lists_the_damage_and_recover_rebuilds_keeping_the_old_file(damage
 
 
 def test_recover_refuses_while_a_run_holds_a_lock(damaged: Path) -> None:
-    from reportgen.ops.locks import date_lock
+    from reportgen.locks import date_lock
 
     held = subprocess.Popen(
         [sys.executable, "-c", "import sys, time, datetime, pathlib\n"
-         "from reportgen.ops.locks import date_lock\n"
+         "from reportgen.locks import date_lock\n"
          "with date_lock(pathlib.Path(sys.argv[1]), datetime.date(2025, 6, 11)):\n"
          "    print('held', flush=True); time.sleep(60)\n", str(damaged)],
         stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)})

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from reportgen.ops.locks import is_locked
+from reportgen.locks import is_locked
 from tests.ops.procs import alive as _alive
 from tests.ops.procs import descendants as _descendants
 from tests.ops.procs import processes as _processes

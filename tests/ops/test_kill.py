@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 
 from reportgen.cli import app
 from reportgen.config import config_from_mapping
-from reportgen.ops.guard import is_done
+from reportgen.dayguard import is_done
 
 DAY = date(2025, 6, 11)
 ROOT = Path(__file__).resolve().parents[2]

@@ -13,9 +13,9 @@ from apscheduler.triggers.cron import CronTrigger
 from typer.testing import CliRunner
 
 from reportgen.cli import app
+from reportgen.dayguard import is_done
 from reportgen.errors import LockError
-from reportgen.ops.guard import is_done
-from reportgen.ops.locks import scheduler_lock
+from reportgen.locks import scheduler_lock
 from reportgen.ops.schedule import DailyJob, DailyTrigger, due_days, fire_times, make_trigger, serve
 from tests.ops.conftest import FakeRunner, MovableClock, make_config
 

@@ -16,8 +16,8 @@ import yaml
 from typer.testing import CliRunner
 
 from reportgen.cli import app
+from reportgen.locks import date_lock
 from reportgen.logs import JsonFormatter, log_format
-from reportgen.ops.locks import date_lock
 from reportgen.registry import source_classes
 
 

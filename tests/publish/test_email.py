@@ -285,3 +285,38 @@ def test_a_non_ascii_mailbox_on_an_ascii_only_relay_is_refused_not_a_crash(outpu
     assert result.exit_code == 1, result.output
     assert "refused: zoë@exämple.com: 553 5.6.7" in result.output
     assert sorted(inbox.counts) == ["alice@example.org", "bob@xn--exmple-cua.com"]
+
+
+def _downgrade_delivery_log(archive_path: Path) -> None:
+    """Rewrite the archive's delivery log as the version before channels kept it: email's
+    rows only, keyed by (date, recipient), no `channel` column."""
+    import sqlite3
+
+    with sqlite3.connect(archive_path) as db:
+        rows = db.execute("SELECT report_date, recipient, message_id, outcome, detail, "
+                          "updated_at FROM deliveries").fetchall()
+        db.execute("DROP TABLE deliveries")
+        db.execute("CREATE TABLE deliveries (report_date TEXT NOT NULL, recipient TEXT NOT NULL, "
+                   "message_id TEXT NOT NULL, outcome TEXT NOT NULL, detail TEXT, "
+                   "updated_at TEXT NOT NULL, PRIMARY KEY (report_date, recipient))")
+        db.executemany("INSERT INTO deliveries VALUES (?,?,?,?,?,?)", rows)
+    db.close()
+
+
+def test_an_email_sent_before_the_upgrade_is_never_sent_again(
+        output: Path, smtp: tuple[Inbox, int]) -> None:
+    # Archives written before the delivery log kept every channel hold email's rows without
+    # a channel: opened by this version, they stay email's, so nobody is mailed twice.
+    from reportgen.archive import Archive
+
+    inbox, port = smtp
+    assert _send(output, port, "--to", "alice@example.org").exit_code == 0
+    _downgrade_delivery_log(output / "archive.sqlite")
+    again = _send(output, port)
+    assert again.exit_code == 0, again.output
+    assert sorted(r for r, _ in inbox.received) == [
+        "alice@example.org", "bob@example.org", "carol@example.org"]  # alice once
+    with Archive(output / "archive.sqlite") as archive:
+        kept = archive.deliveries(LAST, "email")
+    assert {r: d.outcome for r, d in kept.items()} == {
+        "alice@example.org": "sent", "bob@example.org": "sent", "carol@example.org": "sent"}

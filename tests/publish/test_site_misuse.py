@@ -13,7 +13,7 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from reportgen.cli import app
-from reportgen.ops.guard import sweep_temp_files
+from reportgen.dayguard import sweep_temp_files
 from tests.conftest import write_config
 from tests.publish.conftest import DAYS, LAST, day_path
 

@@ -18,7 +18,6 @@ exists for it and every file that run wrote is still there. The scheduler's catc
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -27,7 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from reportgen.archive import Archive
-from reportgen.ops.locks import date_lock
+from reportgen.locks import date_lock
 
 if TYPE_CHECKING:
     from reportgen.config import Config
@@ -109,12 +108,7 @@ def is_done(config: Config, day: date, archive: Archive | None = None) -> bool:
     if archive is None:
         with Archive(config.archive_path) as own:
             return is_done(config, day, own)
-    rows = archive.db.execute(
-        "SELECT channels FROM runs WHERE report_date=? AND finished_at IS NOT NULL"
-        " AND status IN (?, ?) ORDER BY id DESC", (day.isoformat(), *DONE_STATUSES),
-    ).fetchall()
-    for row in rows:
-        channels = json.loads(row[0])
+    for channels in archive.finished_runs(day, DONE_STATUSES):
         paths = [c["path"] for c in channels.values() if isinstance(c, dict) and "path" in c]
         if paths and all((config.output / p).is_file() for p in paths):
             return True
