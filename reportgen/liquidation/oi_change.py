@@ -2,9 +2,9 @@
 
 No request of its own: the OI rows are the ones `reportgen.liquidation.parsers.parse_venue`
 read for the map (Bybit counted once by the same rule). The last reading at or before the
-as-of is compared with the last one at or before 24 h earlier; a reading further than
-`TOLERANCE` from that moment does not stand for it (a gap in the history is said, not
-bridged).
+as-of (during the day: the last one fetched) is compared with the last one at or before
+24 h earlier; a reading further than `TOLERANCE` from that moment does not stand for it (a
+gap in the history is said, not bridged).
 """
 
 from __future__ import annotations
@@ -33,8 +33,8 @@ def open_interest_day(data: VenueData, as_of: datetime) -> OpenInterestDay:
     stop = int(as_of.timestamp() * 1000)
     ts, oi = data.oi.ts, data.oi.oi
     i = int(np.searchsorted(ts, stop, side="right")) - 1
-    if i < 0 or stop - int(ts[i]) > TOLERANCE // timedelta(milliseconds=1):
-        return out.model_copy(update={"reason": "no open-interest reading near the cut-off"})
+    if i < 0:
+        return out.model_copy(update={"reason": "no open-interest reading before the cut-off"})
     now_ms, coins = int(ts[i]), float(oi[i])
     usd = None
     if data.series is not None and len(data.series.close):
