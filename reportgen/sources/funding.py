@@ -128,7 +128,7 @@ FUNDING = Unit("funding", lambda value, _decimals: numbers.rate(value, 4))
 def _interval(hours: float | None) -> str:
     if hours is None:
         return "interval unknown"
-    return f"every {hours:g} h"
+    return f"{hours:g}-hourly"
 
 
 def _indicator(coin: str, venue: str) -> Indicator[FundingDay]:
@@ -143,11 +143,12 @@ def _indicator(coin: str, venue: str) -> Indicator[FundingDay]:
         parts = []
         year = found.annualised(found.latest)
         if year is not None:
-            parts.append(f"{numbers.rate(year, 2)} annualised")
+            parts.append(f"{numbers.rate(year, 2)} a year")
         if found.average is not None:
             avg_year = found.annualised(found.average)
             parts.append(f"24 h avg {numbers.rate(found.average * 100, 4)}"
-                         + (f" ({numbers.rate(avg_year, 2)})" if avg_year is not None else ""))
+                         + (f" ({numbers.rate(avg_year, 2)} a year)" if avg_year is not None
+                            else ""))
         parts.append(_interval(found.interval_hours))
         return " · ".join(parts)
 

@@ -203,7 +203,7 @@ def test_registered_and_its_figures_read_in_the_briefs_style() -> None:
     figures = {f.label: f for f in section.figures}
     binance = figures["BTC funding, Binance"]
     assert figure_value(binance) == "0.0053%"
-    assert binance.note == "5.82% annualised · 24 h avg 0.0059% (6.48%) · every 8 h"
+    assert binance.note == "5.82% a year · 24 h avg 0.0059% (6.48% a year) · 8-hourly"
     assert not figures["ETH funding, Binance"].available  # not in this answer
     assert any(n.startswith("Funding: the last rate each venue settled") for n in section.notes)
 
