@@ -79,7 +79,8 @@ def _hashrate(_query: str, _body: bytes) -> tuple[int, bytes]:
 
 @pytest.fixture
 def past_upstream(upstream: Upstream) -> Upstream:
-    upstream.load_day(DAY, ["altseason", "etf_farside"])
+    # Funding answers a past date from the same history request a run on the day makes.
+    upstream.load_day(DAY, ["altseason", "etf_farside", "funding"])
     # A past date ranks 100 candidates by their market cap on D; the recorded list of 50
     # answers that request as well (CoinGecko returns fewer rows when it has fewer).
     markets = (SAMPLE_ROOT / DAY.isoformat() / "altseason" / "00-coins_markets.json").read_bytes()
@@ -133,6 +134,7 @@ def test_backdated_run_shows_only_historical_numbers(
     assert "| BTC price[^" in md and "$108,680" in md and "−1.39%" in md  # close of D (chart)
     assert "+164.6" in md  # ETF total for 2025-06-11
     assert "historical endpoint" in md
+    assert "| BTC funding, Binance[^" in md and "0.0070% (7.66% a year" in md  # 16:00 of D
     # … and nothing from the present.
     for current in ("Extreme Fear", "999.9", "77.7", "70.62", "9,999", "99,999", "11.1%", "5.55"):
         assert current not in md, current
@@ -186,6 +188,9 @@ def test_as_of_is_the_datas_own_time_and_fetch_time_is_kept_apart(
     # The last block before the cut-off (one block every 12 s in the fake chain).
     assert "as of 2025-06-11 23:59 UTC · historical endpoint" in notes[
         "Ethereum JSON-RPC / Etherscan gas oracle"]
+    # Funding: the last settlement of the day, from the venues' history endpoints.
+    (funding,) = [line for line in md.splitlines() if "funding-rate history —" in line]
+    assert "as of 2025-06-11 16:00 UTC · historical endpoint" in funding
     assert "2025-06-20" not in "\n".join(notes.values())
     assert "_Generated 2025-06-20 12:00 UTC by reportgen._" in md
 
