@@ -25,13 +25,13 @@ The venues' base URLs default to the liquidation map's (`liquidation.*_url`).
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from itertools import pairwise
 from statistics import median
 from typing import Any, ClassVar
-from urllib.parse import parse_qs, urlencode, urlsplit
+from urllib.parse import urlencode, urlsplit
 
 from pydantic import BaseModel, Field, field_validator
 
@@ -217,12 +217,11 @@ class FundingSource(Source[FundingSettings]):
         return parse_funding(raws, day_end(ctx.report_date, ctx.zone), self.settings.coins)
 
 
-def venue_symbol(venue: str, coin: str) -> str:
-    return f"{coin}-USDT-SWAP" if venue == "okx" else f"{coin}USDT"
-
-
 def request_for(venue: str, coin: str, start: datetime, end: datetime) -> dict[str, Any]:
-    """The query of one venue's history over [start, end) (ms)."""
+    """The query of one venue's history over [start, end) (ms), for the same linear USDT
+    swap the liquidation map reads."""
+    from reportgen.liquidation.parsers import venue_symbol
+
     first, stop = _ms(start), _ms(end)
     symbol = venue_symbol(venue, coin)
     if venue == "binance":
@@ -245,10 +244,13 @@ def _venue_of(raw: RawPayload) -> str:
     return ""
 
 
-def _coin_of(raw: RawPayload) -> str:
-    query = {k: v[-1] for k, v in parse_qs(urlsplit(raw.url).query).items()}
-    symbol = (query.get("instId") or query.get("symbol") or "").upper()
-    return symbol.split("-")[0] if "-" in symbol else symbol.removesuffix("USDT")
+def _coin_of(raw: RawPayload, venue: str, coins: Iterable[str]) -> str:
+    """Which of `coins` the payload's request asked for ("" when none)."""
+    from reportgen.liquidation.parsers import request_params, venue_symbol
+
+    query = request_params(raw)
+    asked = (query.get("instId") or query.get("symbol") or "").upper()
+    return next((c for c in coins if venue_symbol(venue, c) == asked), "")
 
 
 def _stamp(value: Any, field: str, source: str) -> int:
@@ -265,9 +267,9 @@ def rows_of(venue: str, raw: RawPayload) -> list[tuple[int, float]]:
     if venue == "binance":
         if isinstance(body, Mapping):
             raise ParseError(f"{src}: Binance error {body.get('code')}: {body.get('msg')}")
-        if not isinstance(body, list):
+        items: Any = body
+        if not isinstance(items, list):
             raise ParseError(f"{src}: Binance answer is not a list of rows")
-        items: list[Any] = body
         pairs = [(_stamp(_get(r, "fundingTime", src), "fundingTime", src),
                   number(_get(r, "fundingRate", src), "fundingRate", src)) for r in items]
     elif venue == "bybit":
@@ -275,7 +277,7 @@ def rows_of(venue: str, raw: RawPayload) -> list[tuple[int, float]]:
             msg = body.get("retMsg") if isinstance(body, Mapping) else "not an object"
             raise ParseError(f"{src}: Bybit answered {msg!r}")
         result = body.get("result")
-        items = result.get("list") if isinstance(result, Mapping) else None  # type: ignore[assignment]
+        items = result.get("list") if isinstance(result, Mapping) else None
         if not isinstance(items, list):
             raise ParseError(f"{src}: Bybit answer has no result.list")
         pairs = [(_stamp(_get(r, "fundingRateTimestamp", src), "fundingRateTimestamp", src),
@@ -284,7 +286,7 @@ def rows_of(venue: str, raw: RawPayload) -> list[tuple[int, float]]:
         if not isinstance(body, Mapping) or str(body.get("code")) != "0":
             msg = body.get("msg") if isinstance(body, Mapping) else "not an object"
             raise ParseError(f"{src}: OKX answered {msg!r}")
-        items = body.get("data")  # type: ignore[assignment]
+        items = body.get("data")
         if not isinstance(items, list):
             raise ParseError(f"{src}: OKX answer has no data list")
         pairs = [(_stamp(_get(r, "fundingTime", src), "fundingTime", src),
@@ -332,8 +334,10 @@ def venue_funding(venue: str, coin: str, rows: list[tuple[int, float]],
 
 
 def _failure(raw: RawPayload) -> str:
+    from reportgen.liquidation.parsers import api_path
+
     why = raw.error or f"answered HTTP {raw.status}"
-    return f"{why} on {urlsplit(raw.url).path}"
+    return f"{why} on {api_path(raw.url)}"
 
 
 def parse_funding(raws: list[RawPayload], cutoff: datetime,
@@ -344,8 +348,9 @@ def parse_funding(raws: list[RawPayload], cutoff: datetime,
     end = min([cutoff, *fetched]) if fetched else cutoff
     out: dict[str, dict[str, VenueFunding]] = {coin: {} for coin in coins}
     for raw in raws:
-        venue, coin = _venue_of(raw), _coin_of(raw)
-        if not venue or coin not in out:
+        venue = _venue_of(raw)
+        coin = _coin_of(raw, venue, coins) if venue else ""
+        if not coin:
             continue
         if raw.error is not None or raw.status not in (None, 200):
             out[coin][venue] = VenueFunding(venue=venue, coin=coin, reason=_failure(raw))
