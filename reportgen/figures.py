@@ -60,6 +60,7 @@ class Reading:
     week_ago: float | None = None  # the value 7 days before, for the 7 d change
     remark: str | None = None      # how unusual the day's move is (`reportgen.trends`)
     rank: Rank | None = None       # the same, as data (`reportgen.trends.rank`)
+    why: str | None = None         # why the value is missing, when the model says
 
 
 class FigureSpec(Protocol):
@@ -101,7 +102,9 @@ class Indicator(Generic[M]):
     the snapshot is fine but the value is None (default: the source's reason). `essential`:
     without it its section is unavailable. `detail`: a sentence on how it was made, shown
     under its section. `week_ago` gives the value 7 days before (a 7 d change is shown);
-    `remark` says how unusual the day's move is ("largest daily drop since …")."""
+    `remark` says how unusual the day's move is ("largest daily drop since …"). `why`: the
+    model's own reason for a missing value (one venue of several that did not answer),
+    before `missing`."""
 
     label: str
     model: type[M]
@@ -120,6 +123,7 @@ class Indicator(Generic[M]):
     rank: Callable[[M], Rank | None] | None = None
     essential: bool = False
     missing: str | None = None
+    why: Callable[[M], str | None] | None = None
 
     @property
     def uses_previous_day(self) -> bool:
@@ -139,6 +143,7 @@ class Indicator(Generic[M]):
             week_ago=self.week_ago(data) if self.week_ago else None,
             remark=self.remark(data) if self.remark else None,
             rank=self.rank(data) if self.rank else None,
+            why=self.why(data) if self.why else None,
         )
 
     def check(self) -> None:
@@ -153,6 +158,11 @@ class FigureSection:
 
     id: str
     title: str
+
+
+# The derivatives line: funding, open interest and realised liquidations, one figure section
+# that several sources add to (each declares it, so it has its title whichever runs).
+DERIVATIVES = FigureSection("derivatives", "Derivatives")
 
 
 class SectionSpec(Protocol):

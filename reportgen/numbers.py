@@ -17,6 +17,8 @@ these functions, so a figure reads the same wherever it appears.
 |                              | from $1,000, 2 from $1, else 4 | $2.29, $0.2019           |
 | share (dominance)            | 1 decimal                      | 61.0%, 9.4%              |
 | change in percent            | signed, 2 decimals             | +4.60%, −1.39%           |
+| funding rate per period      | 4 decimals, minus only         | 0.0065%, −0.0021%        |
+| funding rate annualised      | 2 decimals, minus only         | 7.12%                    |
 | change of a share            | signed percentage points, 1 dp | −0.2 pp                  |
 | change of an index           | signed points                  | +2 pts                   |
 | move in percent (scenarios)  | no space before %              | falls 2%                 |
@@ -151,6 +153,15 @@ def change(value: float | None, decimals: int = 2) -> str:
         return NA
     assert value is not None
     return f"{sign_of(value, decimals)}{abs(value):,.{decimals}f}%"
+
+
+def rate(value: float | None, decimals: int = 4) -> str:
+    """A rate in percent to `decimals` places, unsigned when positive (a funding rate per
+    period "0.0065%", "−0.0021%"; annualised with 2: "7.12%")."""
+    if not _finite(value):
+        return NA
+    assert value is not None
+    return f"{grouped(value, decimals)}%"
 
 
 def points(value: float | None, unit: str, decimals: int = 0) -> str:

@@ -164,8 +164,8 @@ def _figure(spec: FigureSpec, day: date, source: Contributor, snap: SourceSnapsh
         rule = rejected(snap).get(spec.key)
         if rule:
             reason = f"unavailable for {day}: value rejected as implausible: {rule}"
-        elif reading is not None and spec.missing:
-            reason = f"unavailable for {day}: {spec.missing}"
+        elif reading is not None and (reading.why or spec.missing):
+            reason = f"unavailable for {day}: {reading.why or spec.missing}"
         else:
             reason = _reason(day, snap, source.title)
         return Figure(label=spec.label, unit=spec.unit, value=None, decimals=spec.decimals,

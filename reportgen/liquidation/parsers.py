@@ -243,6 +243,7 @@ class VenueData:
     coin: str
     series: MarketSeries | None = None
     oi_now: tuple[int, float] | None = None   # (ms, coins): current OI without its history
+    oi: OiRows | None = None  # the open-interest history as read, with or without bars
     problems: list[str] = field(default_factory=list)  # "<error> on <path>", in request order
 
 
@@ -325,6 +326,8 @@ def parse_venue(venue: str, raws: list[RawPayload], coin: str, *,
             out.problems.append(f"unreadable answer on {api_path(raw.url)} ({str(exc)[:160]})")
     if kinds["oi_now"]:
         out.oi_now = max(kinds["oi_now"])
+    if kinds["oi"]:
+        out.oi = _oi(kinds["oi"])
     if not kinds["oi"] or not (kinds["mark"] or kinds["last"]):
         return out  # a coin with OI but no bars (or the reverse) cannot be modelled
     buy_col, vol_col = _VENUE_COLS[venue]

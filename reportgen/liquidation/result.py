@@ -48,6 +48,22 @@ class VenueStatus(BaseModel):
     problems: list[str] = []
 
 
+class OpenInterestDay(BaseModel):
+    """One venue's open interest of one symbol over the 24 h before the map's as-of, from
+    the history the map downloads: the last reading (`at`) and the one 24 h before it,
+    in base coin counted once (Bybit: `singleOpenInterest`, else half of `openInterest`).
+    `usd` values the last reading at the venue's last bar close. `reason`: why a reading is
+    missing."""
+
+    venue: str
+    coins: float | None = None
+    at: datetime | None = None
+    coins_before: float | None = None
+    before_at: datetime | None = None
+    usd: float | None = None
+    reason: str | None = None
+
+
 def problems_text(problems: list[str], shown: int = 2) -> str:
     """The first `shown` problems, "; "-joined, and how many more there are."""
     more = f" (+{len(problems) - shown} more)" if len(problems) > shown else ""
@@ -66,6 +82,8 @@ class LiquidationResult(BaseModel):
     unavailable: dict[str, str] = {}
     captions: dict[str, str] = {}
     venues: dict[str, VenueStatus] = {}
+    # Open interest now and 24 h before, per CEX venue (`reportgen.liquidation.oi_change`).
+    open_interest: dict[str, OpenInterestDay] = {}
 
     def gaps(self) -> list[str]:
         """One line per venue that was dropped or stood in for: for the caption's readers

@@ -11,6 +11,7 @@ from reportgen.liquidation.config import LiqConfig
 from reportgen.liquidation.estimate import estimate
 from reportgen.liquidation.hyperliquid import aggregate, arrays_from_positions, coin_name
 from reportgen.liquidation.model import MarketSeries
+from reportgen.liquidation.oi_change import open_interest_day
 from reportgen.liquidation.parsers import (
     listed_coin,
     parse_hyperliquid,
@@ -120,6 +121,7 @@ def build_liquidation_section(raws_by_source: dict[str, list[RawPayload]], symbo
         raws = raws_by_source.get(SOURCES[venue], [])
         data = parse_venue(venue, raws, symbol, bybit_open_interest=config.bybit_open_interest,
                            okx_ct_val=config.okx_contract_value.get(symbol))
+        result.open_interest[venue] = open_interest_day(data, as_of)
         if data.series is not None:
             series[venue] = data.series
             result.venues[venue] = VenueStatus(venue=venue, status="used",

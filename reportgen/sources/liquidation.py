@@ -19,10 +19,11 @@ from pydantic import BaseModel, PrivateAttr
 from reportgen import numbers
 from reportgen.clock import day_end
 from reportgen.errors import FetchError, ParseError
-from reportgen.figures import CustomSection
+from reportgen.figures import DERIVATIVES, CustomSection, Indicator
 from reportgen.liquidation.config import LiqConfig
 from reportgen.models import RawPayload
 from reportgen.sources.base import FetchContext, ParseContext, Source
+from reportgen.units import CHANGE
 from reportgen.view import (
     CascadeStep,
     ClusterLevel,
@@ -104,6 +105,24 @@ class VenueText(BaseModel):
     problems: list[str] = []
 
 
+class OpenInterestText(BaseModel):
+    """One venue's open interest over 24 h (`reportgen.liquidation.result.OpenInterestDay`)."""
+
+    venue: str
+    coins: float | None = None
+    at: datetime | None = None
+    coins_before: float | None = None
+    before_at: datetime | None = None
+    usd: float | None = None
+    reason: str | None = None
+
+    @property
+    def change_pct(self) -> float | None:
+        if self.coins is None or not self.coins_before:
+            return None
+        return (self.coins / self.coins_before - 1) * 100
+
+
 class SymbolMaps(BaseModel):
     """What the brief shows of one symbol's result (`LiquidationResult`, stored as its JSON
     dump; read back here without the modelling code, which needs numpy)."""
@@ -114,6 +133,18 @@ class SymbolMaps(BaseModel):
     unavailable: dict[str, str] = {}
     captions: dict[str, str] = {}
     venues: dict[str, VenueText] = {}
+    open_interest: dict[str, OpenInterestText] = {}
+
+    def open_interest_change(self) -> tuple[float, float, float | None] | None:
+        """(coins now, coins 24 h before, US$ now) summed over the venues that have both
+        readings (US$ only when each of them has it); None when none has."""
+        both = [v for v in self.open_interest.values()
+                if v.coins is not None and v.coins_before]
+        if not both:
+            return None
+        usd = [v.usd for v in both]
+        return (sum(v.coins or 0.0 for v in both), sum(v.coins_before or 0.0 for v in both),
+                None if any(u is None for u in usd) else sum(u or 0.0 for u in usd))
 
 
 class LiquidationMaps(BaseModel):
@@ -276,6 +307,51 @@ def liquidation_section(day: date, data: LiquidationMaps, ref: SourceRef | None)
                    guide=HOW_TO_READ, source=ref, gaps=gaps)
 
 
+OI_COINS = ("BTC", "ETH")
+OI_METHOD = ("Open interest: each venue's last reading before the cut-off against its "
+             "reading 24 h earlier, in coins counted once (Bybit: singleOpenInterest, else half "
+             "of openInterest), from the history the liquidation map downloads; the total sums "
+             "the venues with both readings, valued at each venue's last price.")
+
+
+def _oi_indicator(coin: str) -> Indicator[LiquidationMaps]:
+    def maps(m: LiquidationMaps) -> SymbolMaps | None:
+        return m.symbols.get(coin)
+
+    def value(m: LiquidationMaps) -> float | None:
+        found = maps(m)
+        total = found.open_interest_change() if found is not None else None
+        return None if total is None else (total[0] / total[1] - 1) * 100
+
+    def note(m: LiquidationMaps) -> str | None:
+        found = maps(m)
+        total = found.open_interest_change() if found is not None else None
+        if found is None or total is None:
+            return None
+        venues = []
+        for name, v in found.open_interest.items():
+            title = _VENUE_TITLES.get(name, name)
+            change = v.change_pct
+            venues.append(f"{title} {numbers.change(change)}" if change is not None
+                          else f"{title} unavailable: {v.reason or 'no reading'}")
+        size = f"{numbers.grouped(total[0], 0)} {coin}"
+        if total[2] is not None:
+            size += f" ({numbers.usd(total[2], digits=numbers.FIGURE_DIGITS)})"
+        return "; ".join(venues) + " · open interest " + size
+
+    def why(m: LiquidationMaps) -> str | None:
+        found = maps(m)
+        if found is None:
+            return f"{coin} is not among the liquidation map's symbols"
+        reasons = [f"{_VENUE_TITLES.get(n, n)}: {v.reason}"
+                   for n, v in found.open_interest.items() if v.reason]
+        return "; ".join(reasons) or "no venue's open-interest history"
+
+    return Indicator(f"{coin} open interest, 24 h", LiquidationMaps, "symbols", value, CHANGE,
+                     decimals=2, section=DERIVATIVES.id, change="none", note=note, why=why,
+                     detail=(lambda m: OI_METHOD) if coin == OI_COINS[0] else None)
+
+
 def group_by_source(raws: list[RawPayload]) -> dict[str, list[RawPayload]]:
     grouped: dict[str, list[RawPayload]] = defaultdict(list)
     for raw in raws:
@@ -298,6 +374,9 @@ class LiquidationSource(Source[LiqConfig]):
     model = LiquidationMaps
     sections = (CustomSection("liquidation", TITLE, "liquidation", LiquidationMaps,
                               liquidation_section, "Liquidation map"),)
+    # The derivatives line's open-interest change, from the same venue data (no request).
+    figure_sections = (DERIVATIVES,)
+    indicators = tuple(_oi_indicator(coin) for coin in OI_COINS)
 
     def probe_url(self) -> str | None:
         return self.settings.binance_url

@@ -23,7 +23,7 @@ from datetime import datetime, timedelta
 
 from reportgen.clock import day_end
 from reportgen.errors import FetchError, ParseError
-from reportgen.figures import FigureSection, Indicator
+from reportgen.figures import DERIVATIVES, FigureSection, Indicator
 from reportgen.models import LiquidationFrame, RawPayload
 from reportgen.realised.frames import VENUE_NAMES, base_coin, parse_frame
 from reportgen.realised.settings import RealisedSettings
@@ -124,7 +124,7 @@ class RealisedLiquidationsSource(Source[RealisedSettings]):
     order = 61  # right after the liquidation map (60)
     settings_model = RealisedSettings
     model = RealisedDay
-    figure_sections = (FigureSection(SECTION, TITLE),)
+    figure_sections = (FigureSection(SECTION, TITLE), DERIVATIVES)
     indicators = (
         Indicator("Total liquidated", RealisedDay, "total_usd", lambda m: m.total_usd, USD,
                   section=SECTION, change="none", essential=True,
@@ -136,6 +136,13 @@ class RealisedLiquidationsSource(Source[RealisedSettings]):
                   section=SECTION, change="none",
                   note=lambda m: _share(m.short_usd, m.total_usd)),
         _venue("binance"), _venue("bybit"), _venue("okx"),
+        # The same figures in the derivatives line (read from the same tally).
+        Indicator("Longs liquidated, 24 h", RealisedDay, "long_usd", lambda m: m.long_usd, USD,
+                  section=DERIVATIVES.id, change="none",
+                  note=lambda m: _share(m.long_usd, m.total_usd)),
+        Indicator("Shorts liquidated, 24 h", RealisedDay, "short_usd", lambda m: m.short_usd,
+                  USD, section=DERIVATIVES.id, change="none",
+                  note=lambda m: _share(m.short_usd, m.total_usd)),
     )
 
     def probe_url(self) -> str | None:

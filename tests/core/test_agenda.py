@@ -138,7 +138,7 @@ def _watch(markdown: str) -> str:
 
 def test_the_sample_day_s_section_in_markdown(tmp_path: Path) -> None:
     text = _markdown(tmp_path, date(2025, 6, 11))
-    assert "## 6. What to watch" in text and text.index("What to watch") < text.index(
+    assert "## 7. What to watch" in text and text.index("What to watch") < text.index(
         "Macro & policy")
     watch = _watch(text)
     assert ("- BTC shorts: US$153 M between $112,500 and $113,000, 3.8% above the $108,600 "

@@ -109,7 +109,7 @@ def test_a_full_disk_is_one_line_and_exit_1(tmp_path: Path, monkeypatch: pytest.
     result = _cli("-o", str(tmp_path / "out"), "run", "--sample", "--formats", "md")
     _clean_exit(result, 1)
     assert "No space left on device" in result.output and "free some space" in result.output
-    assert result.output.count("\n") <= 12  # the source lines, then one error line
+    assert result.output.count("\n") <= 13  # the source lines, then one error line
 
     def db_full(*args: Any, **kwargs: Any) -> None:
         raise sqlite3.OperationalError("database or disk is full")

@@ -39,9 +39,9 @@ def test_sample_brief_shows_the_day_after_the_map(tmp_path: Path) -> None:
     assert code == 0, out
     md = (output / "reports" / DAY.isoformat() / "brief.md").read_text()
     titles = [line for line in md.splitlines() if line.startswith("## ")]
-    at = titles.index("## 4. Realised liquidations, last 24 h")
-    assert titles[at - 1] == "## 3. Liquidation map"
-    section = md.split("## 4. Realised liquidations, last 24 h")[1].split("\n## ")[0]
+    at = titles.index("## 5. Realised liquidations, last 24 h")
+    assert titles[at - 1] == "## 4. Liquidation map"
+    section = md.split("## 5. Realised liquidations, last 24 h")[1].split("\n## ")[0]
     expected = parse_realised(sample.load_raws("liquidation_realised", DAY), RealisedSettings())
     def shown(orders: int) -> float:  # the US$ millions the card prints beside `orders`
         found = re.search(rf"US\$([\d.]+) M \({orders} orders", section)
