@@ -51,6 +51,7 @@ class DayEntry(Protocol):
     source: Path              # the report folder
     charts: list[str]         # file names in its charts/ that the site publishes
     scored: bool              # its manifest carries map scores
+    sample: bool              # made from sample data
 
     @property
     def dir(self) -> str: ...     # "2025/06/11/", site-relative

@@ -258,6 +258,7 @@ class _Day:
     source: Path = Path("/nonexistent")
     charts: list[str] = field(default_factory=list)
     scored: bool = False
+    sample: bool = True
     map_scores: list[MapScoreRecord] = field(default_factory=list)
 
     @property
