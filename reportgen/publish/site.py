@@ -22,8 +22,14 @@ holding anything else (a hand-made CNAME, a real folder where the symlink should
 refused with the reason. Files the host needs in every build (CNAME, robots.txt, _headers)
 go in the folder named by `site.extra_files`. Only regular files are published: symlinks
 and files a manifest does not list (a killed run's `.x.tmp`) are never published.
-Incremental: a day's files are keyed by a hash of its report files, its neighbours and the
-site templates; an unchanged day is hard-linked from the previous build instead of redone.
+Incremental: a day's page is keyed by a hash of its report files' metadata, its neighbours and
+the site templates, the files beside it by their metadata alone, a month page by what it
+lists. From the third publish on, the new build is the build before the previous one (which
+used to be deleted) remade in place: what is unchanged there stays, what changed since is
+hard-linked from the live build, the rest is written, and what the new build no longer has
+is removed. Its manifest goes first, so a publish killed mid-way leaves a build that the next
+one removes; the live build is never written to. A day's manifest is parsed only when it
+changed (reportgen.publish.sitedays keeps a summary in output/cache/site-days.json).
 Links between pages are page-relative and name index.html (works from file:// and any
 sub-path); feed, sitemap, canonical and OpenGraph URLs are absolute, from site.url.
 """
@@ -50,6 +56,7 @@ from itertools import groupby
 from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree as ET
+from xml.sax.saxutils import escape
 
 from filelock import FileLock, Timeout
 from markupsafe import Markup
@@ -258,22 +265,22 @@ def atom_feed(entries: list[DayEntry], config: Config) -> bytes:
 
 
 def sitemap(entries: list[DayEntry], config: Config, pages: list[str] | None = None) -> bytes:
-    """Every page: the index, each day's, and `pages` (updated with the latest day)."""
+    """Every page: the index, each day's, and `pages` (updated with the latest day).
+
+    Written as text (the same bytes ElementTree makes): with two years of history it has
+    ~750 rows, and building the tree cost more than the rest of a publish's listing pages."""
     base = config.site.url
     assert base is not None
-    ET.register_namespace("", SITEMAP)
-    urlset = ET.Element(f"{{{SITEMAP}}}urlset")
     latest = entries[-1].day if entries else None
     rows = [("index.html", latest), *((page, latest) for page in pages or [])]
     rows += [(page.path, page.entries[0].day) for page in month_pages(entries)]
     rows += [(e.path, e.day) for e in reversed(entries)]
+    lines = [f'<?xml version="1.0" encoding="utf-8"?>\n<urlset xmlns="{SITEMAP}">']
     for path, day in rows:
-        url = ET.SubElement(urlset, f"{{{SITEMAP}}}url")
-        ET.SubElement(url, f"{{{SITEMAP}}}loc").text = f"{base}{path}"
-        if day:
-            ET.SubElement(url, f"{{{SITEMAP}}}lastmod").text = day.isoformat()
-    ET.indent(urlset)
-    return _xml_document(urlset)
+        lastmod = f"\n    <lastmod>{day.isoformat()}</lastmod>" if day else ""
+        lines.append(f"  <url>\n    <loc>{escape(f'{base}{path}')}</loc>{lastmod}\n  </url>")
+    lines.append("</urlset>\n")
+    return "\n".join(lines).encode()
 
 
 def _xml_document(root: ET.Element) -> bytes:
@@ -370,12 +377,12 @@ def _scan(folder: Path, manifest: dict[str, Any] | None) -> tuple[list[str], set
         with os.scandir(path) as entries:
             for entry in entries:
                 relative = prefix + entry.name
-                if entry.is_symlink() or (not entry.is_dir() and relative not in made):
-                    foreign.append(relative)
-                elif entry.is_dir():
+                if entry.is_dir(follow_symlinks=False):
                     walk(entry.path, relative + "/")
-                elif entry.is_file():
+                elif relative in made and entry.is_file(follow_symlinks=False):
                     ours.add(relative)
+                else:  # a symlink, or a file no publish made
+                    foreign.append(relative)
 
     walk(str(folder), "")
     return sorted(foreign), ours
@@ -757,7 +764,7 @@ def _build_into(writer: OutputWriter, entries: list[DayEntry], config: Config,
     writer.write_text(MANIFEST, json.dumps({
         "version": SITE_VERSION, "days": days, "pages": pages,
         "files": sorted(written | set(copied)),
-    }, indent=1))
+    }, separators=(",", ":")))
     return [*site.placed, MANIFEST]
 
 
