@@ -597,11 +597,13 @@ def _build_locked(config: Config, output: Path, started: float,
     # The build before the previous one is made into the new build in place (only what
     # changed since is redone); else a new folder, its unchanged files linked from the live one.
     recycled = None if dry_run or legacy or live is None else _recyclable(output, live.path)
+    build = Path(tempfile.mkdtemp(prefix=".site-", dir=output))
     if recycled is not None:
-        build = recycled.path
+        # A new name (rename over the empty folder just made): no path of the new build is
+        # one an earlier build had, for the writer's record and for anyone caching by path.
+        os.replace(recycled.path, build)
+        recycled.path = build
         (build / MANIFEST).unlink()  # until it is complete: a crash leaves a build to remove
-    else:
-        build = Path(tempfile.mkdtemp(prefix=".site-", dir=output))
     result = SiteResult(path=link, build_dir=build, days=[e.day for e in entries], warnings=warnings,
                         dry_run=dry_run)
     if not config.site.url:

@@ -78,9 +78,11 @@ def _three_builds(week: Path) -> tuple[SiteResult, SiteResult]:
 
 def test_the_build_before_the_previous_one_is_remade_into_the_new_one(week: Path, tmp_path: Path) -> None:
     first, second = _three_builds(week)
+    folder = first.build_dir.stat().st_ino
     _rerender(week / "reports" / DAYS[2].isoformat(), title="A title of the day, rendered again")
     third = build_site(_config(week))
-    assert third.build_dir == first.build_dir  # remade in place, not built from scratch
+    assert third.build_dir.stat().st_ino == folder  # remade in place (renamed), not from scratch
+    assert third.build_dir != first.build_dir and not first.build_dir.exists()
     assert (week / "site").resolve() == third.build_dir.resolve()
     assert day_path(DAYS[2]) in third.written and day_path(DAYS[0]) in third.reused
     assert "A title of the day, rendered again" in (week / "site" / day_path(DAYS[2])).read_text(
@@ -90,8 +92,9 @@ def test_the_build_before_the_previous_one_is_remade_into_the_new_one(week: Path
         encoding="utf-8")
     _same_as_from_scratch(week, tmp_path)
     # nothing changed: the next publish remakes the other build, and redoes no day
+    folder = second.build_dir.stat().st_ino
     fourth = build_site(_config(week))
-    assert fourth.build_dir == second.build_dir
+    assert fourth.build_dir.stat().st_ino == folder
     assert not [name for name in fourth.written if name.count("/") == 3]  # YYYY/MM/DD/…
     _same_as_from_scratch(week, tmp_path)
 
@@ -124,7 +127,7 @@ def test_a_build_failing_while_it_is_remade_leaves_the_live_site(
         week: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from reportgen.publish import site as site_module
 
-    first, second = _three_builds(week)
+    _, second = _three_builds(week)
     live_files = _files(second.build_dir)
     _rerender(week / "reports" / DAYS[0].isoformat(), title="Changed")
 
@@ -138,7 +141,8 @@ def test_a_build_failing_while_it_is_remade_leaves_the_live_site(
     assert (week / "site").resolve() == second.build_dir.resolve()
     assert _files(second.build_dir) == live_files
     _whole(second.build_dir)
-    assert not first.build_dir.exists()  # the half-remade build is not left behind
+    builds = [p for p in week.glob(".site-*") if p.is_dir() and not p.is_symlink()]
+    assert builds == [second.build_dir]  # the half-remade build is not left behind
     build_site(_config(week))
     _same_as_from_scratch(week, tmp_path)
 
@@ -149,8 +153,9 @@ def test_a_build_killed_while_it_was_remade_is_not_remade_again(week: Path, tmp_
     (first.build_dir / MANIFEST).unlink()
     (first.build_dir / "2025" / "06" / ".index.html.0123abcd.tmp").write_text("<html><body>half",
                                                                               encoding="utf-8")
+    folders = {first.build_dir.stat().st_ino, second.build_dir.stat().st_ino}
     third = build_site(_config(week))
-    assert third.build_dir not in (first.build_dir, second.build_dir)
+    assert third.build_dir.stat().st_ino not in folders  # built afresh
     assert not first.build_dir.exists() and second.build_dir.exists()
     _same_as_from_scratch(week, tmp_path)
 
@@ -159,8 +164,9 @@ def test_an_old_build_holding_a_file_publish_did_not_make_is_kept_not_remade(
         week: Path, tmp_path: Path) -> None:
     first, _ = _three_builds(week)
     (first.build_dir / "notes.txt").write_text("mine", encoding="utf-8")
+    folder = first.build_dir.stat().st_ino
     third = build_site(_config(week))
-    assert third.build_dir != first.build_dir
+    assert third.build_dir.stat().st_ino != folder
     assert (first.build_dir / "notes.txt").read_text(encoding="utf-8") == "mine"
     assert any("kept the old build" in w and "notes.txt" in w for w in third.warnings), third.warnings
     assert not (week / "site" / "notes.txt").exists()
