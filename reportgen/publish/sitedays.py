@@ -28,7 +28,7 @@ from reportgen.errors import DeliveryError
 from reportgen.manifest import MANIFEST_NAME, MapScoreRecord, ReportManifest
 from reportgen.publish.reports import read_manifest
 
-RECORD_VERSION = 1  # bump when the summary's fields change: every manifest is read again
+RECORD_VERSION = 2  # bump when the summary's fields change: every manifest is read again
 _DAY_NAME = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")  # a report folder: YYYY-MM-DD
 
 
@@ -116,16 +116,36 @@ def _summary(manifest: ReportManifest, signature: str) -> dict[str, Any]:
             "headline": manifest.headline.text if manifest.headline else None,
             "sample": manifest.sample, "scored": bool(manifest.map_scores),
             "scores": [score.model_dump(mode="json") for score in manifest.map_scores],
-            "page": manifest.page, "files": list(manifest.files)}
+            "page": manifest.page, "published": _published(manifest.page or "", manifest.files)}
+
+
+def _published(page: str, files: list[str]) -> list[str]:
+    """The files of a report the site publishes, page first (report-relative, unique)."""
+    return list(dict.fromkeys([
+        page, *(n for n in ("brief.pdf", "brief.md") if n in files),
+        *(n for n in files if n.startswith("charts/") and n.count("/") == 1)]))
+
+
+def _inside(names: list[str]) -> bool:
+    """Every name is a path inside the report folder (the cache is a file anyone who can
+    write output/ could edit: it must not name a file elsewhere). Stricter than the
+    manifest's own check, in a few string searches: a name it refuses sends the day back
+    to its manifest."""
+    joined = "\0".join(names)
+    return bool(names) and not ("\\" in joined or ".." in joined or joined.startswith("/")
+                                or "\0/" in joined or "\0\0" in joined or joined.endswith("\0")
+                                or "//" in joined)
 
 
 def _valid(record: Any, signature: str) -> bool:
     """Whether `record` (from the cache file: anything) is a summary of this very manifest."""
-    return (isinstance(record, dict) and record.get("v") == RECORD_VERSION
+    if not (isinstance(record, dict) and record.get("v") == RECORD_VERSION
             and record.get("sig") == signature
-            and all(isinstance(record.get(k), str) for k in ("title", "summary", "page"))
-            and isinstance(record.get("files"), list)
-            and all(isinstance(f, str) for f in record["files"]))
+            and isinstance(record.get("title"), str) and isinstance(record.get("summary"), str)):
+        return False
+    names = record.get("published")
+    return (isinstance(names, list) and all(type(n) is str for n in names) and _inside(names)
+            and record.get("page") == names[0])
 
 
 def _signature(folder: str) -> str | None:
@@ -163,11 +183,9 @@ def _entry(day: date, folder: Path, known: dict[str, Any], warnings: list[str]) 
             return None
         record = _summary(manifest, signature or "")
     assert isinstance(record, dict)
-    names: list[str] = record["files"]
-    page: str = record["page"]
-    wanted = [page, *(n for n in ("brief.pdf", "brief.md") if n in names),
-              *(n for n in names if n.startswith("charts/") and n.count("/") == 1)]
-    present, stamp = _present(str(folder), dict.fromkeys(wanted), warnings)
+    wanted: list[str] = record["published"]
+    page = wanted[0]
+    present, stamp = _present(str(folder), wanted, warnings)
     if page not in present:
         warnings.append(f"skipped {day}: {folder / page} is missing")
         return None
@@ -181,7 +199,7 @@ def _entry(day: date, folder: Path, known: dict[str, Any], warnings: list[str]) 
     )
 
 
-def _present(folder: str, names: dict[str, None], warnings: list[str]) -> tuple[set[str], str]:
+def _present(folder: str, names: list[str], warnings: list[str]) -> tuple[set[str], str]:
     """Which of `names` (report-relative) are regular files reached through no symlink, and
     their stamp (name, size, mtime of each). One lstat per file and per folder on the way:
     plain strings, as this runs for every file of every day on each publish."""

@@ -199,3 +199,11 @@ def test_only_new_and_changed_manifests_are_read(week: Path, tmp_path: Path,
     build_site(_config(week))
     assert sorted(set(read)) == sorted(d.isoformat() for d in DAYS)
     _same_as_from_scratch(week, tmp_path)
+    # nor is one edited to name a file outside the report: that day's manifest is read again
+    kept = json.loads((week / DAYS_CACHE).read_text(encoding="utf-8"))
+    kept["days"][DAYS[0].isoformat()]["published"].append("../../archive.sqlite")
+    (week / DAYS_CACHE).write_text(json.dumps(kept), encoding="utf-8")
+    read.clear()
+    build_site(_config(week))
+    assert read == [DAYS[0].isoformat()]
+    _same_as_from_scratch(week, tmp_path)
