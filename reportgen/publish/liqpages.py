@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from reportgen import numbers
-from reportgen.manifest import MapScoreRecord, ReportManifest
+from reportgen.manifest import MapScoreRecord
 from reportgen.mapdata import DayMap, MapHeat
 from reportgen.publish.reports import read_bytes
 from reportgen.render.environment import environment, templates_dir
@@ -50,6 +50,8 @@ class DayEntry(Protocol):
     day: date
     source: Path              # the report folder
     charts: list[str]         # file names in its charts/ that the site publishes
+    scored: bool              # its manifest carries map scores
+    sample: bool              # made from sample data
 
     @property
     def dir(self) -> str: ...     # "2025/06/11/", site-relative
@@ -58,7 +60,7 @@ class DayEntry(Protocol):
     def path(self) -> str: ...    # "2025/06/11/index.html"
 
     @property
-    def manifest(self) -> ReportManifest: ...  # reports/D/manifest.json
+    def map_scores(self) -> list[MapScoreRecord]: ...  # from reports/D/manifest.json
 
 
 class SymbolPage(BaseModel):
@@ -140,6 +142,12 @@ def rebin(row: Sequence[float], low: float, size: float, new_low: float, new_siz
     `new_low`): each bucket's notional is shared among the new buckets it overlaps, in
     proportion to the overlap (a day whose map used another bucket size)."""
     out = [0.0] * n
+    shift = (low - new_low) / new_size
+    if size == new_size and shift == round(shift):  # the same grid, shifted: no sharing
+        for j, value in enumerate(row, start=round(shift)):
+            if 0 <= j < n:
+                out[j] = value
+        return out
     for j, value in enumerate(row):
         if not value:
             continue
@@ -230,8 +238,8 @@ class ScoredRow:
 def recent_scores(entries: Sequence[DayEntry], days: int = SCORED_DAYS) -> list[ScoredRow]:
     """The scores of yesterday's maps carried by the last `days` briefs that have any,
     newest first (each brief's manifest records them: reportgen.realised.score)."""
-    scored = [e for e in entries if e.manifest.map_scores][-days:]
-    return [ScoredRow(e, s) for e in reversed(scored) for s in e.manifest.map_scores]
+    scored = [e for e in entries if e.scored][-days:]
+    return [ScoredRow(e, s) for e in reversed(scored) for s in e.map_scores]
 
 
 def pages(entries: Sequence[DayEntry], config: Config, warnings: list[str]) -> dict[str, bytes]:

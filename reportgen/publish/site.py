@@ -22,14 +22,21 @@ holding anything else (a hand-made CNAME, a real folder where the symlink should
 refused with the reason. Files the host needs in every build (CNAME, robots.txt, _headers)
 go in the folder named by `site.extra_files`. Only regular files are published: symlinks
 and files a manifest does not list (a killed run's `.x.tmp`) are never published.
-Incremental: a day's files are keyed by a hash of its report files, its neighbours and the
-site templates; an unchanged day is hard-linked from the previous build instead of redone.
+Incremental: a day's page is keyed by a hash of its report files' metadata, its neighbours and
+the site templates, the files beside it by their metadata alone, a month page by what it
+lists. From the third publish on, the new build is the build before the previous one (which
+used to be deleted) remade in place: what is unchanged there stays, what changed since is
+hard-linked from the live build, the rest is written, and what the new build no longer has
+is removed. Its manifest goes first, so a publish killed mid-way leaves a build that the next
+one removes; the live build is never written to. A day's manifest is parsed only when it
+changed (reportgen.publish.sitedays keeps a summary in output/cache/site-days.json).
 Links between pages are page-relative and name index.html (works from file:// and any
 sub-path); feed, sitemap, canonical and OpenGraph URLs are absolute, from site.url.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
@@ -49,15 +56,16 @@ from itertools import groupby
 from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree as ET
+from xml.sax.saxutils import escape
 
 from filelock import FileLock, Timeout
 from markupsafe import Markup
 
 from reportgen.config import Config
 from reportgen.errors import ConfigError, DeliveryError, LockError, UsageError
-from reportgen.manifest import MANIFEST_NAME, ReportManifest
 from reportgen.publish.liqpages import pages as liquidation_pages
-from reportgen.publish.reports import read_bytes, read_manifest, regular
+from reportgen.publish.reports import read_bytes, regular
+from reportgen.publish.sitedays import DayEntry, read_days
 from reportgen.render.environment import environment, templates_dir
 from reportgen.writer import OutputWriter
 
@@ -69,6 +77,7 @@ ATOM = "http://www.w3.org/2005/Atom"
 SITEMAP = "http://www.sitemaps.org/schemas/sitemap/0.9"
 DAY_ROOT = "../../../"  # from YYYY/MM/DD/index.html back to the site root
 MONTH_ROOT = "../../"  # from YYYY/MM/index.html
+DAYS_CACHE = "cache/site-days.json"  # output-relative: what publish keeps of each manifest
 INDEX_BRIEFS = 60  # briefs listed on the home page; older ones on their month's page
 
 
@@ -98,143 +107,12 @@ class SiteResult:
                 f"{len(self.reused)} reused, {self.seconds:.2f}s")
 
 
-@dataclass
-class DayEntry:
-    """One brief as the site sees it: its manifest (reports/D/manifest.json) and which of
-    the files it lists are there to publish."""
-
-    day: date
-    source: Path
-    manifest: ReportManifest
-    pdf: bool
-    md: bool
-    charts: list[str]  # file names in charts/
-
-    @property
-    def title(self) -> str:
-        return self.manifest.title
-
-    @property
-    def description(self) -> str:
-        return self.manifest.summary
-
-    @property
-    def social_title(self) -> str:
-        """og:title and twitter:title: the headline of "the day in brief" (marked as sample
-        data on the sample), else the page title."""
-        lead = self.manifest.lead
-        if not lead:
-            return self.title
-        return f"{lead} (sample data)" if self.sample else lead
-
-    @property
-    def headline(self) -> str | None:
-        return self.manifest.headline.text if self.manifest.headline else None
-
-    @property
-    def sample(self) -> bool:
-        return self.manifest.sample
-
-    @property
-    def dir(self) -> str:
-        return f"{self.day:%Y/%m/%d}/"
-
-    @property
-    def path(self) -> str:
-        return f"{self.dir}index.html"
-
-    @property
-    def files(self) -> list[str]:
-        """The report's files published beside the page (report-relative)."""
-        return [*(["brief.pdf"] if self.pdf else []), *(["brief.md"] if self.md else []),
-                *(f"charts/{c}" for c in self.charts)]
-
-    @property
-    def image(self) -> str | None:
-        """The first chart PNG (site-relative), used for previews and og:image."""
-        # The estimated liquidation map says the most at a glance: prefer it.
-        pngs = sorted((c for c in self.charts if c.endswith(".png")),
-                      key=lambda c: (not c.startswith("liqmap"), "hyperliquid" in c, c))
-        return f"{self.dir}charts/{pngs[0]}" if pngs else None
-
-    @property
-    def image_alt(self) -> str:
-        return f"Chart from the brief of {self.day.isoformat()}"
-
-
-# -- reading the reports ---------------------------------------------------------------------
-
-
-def _entry(day: date, folder: Path, warnings: list[str]) -> DayEntry | None:
-    """The day in `folder`, from its manifest; None (with a warning why, when it looks like
-    a report) when it cannot go on the site."""
-    try:
-        manifest = read_manifest(folder)
-    except DeliveryError as exc:
-        warnings.append(f"skipped {day}: {exc}")
-        return None
-    if manifest is None:
-        if any(p.name.startswith("brief.") for p in folder.iterdir()):
-            warnings.append(f"skipped {day}: {folder} has no {MANIFEST_NAME} (rendered by an "
-                            f"older reportgen): render it again with `reportgen render --date {day}`")
-        return None
-    if manifest.page is None:
-        warnings.append(f"skipped {day}: rendered without HTML (render it with html in --formats)")
-        return None
-    present = set()
-    for name in dict.fromkeys([manifest.page, *manifest.files]):
-        path = folder / name
-        if _through_symlink(str(folder), name):
-            warnings.append(f"skipped {path}: a symlink (publish copies only regular files)")
-        elif regular(path):
-            present.add(name)
-    if manifest.page not in present:
-        warnings.append(f"skipped {day}: {folder / manifest.page} is missing")
-        return None
-    return DayEntry(
-        day=day, source=folder, manifest=manifest,
-        pdf=manifest.has("brief.pdf") and "brief.pdf" in present,
-        md=manifest.has("brief.md") and "brief.md" in present,
-        charts=[name.removeprefix("charts/") for name in manifest.charts
-                if name in present and name.count("/") == 1],
-    )
-
-
-def _through_symlink(folder: str, name: str) -> bool:
-    """Whether `name` (report-relative, e.g. charts/x.svg) is a symlink or lies in a folder
-    that is one. Plain string paths: this runs for every file of every day on each publish."""
-    parts = name.split("/")
-    return any(os.path.islink(os.path.join(folder, *parts[:i + 1])) for i in range(len(parts)))
-
-
-def read_days(reports: Path, warnings: list[str] | None = None) -> list[DayEntry]:
-    """Every reports/YYYY-MM-DD/ folder holding a rendered HTML brief, oldest first, as its
-    manifest describes it. Only the files the manifest lists are published: not a killed
-    run's `.name.XXXX.tmp`, not a file dropped in by hand, and no symlink (a day folder or a
-    file: skipped with a warning)."""
-    warnings = [] if warnings is None else warnings
-    entries = []
-    for folder in sorted(reports.glob("????-??-??")):
-        try:
-            day = date.fromisoformat(folder.name)
-        except ValueError:
-            continue
-        if folder.is_symlink():
-            warnings.append(f"skipped {folder}: a symlink (publish copies only regular files)")
-            continue
-        if not folder.is_dir():
-            continue
-        entry = _entry(day, folder, warnings)
-        if entry is not None:
-            entries.append(entry)
-    return entries
-
-
 def _day_key(entry: DayEntry, prev: DayEntry | None, nxt: DayEntry | None, config: Config,
              templates_hash: str, liq_pages: bool = False) -> str:
     """Changes whenever anything that shapes the day's pages changes: the report manifest
-    (render rewrites it, with a new generated_at, after every file it lists), each published
-    file's size and modification time, the neighbours, the site settings and templates.
+    file (render replaces it, with a new generated_at, after every file it lists), each
+    published file's size and modification time (`DayEntry.stamp`), the neighbours, the
+    site settings and templates.
 
     Files are stat-ed, never read: with a year of history the key of every unchanged day is
     a few hundred bytes of metadata, so publishing one new day does not re-read every day's
@@ -243,11 +121,8 @@ def _day_key(entry: DayEntry, prev: DayEntry | None, nxt: DayEntry | None, confi
     for part in (SITE_VERSION, templates_hash, config.site.url or "", config.site.title,
                  "liq" if liq_pages else "",
                  prev.day.isoformat() if prev else "", nxt.day.isoformat() if nxt else "",
-                 entry.manifest.model_dump_json()):
+                 entry.stamp):
         digest.update(part.encode() + b"\0")
-    for name in [entry.manifest.page or "", *entry.files]:
-        stat = (entry.source / name).stat()
-        digest.update(f"{name}\0{stat.st_size}\0{stat.st_mtime_ns}\0".encode())
     return digest.hexdigest()
 
 
@@ -278,8 +153,7 @@ def brief_page(entry: DayEntry, prev: DayEntry | None, nxt: DayEntry | None, con
                *, liq_pages: bool = False) -> str:
     """The day's page: templates/site/day.html.j2 around the brief's body-only HTML (which
     render wrote for layouts like this one), with the site's head tags and navigation."""
-    assert entry.manifest.page is not None  # read_days keeps only days with a page
-    body = read_bytes(entry.source / entry.manifest.page).decode("utf-8")
+    body = read_bytes(entry.source / entry.page).decode("utf-8")
     meta = _page_meta(config, title=entry.social_title, description=entry.description,
                       path=entry.path, image=entry.image, image_alt=f"Liquidation map, {entry.day}",
                       og_type="article")
@@ -391,22 +265,22 @@ def atom_feed(entries: list[DayEntry], config: Config) -> bytes:
 
 
 def sitemap(entries: list[DayEntry], config: Config, pages: list[str] | None = None) -> bytes:
-    """Every page: the index, each day's, and `pages` (updated with the latest day)."""
+    """Every page: the index, each day's, and `pages` (updated with the latest day).
+
+    Written as text (the same bytes ElementTree makes): with two years of history it has
+    ~750 rows, and building the tree cost more than the rest of a publish's listing pages."""
     base = config.site.url
     assert base is not None
-    ET.register_namespace("", SITEMAP)
-    urlset = ET.Element(f"{{{SITEMAP}}}urlset")
     latest = entries[-1].day if entries else None
     rows = [("index.html", latest), *((page, latest) for page in pages or [])]
     rows += [(page.path, page.entries[0].day) for page in month_pages(entries)]
     rows += [(e.path, e.day) for e in reversed(entries)]
+    lines = [f'<?xml version="1.0" encoding="utf-8"?>\n<urlset xmlns="{SITEMAP}">']
     for path, day in rows:
-        url = ET.SubElement(urlset, f"{{{SITEMAP}}}url")
-        ET.SubElement(url, f"{{{SITEMAP}}}loc").text = f"{base}{path}"
-        if day:
-            ET.SubElement(url, f"{{{SITEMAP}}}lastmod").text = day.isoformat()
-    ET.indent(urlset)
-    return _xml_document(urlset)
+        lastmod = f"\n    <lastmod>{day.isoformat()}</lastmod>" if day else ""
+        lines.append(f"  <url>\n    <loc>{escape(f'{base}{path}')}</loc>{lastmod}\n  </url>")
+    lines.append("</urlset>\n")
+    return "\n".join(lines).encode()
 
 
 def _xml_document(root: ET.Element) -> bytes:
@@ -418,22 +292,28 @@ def _xml_document(root: ET.Element) -> bytes:
 # -- the build -------------------------------------------------------------------------------
 
 
+def _inside_site(name: str, whose: str) -> str:
+    """`name` from a build's own manifest, checked to be a path inside the site."""
+    if not name or name.startswith("/") or "\\" in name or ".." in name.split("/"):
+        raise DeliveryError(f"{whose} manifest lists {name!r}, which is not a path inside the "
+                            "site: publish again from scratch (remove output/site)")
+    return name
+
+
 class _Reuse:
-    """Hard-links an unchanged day's files from the previous build into the new one.
+    """Hard-links unchanged files from the previous build into the new one (replacing what a
+    recycled build holds under that name).
 
     The names come from the previous build's own manifest and are checked to stay inside the
     build; the folders made are remembered. With a year of history this is thousands of
-    files per publish, so it works on plain strings rather than resolving every path."""
+    files on a build from scratch, so it works on plain strings rather than resolving paths."""
 
     def __init__(self, previous: Path, build: Path) -> None:
         self.previous, self.build = str(previous), str(build)
         self.made: set[str] = set()
 
     def link(self, name: str) -> None:
-        if name.startswith("/") or "\\" in name or ".." in name.split("/"):
-            raise DeliveryError(f"the previous build's manifest lists {name!r}, which is not a "
-                                "path inside the site: publish again from scratch (remove "
-                                "output/site)")
+        _inside_site(name, "the previous build's")
         folder = os.path.dirname(name)
         if folder and folder not in self.made:
             os.makedirs(os.path.join(self.build, folder), exist_ok=True)
@@ -441,19 +321,25 @@ class _Reuse:
         source, target = os.path.join(self.previous, name), os.path.join(self.build, name)
         try:
             os.link(source, target)  # builds share unchanged files; none is modified in place
+        except FileExistsError:  # a recycled build's older version of the file
+            os.unlink(target)
+            os.link(source, target)
         except OSError:
             shutil.copy2(source, target)
 
 
-def _readable(root: Path, written: list[str]) -> None:
-    """mkdtemp makes a private folder; a site is for a web server to read. Its folders and
-    the files written now are made so; files linked from the previous build already are."""
+def _readable(root: Path, names: list[str]) -> None:
+    """mkdtemp makes a private folder; a site is for a web server to read. The root, every
+    folder holding a file written or linked now, and the files written now are made so
+    (files linked from the previous build, and folders a recycled build had, already are)."""
     root.chmod(0o755)
-    for folder, dirs, _ in os.walk(root):
-        for name in dirs:
-            os.chmod(os.path.join(folder, name), 0o755)
-    for name in [*written, MANIFEST]:
-        os.chmod(root / name, 0o644)
+    folders = {os.path.dirname(name) for name in names}
+    for folder in list(folders):
+        while folder:
+            folders.add(folder)
+            folder = os.path.dirname(folder)
+    for folder in folders - {""}:
+        os.chmod(os.path.join(root, folder), 0o755)
 
 
 # What every build makes besides the days' files (the manifest of an older build may not
@@ -479,22 +365,32 @@ def _made_by_publish(manifest: dict[str, Any]) -> set[str]:
     return {*_FIXED, *(f for d in days.values() if isinstance(d, dict) for f in d.get("files", []))}
 
 
-def _foreign_files(folder: Path, manifest: dict[str, Any] | None) -> list[str]:
-    """Files (and symlinks) in `folder` that no publish made: all of them without a manifest."""
+def _scan(folder: Path, manifest: dict[str, Any] | None) -> tuple[list[str], set[str]]:
+    """Files (and symlinks) in `folder` that no publish made (all of them without a
+    manifest), and the regular files it holds that publish made. One pass of scandir,
+    which tells files, folders and symlinks apart without a stat each."""
     made = _made_by_publish(manifest) if manifest is not None else set()
     foreign: list[str] = []
+    ours: set[str] = set()
 
-    def walk(path: str, prefix: str) -> None:  # scandir: no extra stat per file
+    def walk(path: str, prefix: str) -> None:
         with os.scandir(path) as entries:
             for entry in entries:
                 relative = prefix + entry.name
-                if entry.is_symlink() or (not entry.is_dir() and relative not in made):
-                    foreign.append(relative)
-                elif entry.is_dir():
+                if entry.is_dir(follow_symlinks=False):
                     walk(entry.path, relative + "/")
+                elif relative in made and entry.is_file(follow_symlinks=False):
+                    ours.add(relative)
+                else:  # a symlink, or a file no publish made
+                    foreign.append(relative)
 
     walk(str(folder), "")
-    return sorted(foreign)
+    return sorted(foreign), ours
+
+
+def _foreign_files(folder: Path, manifest: dict[str, Any] | None) -> list[str]:
+    """Files (and symlinks) in `folder` that no publish made: all of them without a manifest."""
+    return _scan(folder, manifest)[0]
 
 
 def _refusal(link: Path, what: str, foreign: list[str], config: Config) -> UsageError:
@@ -507,9 +403,32 @@ def _refusal(link: Path, what: str, foreign: list[str], config: Config) -> Usage
     )
 
 
-def _live_build(link: Path, config: Config) -> tuple[Path | None, dict[str, Any], bool]:
-    """The build `link` shows now, its manifest, and whether it is a real folder (an older
-    layout) rather than our symlink. Refuses (UsageError) when publish did not make it all."""
+@dataclass
+class _Build:
+    """A build on disk as publish made it: its folder, its manifest, the files it holds."""
+
+    path: Path
+    manifest: dict[str, Any]
+    files: set[str]  # regular files present that publish made
+
+    def days(self) -> dict[str, Any]:
+        days = self.manifest.get("days") if self.manifest.get("version") == SITE_VERSION else None
+        return days if isinstance(days, dict) else {}
+
+    def pages(self) -> dict[str, Any]:
+        pages = self.manifest.get("pages") if self.manifest.get("version") == SITE_VERSION else None
+        return pages if isinstance(pages, dict) else {}
+
+    def holds(self, record: Any, field: str, key: str, files: list[str]) -> bool:
+        """Whether `record` (a day or page of its manifest) has `key` in `field`, and every
+        one of `files` is there."""
+        return (isinstance(record, dict) and record.get(field) == key
+                and all(f in self.files for f in files))
+
+
+def _live_build(link: Path, config: Config) -> tuple[_Build | None, bool]:
+    """The build `link` shows now, and whether it is a real folder (an older layout) rather
+    than our symlink. Refuses (UsageError) when publish did not make it all."""
     if link.is_symlink():
         target = os.readlink(link)
         build = link.resolve()
@@ -519,20 +438,37 @@ def _live_build(link: Path, config: Config) -> tuple[Path | None, dict[str, Any]
                 "remove the link (publish makes its own), or point the web server at it instead"
             )
         manifest = _read_manifest(build)
-        foreign = _foreign_files(build, manifest or {})
+        foreign, files = _scan(build, manifest or {})
         if foreign:
             raise _refusal(link, "holds", foreign, config)
-        return build, manifest or {}, False
+        return _Build(build, manifest or {}, files), False
     if not link.exists():
-        return None, {}, False
+        return None, False
     if not link.is_dir():
         raise UsageError(f"{link} is a file, not a site made by `reportgen publish`: move it away")
     manifest = _read_manifest(link)
-    foreign = _foreign_files(link, manifest)
+    foreign, files = _scan(link, manifest)
     if manifest is None or foreign:
         raise _refusal(link, "is a real folder (publish makes a symlink to a build) holding",
                        foreign or ["everything in it"], config)
-    return link, manifest, True
+    return _Build(link, manifest, files), True
+
+
+def _recyclable(output: Path, live: Path) -> _Build | None:
+    """An earlier build (not the live one) that the new build can be made from in place:
+    the build before the previous one, which this publish would otherwise delete. Only one
+    that holds nothing but what its complete manifest lists."""
+    for folder in sorted(output.glob(".site-*")):
+        if (not _BUILD_NAME.match(folder.name) or folder.is_symlink() or not folder.is_dir()
+                or folder.resolve() == live):
+            continue
+        manifest = _read_manifest(folder)
+        if manifest is None or manifest.get("version") != SITE_VERSION:
+            continue
+        foreign, files = _scan(folder, manifest)
+        if not foreign:
+            return _Build(folder, manifest, files)
+    return None
 
 
 def _swap(link: Path, build: Path, *, legacy: bool) -> Path | None:
@@ -629,18 +565,45 @@ def _extra_folder(config: Config) -> Path | None:
     return folder
 
 
+def _known_days(output: Path) -> dict[str, Any]:
+    """The summaries of the days' manifests kept by the last publish (output/cache/); empty
+    when there are none or they cannot be read (every manifest is then read again)."""
+    try:
+        kept = json.loads(read_bytes(output / DAYS_CACHE))
+    except (OSError, ValueError, DeliveryError):
+        return {}
+    days = kept.get("days") if isinstance(kept, dict) else None
+    return days if isinstance(days, dict) else {}
+
+
+def _keep_days(writer: OutputWriter, known: dict[str, Any], entries: list[DayEntry]) -> None:
+    days = {e.day.isoformat(): e.record for e in entries if e.record.get("sig")}
+    if days != known:
+        writer.write_text(DAYS_CACHE, json.dumps({"days": days}, separators=(",", ":")))
+
+
 def _build_locked(config: Config, output: Path, started: float,
                   writer: OutputWriter, *, dry_run: bool = False) -> SiteResult:
     extra = _extra_folder(config)
     link = output / "site"
-    previous, manifest, legacy = _live_build(link, config)
+    live, legacy = _live_build(link, config)
     warnings: list[str] = []
-    entries = read_days(output / "reports", warnings)
+    known = _known_days(output)
+    entries = read_days(output / "reports", warnings, known)
     if not entries:
         why = "; ".join(warnings[:3]) + (f" (and {len(warnings) - 3} more)" if len(warnings) > 3 else "")
         raise DeliveryError(f"no rendered briefs in {output / 'reports'}: "
                             + (why if why else "run `reportgen run` first"))
+    # The build before the previous one is made into the new build in place (only what
+    # changed since is redone); else a new folder, its unchanged files linked from the live one.
+    recycled = None if dry_run or legacy or live is None else _recyclable(output, live.path)
     build = Path(tempfile.mkdtemp(prefix=".site-", dir=output))
+    if recycled is not None:
+        # A new name (rename over the empty folder just made): no path of the new build is
+        # one an earlier build had, for the writer's record and for anyone caching by path.
+        os.replace(recycled.path, build)
+        recycled.path = build
+        (build / MANIFEST).unlink()  # until it is complete: a crash leaves a build to remove
     result = SiteResult(path=link, build_dir=build, days=[e.day for e in entries], warnings=warnings,
                         dry_run=dry_run)
     if not config.site.url:
@@ -649,9 +612,9 @@ def _build_locked(config: Config, output: Path, started: float,
             "canonical and OpenGraph URLs are left out"
         )
     try:
-        _build_into(writer.within(build.name), entries, config, None if legacy else previous,
-                    manifest, result, extra)
-        _readable(build, result.written)
+        placed = _build_into(writer.within(build.name), entries, config,
+                             None if legacy else live, recycled, result, extra)
+        _readable(build, placed)
         if dry_run:
             result.seconds = time.perf_counter() - started
             return result  # the caller looks at it, then site_build removes it
@@ -661,8 +624,9 @@ def _build_locked(config: Config, output: Path, started: float,
         raise
     if aside is not None:
         shutil.rmtree(aside, ignore_errors=True)  # checked above: only what publish made
-    _remove_old_builds(output, {build.resolve(), *([previous] if previous and not legacy else [])},
+    _remove_old_builds(output, {build.resolve(), *([live.path] if live and not legacy else [])},
                        result)
+    _keep_days(writer, known, entries)
     result.seconds = time.perf_counter() - started
     for warning in result.warnings:
         log.warning(warning)
@@ -670,7 +634,143 @@ def _build_locked(config: Config, output: Path, started: float,
     return result
 
 
-def _copy_extra_files(folder: Path, writer: OutputWriter, made: set[str], result: SiteResult) -> list[str]:
+def _month_key(page: MonthPage, newer: MonthPage | None, older: MonthPage | None,
+               config: Config, templates_hash: str, liq_pages: bool) -> str:
+    """Changes whenever anything a month page shows changes."""
+    return hashlib.sha256(json.dumps([
+        SITE_VERSION, templates_hash, config.site.url, config.site.title, liq_pages, page.path,
+        newer.path if newer else None, older.path if older else None,
+        [(e.day.isoformat(), e.description, e.sample, e.pdf, e.md) for e in page.entries],
+    ]).encode()).hexdigest()
+
+
+class _Site:
+    """Puts each file of the new build in place: kept as it is when a recycled build holds
+    it already, hard-linked from the live build when that holds it, else written."""
+
+    def __init__(self, writer: OutputWriter, live: _Build | None, recycled: _Build | None,
+                 result: SiteResult) -> None:
+        self.writer, self.live, self.recycled, self.result = writer, live, recycled, result
+        self.reuse = _Reuse(live.path, writer.root) if live else None
+        self.placed: list[str] = []  # written or linked now (their folders made readable)
+
+    def reuse_of(self, in_recycled: Any, in_live: Any, field: str, key: str, files: list[str]) -> bool:
+        """Whether `files` are in place without being made again: kept when the recycled
+        build's record (`in_recycled`) has `key` in `field` and holds them all, else linked
+        from the live build when its record does."""
+        if self.recycled is not None and self.recycled.holds(in_recycled, field, key, files):
+            self.result.reused.extend(files)
+            return True
+        if self.live is None or self.reuse is None or not self.live.holds(in_live, field, key, files):
+            return False
+        for name in files:
+            self.reuse.link(name)
+        self.placed.extend(files)
+        self.result.reused.extend(files)
+        return True
+
+    def write(self, name: str, data: bytes) -> None:
+        """`name` with `data`; left alone when a recycled build holds these very bytes."""
+        if self.recycled is not None and name in self.recycled.files:
+            try:
+                same = read_bytes(self.writer.root / name) == data
+            except (OSError, DeliveryError):
+                same = False
+            if same:
+                self.result.reused.append(name)
+                return
+        self.writer.write_bytes(name, data)
+        self.placed.append(name)
+        self.result.written.append(name)
+
+    def remove_stale(self, keep: set[str]) -> None:
+        """Delete what the recycled build made that the new build does not have."""
+        if self.recycled is None:
+            return
+        root = str(self.writer.root)
+        folders: set[str] = set()
+        for name in sorted(_made_by_publish(self.recycled.manifest) - keep):
+            _inside_site(name, "an earlier build's")
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(os.path.join(root, name))
+            folders.add(os.path.dirname(name))
+        for folder in sorted(folders, key=lambda f: -f.count("/")):
+            while folder:  # deepest first, each folder left empty removed
+                try:
+                    os.rmdir(os.path.join(root, folder))
+                except OSError:
+                    break
+                folder = os.path.dirname(folder)
+
+
+def _build_into(writer: OutputWriter, entries: list[DayEntry], config: Config,
+                live: _Build | None, recycled: _Build | None, result: SiteResult,
+                extra: Path | None = None) -> list[str]:
+    """Write the build through `writer`, rooted at the new build's folder (empty, or a
+    recycled earlier build). Returns the files written or linked now."""
+    templates_hash = _templates_hash()
+    liq = liquidation_pages(entries, config, result.warnings)
+    site = _Site(writer, live, recycled, result)
+    live_days = live.days() if live else {}
+    recycled_days = recycled.days() if recycled else {}
+    days: dict[str, Any] = {}
+    for i, entry in enumerate(entries):
+        prev = entries[i - 1] if i > 0 else None
+        nxt = entries[i + 1] if i + 1 < len(entries) else None
+        name = entry.day.isoformat()
+        # The page changes with its neighbours; the files beside it only with the report.
+        key = _day_key(entry, prev, nxt, config, templates_hash, bool(liq))
+        data_key = hashlib.sha256(entry.stamp.encode()).hexdigest()
+        in_recycled, in_live = recycled_days.get(name), live_days.get(name)
+        if not site.reuse_of(in_recycled, in_live, "key", key, [entry.path]):
+            site.write(entry.path, brief_page(entry, prev, nxt, config, liq_pages=bool(liq)).encode())
+        files = [entry.dir + file for file in entry.files]
+        if not site.reuse_of(in_recycled, in_live, "data", data_key, files):
+            for file in entry.files:
+                site.write(entry.dir + file, read_bytes(entry.source / file))
+        days[name] = {"key": key, "data": data_key, "files": [entry.path, *files]}
+
+    # A month page is redone when a brief it lists (or its neighbours) changed: with every
+    # new day, the newest month's (and, on the first of a month, the one before).
+    months = month_pages(entries)
+    pages: dict[str, str] = {}
+    for i, page in enumerate(months):
+        newer, older = months[i - 1] if i else None, months[i + 1] if i + 1 < len(months) else None
+        key = _month_key(page, newer, older, config, templates_hash, bool(liq))
+        in_recycled = {"key": recycled.pages().get(page.path)} if recycled else None
+        in_live = {"key": live.pages().get(page.path)} if live else None
+        if not site.reuse_of(in_recycled, in_live, "key", key, [page.path]):
+            site.write(page.path, month_page(page, newer, older, config, liq_pages=bool(liq)).encode())
+        pages[page.path] = key
+
+    # The pages that list the newest briefs change with every new day: always made, and
+    # written when their bytes changed.
+    site_assets = templates_dir() / "site"
+    fixed = {
+        "index.html": index_page(entries, config, liq_pages=bool(liq)).encode(),
+        "favicon.svg": (site_assets / "favicon.svg").read_bytes(),
+        "assets/site.css": (site_assets / "site.css").read_bytes(),
+        "assets/print.css": (site_assets / "print.css").read_bytes(),
+        ".nojekyll": b"",
+        **liq,
+    }
+    if config.site.url:
+        fixed["feed.xml"] = atom_feed(entries, config)
+        fixed["sitemap.xml"] = sitemap(entries, config, sorted(p for p in liq if p.endswith(".html")))
+    for name, data in fixed.items():
+        site.write(name, data)
+    written = {*fixed, *pages, *(f for d in days.values() for f in d["files"])}
+    copied = _copy_extra_files(extra, site, written | set(_FIXED), result) if extra else []
+    site.remove_stale(written | set(copied))
+    # Every file of the build is listed: the next publish refuses to delete anything else.
+    writer.write_text(MANIFEST, json.dumps({
+        "version": SITE_VERSION, "days": days, "pages": pages,
+        "files": sorted(written | set(copied)),
+    }, separators=(",", ":")))
+    return [*site.placed, MANIFEST]
+
+
+def _copy_extra_files(folder: Path, site: _Site, made: set[str], result: SiteResult) -> list[str]:
     """site.extra_files → the build root, regular files only, never over a file publish makes."""
     copied = []
     for top, dirs, files in os.walk(folder):
@@ -683,69 +783,9 @@ def _copy_extra_files(folder: Path, writer: OutputWriter, made: set[str], result
             if relative in made:
                 raise ConfigError(f"site.extra_files: {path} has the name of a file publish makes "
                                   f"({relative}); rename or remove it")
-            writer.write_bytes(relative, read_bytes(path))
+            site.write(relative, read_bytes(path))
             copied.append(relative)
-    result.written.extend(copied)
     return copied
-
-
-def _build_into(writer: OutputWriter, entries: list[DayEntry], config: Config,
-                previous: Path | None, manifest: dict[str, Any], result: SiteResult,
-                extra: Path | None = None) -> None:
-    """Write the build through `writer`, rooted at the new build's folder."""
-    old_days = manifest.get("days", {}) if manifest.get("version") == SITE_VERSION else {}
-    templates_hash = _templates_hash()
-    liq = liquidation_pages(entries, config, result.warnings)
-    days: dict[str, Any] = {}
-    reuse: _Reuse | None = None
-    for i, entry in enumerate(entries):
-        prev = entries[i - 1] if i > 0 else None
-        nxt = entries[i + 1] if i + 1 < len(entries) else None
-        key = _day_key(entry, prev, nxt, config, templates_hash, bool(liq))
-        old = old_days.get(entry.day.isoformat())
-        if previous and old and old["key"] == key and all(regular(previous / f) for f in old["files"]):
-            reuse = reuse or _Reuse(previous, writer.root)
-            for name in old["files"]:
-                reuse.link(name)
-            result.reused.extend(old["files"])
-            days[entry.day.isoformat()] = old
-            continue
-        files = [entry.path]
-        writer.write_text(entry.path, brief_page(entry, prev, nxt, config, liq_pages=bool(liq)))
-        for name in entry.files:
-            writer.write_bytes(entry.dir + name, read_bytes(entry.source / name))
-            files.append(entry.dir + name)
-        result.written.extend(files)
-        days[entry.day.isoformat()] = {"key": key, "files": files}
-
-    # The pages that list briefs change with every new day: always written (a month page
-    # is a few kilobytes; a year has twelve).
-    site_assets = templates_dir() / "site"
-    months = month_pages(entries)
-    fixed = {
-        "index.html": index_page(entries, config, liq_pages=bool(liq)).encode(),
-        **{page.path: month_page(page, months[i - 1] if i else None,
-                                 months[i + 1] if i + 1 < len(months) else None, config,
-                                 liq_pages=bool(liq)).encode()
-           for i, page in enumerate(months)},
-        "favicon.svg": (site_assets / "favicon.svg").read_bytes(),
-        "assets/site.css": (site_assets / "site.css").read_bytes(),
-        "assets/print.css": (site_assets / "print.css").read_bytes(),
-        ".nojekyll": b"",
-        **liq,
-    }
-    if config.site.url:
-        fixed["feed.xml"] = atom_feed(entries, config)
-        fixed["sitemap.xml"] = sitemap(entries, config, sorted(p for p in liq if p.endswith(".html")))
-    for name, data in fixed.items():
-        writer.write_bytes(name, data)
-        result.written.append(name)
-    written = {*fixed, *(f for d in days.values() for f in d["files"])}
-    copied = _copy_extra_files(extra, writer, written | set(_FIXED), result) if extra else []
-    # Every file of the build is listed: the next publish refuses to delete anything else.
-    writer.write_text(MANIFEST, json.dumps({
-        "version": SITE_VERSION, "days": days, "files": sorted(written | set(copied)),
-    }, indent=1))
 
 
 # -- preview -------------------------------------------------------------------------------

@@ -21,6 +21,7 @@ import pytest
 from reportgen.archive import Archive
 from reportgen.config import config_from_mapping
 from reportgen.liquidation.result import LiquidationResult
+from reportgen.manifest import MapScoreRecord
 from reportgen.mapdata import DayMap, MapHeat, MapLayer, map_file
 from reportgen.pipeline import stored_maps
 from reportgen.publish import build_site
@@ -240,6 +241,15 @@ def test_rebin_shares_a_bucket_by_overlap_and_keeps_the_total() -> None:
     assert rebin([5.0, 5.0], 1980.0, 10.0, 2000.0, 25.0, 2) == [0.0, 0.0]
 
 
+def test_rebin_on_the_same_grid_shifts_every_bucket_whole() -> None:
+    # most days use the latest day's bucket size: each bucket lands whole in one new bucket
+    row = [1.0, 2.0, 0.0, 4.0]                          # $10 buckets from $1,990
+    assert rebin(row, 1990.0, 10.0, 2000.0, 10.0, 4) == [2.0, 0.0, 4.0, 0.0]
+    assert rebin(row, 2010.0, 10.0, 2000.0, 10.0, 4) == [0.0, 1.0, 2.0, 0.0]
+    # the same as sharing by overlap, which a grid off by part of a bucket still needs
+    assert rebin(row, 1990.0, 10.0, 1995.0, 10.0, 4) == pytest.approx([1.5, 1.0, 2.0, 2.0])
+
+
 @dataclass
 class _Day:
     """A day as the pages see it (reportgen.publish.liqpages.DayEntry)."""
@@ -247,6 +257,9 @@ class _Day:
     day: date
     source: Path = Path("/nonexistent")
     charts: list[str] = field(default_factory=list)
+    scored: bool = False
+    sample: bool = True
+    map_scores: list[MapScoreRecord] = field(default_factory=list)
 
     @property
     def dir(self) -> str:
