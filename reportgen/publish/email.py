@@ -51,6 +51,9 @@ from reportgen.publish.reports import read_bytes
 from reportgen.render.environment import environment
 from reportgen.render.filters import chart_variant
 
+# Invisible characters after the preheader (the summary, <= 200 characters): a list view's
+# snippet (Gmail ~100-140 characters, Apple Mail two lines) ends in them, not in body text.
+PREHEADER_FILL = 90
 # Gmail clips messages whose HTML is over ~102 KB; stay clearly under it, as encoded.
 HTML_LIMIT_BYTES = 95 * 1024
 EMAIL_WIDTH = 600  # px, the classic safe width for mail clients
@@ -239,7 +242,7 @@ def render_email_html(brief: Brief, *, chart_by_path: dict[str, Chart],
     html = environment().get_template("email.html.j2").render(
         brief=brief, charts=chart_by_path, extra_charts=extra_charts, web_url=web_url,
         history_url=history_url, unsubscribe_url=unsubscribe_url, pdf_url=pdf_url,
-        width=EMAIL_WIDTH, image_width=IMAGE_WIDTH,
+        width=EMAIL_WIDTH, image_width=IMAGE_WIDTH, preheader_fill=PREHEADER_FILL,
     )
     inliner = css_inline.CSSInliner(keep_style_tags=True, keep_at_rules=True,
                                     load_remote_stylesheets=False, minify_css=True)
