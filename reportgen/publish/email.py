@@ -12,7 +12,7 @@ Structure (RFC 2046), outermost first:
 
 The HTML is made for mail clients: tables up to 600 px, inline styles, no `data:` URIs and
 no remote images, charts as 2x PNGs flattened onto their ground. The charts are the phone
-look (`-phone.png`: its text stays >= 10 px on a 390 px screen, and reads at 560 px too),
+look (`-phone.png`: its text stays >= 10 px on a 390 px screen, and reads at 480 px too),
 shown at most IMAGE_WIDTH wide; each comes with its dark look (`-phone-dark.png`), which
 clients that apply `prefers-color-scheme` show instead (others keep the light one, a
 bordered panel).

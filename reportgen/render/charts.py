@@ -9,9 +9,10 @@ heatmap when `heatmaps` is on (`liquidation.heatmaps`), and one per ETF table wi
 A sample day's charts say so on the image.
 
 Each chart comes in looks (`liquidation.chart.Look`, named by its suffix, which the
-templates' `chart_variant` filter adds): the SVGs at the page's width and a phone's, light
-and dark (the web page picks one with <picture>); the PNGs at the page's width, light (the
-PDF), and at a phone's, light and dark (the email, which reads on a phone and at 480 px).
+templates' `chart_variant` filter adds): SVGs at the page's width, light and dark (the web
+page); PNGs at the page's width, light (the PDF), and at a phone's, light and dark (the
+email, and the web page on a phone: <picture> picks the look). Each look is a save of a few
+tenths of a second, so a phone's look is a 2x PNG only, not an SVG as well.
 """
 
 from __future__ import annotations
@@ -29,10 +30,11 @@ if TYPE_CHECKING:
     from reportgen.liquidation.result import LiquidationResult
 
 CHART_FOLDER = "charts"
-# The looks drawn in each format, as (phone, dark): SVG for the web page in all four; PNG
-# for the PDF (the page's width, light) and the email (the phone's width, light and dark).
+# The looks drawn in each format, as (phone, dark): SVG for the web page at its width; PNG
+# for the PDF (the page's width, light) and for the email and a phone's web page (the
+# phone's width, light and dark).
 FORMAT_LOOKS = {
-    "svg": ((False, False), (False, True), (True, False), (True, True)),
+    "svg": ((False, False), (False, True)),
     "png": ((False, False), (True, False), (True, True)),
 }
 

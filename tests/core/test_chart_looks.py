@@ -110,17 +110,19 @@ def test_dark_look_is_light_text_on_the_dark_ground(
         assert (_luminance(colour) + 0.05) / (ground + 0.05) >= 4.5, (text, colour, size)
 
 
-def test_render_writes_every_look_the_pages_ask_for(result: Any, tmp_path: Path) -> None:
-    """The SVGs the <picture> of the web page names, and the PNGs the PDF and email use."""
-    written = {p.name for p in chart.render_charts(
-        result, tmp_path, ("svg",), sample=True, looks=chart.LOOKS)}
-    page = "charts/liqmap_btc.svg"
-    assert written == {Path(chart_variant(page, look.suffix)).name for look in chart.LOOKS}
-    pngs = chart.render_charts(result, tmp_path, ("png",), sample=True,
-                               looks=[chart.Look(phone=True), chart.Look(phone=True, dark=True)])
-    for png in pngs:
-        data = png.read_bytes()
-        assert int.from_bytes(data[16:20], "big") == 960  # 2x the email's 480 px
+def test_render_writes_every_look_the_pages_ask_for(tmp_path: Path) -> None:
+    """The files the web page's <picture> names (the page-width SVGs, the phone's PNGs), and
+    the PNGs the PDF and the email use, from the render jobs themselves."""
+    from reportgen.render.charts import draw_etf
+
+    table = _table()
+    files = {**draw_etf(table, "svg", True), **draw_etf(table, "png", True)}
+    page = "charts/etf_btc.svg"
+    assert set(files) == {chart_variant(page, "-dark"), page, chart_variant(page, "", ".png"),
+                          chart_variant(page, "-phone", ".png"),
+                          chart_variant(page, "-phone-dark", ".png")}
+    for name in (chart_variant(page, "-phone", ".png"), chart_variant(page, "-phone-dark", ".png")):
+        assert int.from_bytes(files[name][16:20], "big") == 960  # 2x the email's 480 px
 
 
 def test_chart_variant_names_only_the_looks_render_draws() -> None:

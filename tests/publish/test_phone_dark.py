@@ -159,7 +159,7 @@ def test_brief_and_site_page_pick_the_chart_look_for_the_screen(
     gets the page-width dark look, a light phone the phone's light one."""
     base, requests = served_week
     pages = {"brief": f"reports/{LAST.isoformat()}/brief.html", "site-day": f"site/{day_path(LAST)}"}
-    looks: dict[tuple[int, bool], str] = {(390, True): "-phone-dark.svg", (390, False): "-phone.svg",
+    looks: dict[tuple[int, bool], str] = {(390, True): "-phone-dark.png", (390, False): "-phone.png",
                                           (1100, True): "-dark.svg"}
     with Browser(tmp_path / "profile") as browser:
         for name, path in pages.items():
