@@ -46,7 +46,7 @@ SAMPLE_MARK = "#a34700"
 WIDTH_IN = 6.4              # 640 px at 100 dpi: 9.5 pt ticks are ≥ 10 px at 560 px wide
 RIGHT_TICK_PT = 9           # the cumulative axis: 10.9 px at the email's 560 px
 BASE_DPI = 100
-PNG_DPI = 175               # 1120 px: 2× the email's 560 px
+PNG_DPI = 175               # 1120 px: ~190 dpi at the PDF's 150 mm
 # The phone look: 400 px at 100 dpi, shown about 350 px wide on a 390 px screen (0.87x), so
 # its smallest text, PHONE_MIN_PT (11.8 px in the image), stays >= 10 px there; in the email
 # (at most 480 px) it is shown larger. Its PNG is 960 px wide: 2x the email's 480 px.
@@ -174,11 +174,12 @@ def _hex(colour: Any) -> str:
 
 
 def save_figure(fig: Figure, paths: list[Path], dark: Sequence[Path] = ()) -> list[Path]:
-    """Write `fig` once per path (the format from the suffix: PNG at PNG_DPI, others at
-    BASE_DPI, fixed metadata so the same input gives the same bytes), then, recoloured by
-    `to_dark`, once per path of `dark`. The layout is worked out by the first save and then
-    frozen: constrained layout is most of a chart's drawing time. Every chart of the brief
-    is written through here (ETF charts too)."""
+    """Write `fig` once per path (the format from the suffix: PNG at PNG_DPI, or at
+    PHONE_PNG_DPI for a phone-width figure, others at BASE_DPI; fixed metadata so the same
+    input gives the same bytes), then, recoloured by `to_dark`, once per path of `dark`.
+    The layout is worked out by the first save and then frozen: constrained layout is most
+    of a chart's drawing time. Every chart of the brief is written through here (ETF charts
+    too)."""
     every = [*paths, *dark]
     for path in every:
         if path.suffix.lstrip(".").lower() not in METADATA:

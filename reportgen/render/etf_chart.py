@@ -23,8 +23,8 @@ if TYPE_CHECKING:
 # Same input, same bytes: without a fixed salt the SVG's clip-path ids are random.
 RC: dict[RcKeyType, Any] = {"svg.hashsalt": "reportgen-etf", "text.parse_math": False,
                             "font.size": 9.5, "axes.labelsize": 9}
-# As wide as the liquidation charts (WIDTH_IN: 9.5 pt labels stay >= 10 px at the email's
-# 560 px), saved the same way (save_figure: PNG at 2x, fixed metadata).
+# As wide as the liquidation charts (WIDTH_IN: 9.5 pt labels stay >= 10 px shown 560 px
+# wide; a phone gets the phone look), saved the same way (save_figure: fixed metadata).
 HEIGHT_IN = 2.15
 PHONE_HEIGHT_IN = 2.6  # the phone look: its title on two lines, a taller plot
 SOURCE_LINE_IN = 0.15  # the source line under the axes

@@ -88,7 +88,8 @@ def test_phone_look_text_reads_at_ten_px_on_a_390_px_screen(
     assert smallest >= chart.PHONE_MIN_PT, [t for t in saved.light if t[0] < chart.PHONE_MIN_PT]
     # a point is 1/72 in; the figure, PHONE_WIDTH_IN wide, is shown PHONE_SHOWN_PX wide
     assert smallest * PHONE_SHOWN_PX / chart.PHONE_WIDTH_IN / 72 >= 10
-    assert any(text == "SAMPLE DATA" for _s, _c, text in saved.light + saved.dark)
+    for look in (saved.light, saved.dark):
+        assert any(text == "SAMPLE DATA" for _s, _c, text in look)
 
 
 @pytest.mark.parametrize("what", ["liquidation", "etf"])
