@@ -8,12 +8,18 @@ on the chart. Each bucket of the published map is one bar: the chart, the bullet
 JSON share one price grid. Method notes are text beside the image (`figcaption`); the image
 itself carries its title, a source line and, for sample data, a "SAMPLE DATA" mark.
 
+Every figure comes in looks (`Look`): the page's width or a phone's (PHONE_WIDTH_IN, so
+that its text stays >= 10 px on a 390 px screen), each light or dark (the light figure
+recoloured by `to_dark`, for pages in dark mode; print stays light).
+
 Same input, same bytes: a fixed `svg.hashsalt`, no dates in SVG/PDF metadata, fixed PNG
 metadata.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -40,7 +46,23 @@ SAMPLE_MARK = "#a34700"
 WIDTH_IN = 6.4              # 640 px at 100 dpi: 9.5 pt ticks are ≥ 10 px at 560 px wide
 RIGHT_TICK_PT = 9           # the cumulative axis: 10.9 px at the email's 560 px
 BASE_DPI = 100
-PNG_DPI = 175               # 1120 px: 2× the email's 560 px
+PNG_DPI = 175               # 1120 px: ~190 dpi at the PDF's 150 mm
+# The phone look: 400 px at 100 dpi, shown about 350 px wide on a 390 px screen (0.87x), so
+# its smallest text, PHONE_MIN_PT (11.8 px in the image), stays >= 10 px there; in the email
+# (at most 480 px) it is shown larger. Its PNG is 960 px wide: 2x the email's 480 px.
+PHONE_WIDTH_IN = 4.0
+PHONE_MIN_PT = 8.5
+PHONE_PNG_DPI = 240
+# Dark look: the light figure's greys and blacks mapped to the dark page's (brief.css),
+# white grounds to the dark panel; the data colours stay (the "SAMPLE DATA" mark is white
+# on orange in both looks, so white *text* is kept).
+DARK_GROUND = "#1a212a"
+DARK_COLOURS = {
+    "#000000": "#e6e9ee", "#111111": "#e6e9ee", "#222222": "#e6e9ee", "#333333": "#d6dbe1",
+    "#3a3f47": "#d6dbe1", "#4d5562": "#aab3bf", "#5b6472": "#aab3bf", "#8a94a3": "#6b7685",
+    "#c4cad3": "#4a5361", "#e6e9ee": "#2c3540", "#ffffff": DARK_GROUND,
+    "#1f4fd1": "#8fb0ff", "#0a7f3f": "#3fbf78", "#c0262d": "#ff6b70",
+}
 RC: dict[RcKeyType, Any] = {
     "svg.hashsalt": "reportgen-liqmap",
     "svg.fonttype": "path",
@@ -72,22 +94,107 @@ def _constrained(fig: Figure) -> ConstrainedLayoutEngine:
     return engine
 
 
-def save_figure(fig: Figure, paths: list[Path]) -> list[Path]:
-    """Write `fig` once per path (the format from the suffix: PNG at PNG_DPI, others at
-    BASE_DPI, fixed metadata so the same input gives the same bytes). The layout is worked
-    out by the first save and then frozen: constrained layout is most of a chart's drawing
-    time. Every chart of the brief is written through here (ETF charts too)."""
-    for path in paths:
+@dataclass(frozen=True)
+class Look:
+    """One way a chart is drawn: at the page's width or a phone's, light or dark."""
+
+    phone: bool = False
+    dark: bool = False
+
+    @property
+    def suffix(self) -> str:
+        """What the look adds to the file's stem: '', '-dark', '-phone', '-phone-dark'."""
+        return ("-phone" if self.phone else "") + ("-dark" if self.dark else "")
+
+    @property
+    def width_in(self) -> float:
+        return PHONE_WIDTH_IN if self.phone else WIDTH_IN
+
+    def pt(self, size: float) -> float:
+        """A text size for this look: the phone's smallest is PHONE_MIN_PT."""
+        return max(size, PHONE_MIN_PT) if self.phone else size
+
+
+LOOKS = (Look(), Look(dark=True), Look(phone=True), Look(phone=True, dark=True))
+
+
+def look_paths(out_dir: Path, stem: str, formats: Sequence[str], looks: Sequence[Look],
+               phone: bool) -> tuple[list[Path], list[Path]]:
+    """The (light, dark) files of `stem` in each of `formats` for the looks of `looks` at
+    the width `phone` says."""
+    def paths(dark: bool) -> list[Path]:
+        look = Look(phone, dark)
+        return [out_dir / f"{stem}{look.suffix}.{fmt}" for fmt in formats] if look in looks else []
+
+    return paths(False), paths(True)
+
+
+def _dark_colour(colour: Any) -> Any:
+    from matplotlib.colors import to_hex, to_rgba
+
+    rgba = to_rgba(colour)
+    if rgba[3] == 0:
+        return colour
+    new = DARK_COLOURS.get(to_hex(rgba))
+    return colour if new is None else to_rgba(new, rgba[3])
+
+
+def to_dark(fig: Figure) -> None:
+    """Recolour a drawn light figure for a dark page: its ground, texts, lines, spines and
+    patches through DARK_COLOURS (data colours not listed there stay as they are)."""
+    from matplotlib.collections import Collection
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+    from matplotlib.text import Text
+
+    fig.patch.set_facecolor(DARK_GROUND)
+    # Once each: an artist can be reached twice (a legend added with add_artist), and the
+    # map is not idempotent (the light grid's grey is the dark text's).
+    for obj in {id(o): o for o in fig.findobj()}.values():
+        if isinstance(obj, Text):
+            if _hex(obj.get_color()) != "#ffffff":
+                obj.set_color(_dark_colour(obj.get_color()))
+            box = obj.get_bbox_patch()
+            if box is not None:
+                box.set_facecolor(_dark_colour(box.get_facecolor()))
+        elif isinstance(obj, Line2D):
+            obj.set_color(_dark_colour(obj.get_color()))
+            obj.set_markeredgecolor(_dark_colour(obj.get_markeredgecolor()))
+        elif isinstance(obj, Patch) and obj is not fig.patch:
+            obj.set_facecolor(_dark_colour(obj.get_facecolor()))
+            obj.set_edgecolor(_dark_colour(obj.get_edgecolor()))
+        elif isinstance(obj, Collection) and len(obj.get_edgecolor()):
+            obj.set_edgecolor([_dark_colour(c) for c in obj.get_edgecolor()])
+
+
+def _hex(colour: Any) -> str:
+    from matplotlib.colors import to_hex
+
+    return str(to_hex(colour))
+
+
+def save_figure(fig: Figure, paths: list[Path], dark: Sequence[Path] = ()) -> list[Path]:
+    """Write `fig` once per path (the format from the suffix: PNG at PNG_DPI, or at
+    PHONE_PNG_DPI for a phone-width figure, others at BASE_DPI; fixed metadata so the same
+    input gives the same bytes), then, recoloured by `to_dark`, once per path of `dark`.
+    The layout is worked out by the first save and then frozen: constrained layout is most
+    of a chart's drawing time. Every chart of the brief is written through here (ETF charts
+    too)."""
+    every = [*paths, *dark]
+    for path in every:
         if path.suffix.lstrip(".").lower() not in METADATA:
             raise ValueError(f"chart format must be svg, pdf or png, got {path.suffix!r}")
-    for i, path in enumerate(paths):
+    png_dpi = PHONE_PNG_DPI if fig.get_figwidth() < WIDTH_IN else PNG_DPI
+    for i, path in enumerate(every):
+        if i == len(paths):
+            to_dark(fig)
         fmt = path.suffix.lstrip(".").lower()
         path.parent.mkdir(parents=True, exist_ok=True)
-        dpi = PNG_DPI if fmt == "png" else BASE_DPI
+        dpi = png_dpi if fmt == "png" else BASE_DPI
         fig.savefig(path, format=fmt, dpi=dpi, metadata=METADATA[fmt])
         if i == 0:
             fig.set_layout_engine("none")
-    return paths
+    return every
 
 
 def _when(dt: datetime | None) -> str:
@@ -249,7 +356,7 @@ def _cumulative(ax: Axes, s: MapSummary) -> Any:
     return ax2
 
 
-def _clusters(ax: Axes, s: MapSummary, top: float) -> None:
+def _clusters(ax: Axes, s: MapSummary, top: float, look: Look) -> None:
     """A bracket over each cluster the text cites, with its notional."""
     m = s.to_map()
     stack = (m.long_by_tier + m.short_by_tier).sum(axis=1)
@@ -261,27 +368,43 @@ def _clusters(ax: Axes, s: MapSummary, top: float) -> None:
                 [y - top * 0.025, y, y, y - top * 0.025], color="#111111", lw=0.9)
         ax.annotate(fmt_usd(c.usd), xy=((c.price_low + c.price_high) / 2, y),
                     xytext=(0, 1.5), textcoords="offset points", ha="center", va="bottom",
-                    fontsize=8.5, fontweight="bold", color="#111111",
+                    fontsize=look.pt(8.5), fontweight="bold", color="#111111",
                     bbox={"boxstyle": "square,pad=0.05", "fc": "white", "ec": "none",
                           "alpha": 0.85})
 
 
-def _beyond(ax: Axes, s: MapSummary) -> None:
+def _beyond(ax: Axes, s: MapSummary, look: Look) -> None:
     """What lies outside the range, written at the edge it lies past."""
-    for usd, x, ha, text in ((s.beyond_range_long_usd, 0.005, "left", "◀ {} more below"),
-                             (s.beyond_range_short_usd, 0.995, "right", "{} more above ▶")):
+    # a phone's axis has room for both edges' notes only in their short form
+    below, above = ("◀ {} below", "{} above ▶") if look.phone else ("◀ {} more below",
+                                                                    "{} more above ▶")
+    for usd, x, ha, text in ((s.beyond_range_long_usd, 0.005, "left", below),
+                             (s.beyond_range_short_usd, 0.995, "right", above)):
         if usd >= 1:  # float dust from sums is not money
             ax.text(x, 0.97, text.format(fmt_usd(usd)),
-                    transform=ax.transAxes, ha=ha, va="top", fontsize=8, color=MUTED,
+                    transform=ax.transAxes, ha=ha, va="top", fontsize=look.pt(8), color=MUTED,
                     bbox={"boxstyle": "square,pad=0.1", "fc": "white", "ec": "none",
                           "alpha": 0.85})
 
 
-def _panel(ax: Axes, s: MapSummary, lo: float, hi: float, *, xlabels: bool) -> None:
+def _legend_rows(look: Look, entries: int) -> int:
+    """Rows of a panel's legend: one at the page's width, three entries a row on a phone."""
+    return -(-entries // 3) if look.phone else 1
+
+
+def _panel_title_lines(s: MapSummary, look: Look) -> list[str]:
+    import textwrap
+
+    return textwrap.wrap(panel_title(s), 40) if look.phone else [panel_title(s)]
+
+
+def _panel(ax: Axes, s: MapSummary, lo: float, hi: float, *, xlabels: bool,
+           look: Look = Look()) -> None:
     colours = HL_COLOURS if s.venue == "hyperliquid" else TIER_COLOURS
     top = max(_bars(ax, s, colours), 1.0)
     ax.set_xlim(lo, hi)
-    ax.set_ylim(0, top * 1.22)
+    # headroom for the cluster labels under the edge notes (more on a phone's short axis)
+    ax.set_ylim(0, top * (1.45 if look.phone else 1.22))
     ax.yaxis.set_major_locator(_locator())
     ax.yaxis.set_major_formatter(UsdFormatter())
     ax.grid(axis="y", color="#e6e9ee", linewidth=0.7)
@@ -289,44 +412,58 @@ def _panel(ax: Axes, s: MapSummary, lo: float, hi: float, *, xlabels: bool) -> N
     ax.spines["top"].set_visible(False)
     ax.tick_params(axis="x", labelbottom=xlabels)
     ax.axvline(s.mark_price, color="#333333", ls=(0, (4, 2)), lw=1.1)
-    _clusters(ax, s, top)
-    _beyond(ax, s)
+    _clusters(ax, s, top, look)
+    _beyond(ax, s, look)
     ax2 = _cumulative(ax, s)
     ax.set_zorder(ax2.get_zorder() + 1)  # bars and labels over the (secondary) curve
     ax.patch.set_visible(False)
     h1, l1 = ax.get_legend_handles_labels()
     h2, l2 = ax2.get_legend_handles_labels()
     word = "Band" if s.venue == "hyperliquid" else "Tier"
-    leg = ax.legend(h1 + h2, [f"{word} {label}" if i == 0 else label
-                              for i, label in enumerate(l1)] + l2,
-                    loc="lower left", bbox_to_anchor=(0, 1.0), ncols=len(h1) + 1,
-                    frameon=False, handlelength=1.0, handletextpad=0.35, columnspacing=0.8,
-                    borderaxespad=0.15, borderpad=0.1, fontsize=8.5)
+    labels = [f"{word} {label}" if i == 0 else label for i, label in enumerate(l1)] + l2
+    if look.phone:
+        labels[-1] = "Cumulative (right axis)"
+    rows = _legend_rows(look, len(labels))
+    leg = ax.legend(h1 + h2, labels, loc="lower left", bbox_to_anchor=(0, 1.0),
+                    ncols=-(-len(labels) // rows), frameon=False, handlelength=1.0,
+                    handletextpad=0.35, columnspacing=0.8, borderaxespad=0.15, borderpad=0.1,
+                    fontsize=look.pt(8.5))
     ax.add_artist(leg)
-    ax.set_title(panel_title(s), loc="left", fontsize=9.5, fontweight="bold", pad=16)
+    ax.set_title("\n".join(_panel_title_lines(s, look)), loc="left", fontsize=9.5,
+                 fontweight="bold", pad=4 + 12 * rows)
 
 
-def _frame(fig: Figure, title: str, source: str, sample: bool, height_in: float) -> float:
+def _title_lines(title: str, look: Look) -> list[str]:
+    """The figure's title: one line, or on a phone two (what, then as of when)."""
+    what, sep, when = title.partition(" · ")
+    return [what, when] if look.phone and sep else [title]
+
+
+def _frame(fig: Figure, title: str, source: str, sample: bool, height_in: float,
+           look: Look = Look()) -> float:
     """Title, source line and sample mark; returns the figure fraction the source takes."""
-    fig.suptitle(title, x=0.01, y=1 - 0.07 / height_in, ha="left", va="top", fontsize=11,
-                 fontweight="bold")
-    lines = _wrap(source)
-    fig.text(0.01, 0.006, "\n".join(lines), ha="left", va="bottom", fontsize=8, color=MUTED,
-             linespacing=1.25)
+    fig.suptitle("\n".join(_title_lines(title, look)), x=0.01, y=1 - 0.07 / height_in,
+                 ha="left", va="top", fontsize=11, fontweight="bold")
+    lines = _wrap(source, look)
+    small = look.pt(8)
+    fig.text(0.01, 0.006, "\n".join(lines), ha="left", va="bottom", fontsize=small,
+             color=MUTED, linespacing=1.25)
     if sample:
         fig.text(0.995, 1 - 0.06 / height_in, "SAMPLE DATA", ha="right", va="top", fontsize=9,
                  fontweight="bold", color="white",
                  bbox={"boxstyle": "round,pad=0.3", "fc": SAMPLE_MARK, "ec": "none"})
-    return (0.06 + 0.145 * len(lines)) / height_in  # 8 pt lines, in inches, as a fraction
+    # lines of `small` pt at 1.25 spacing, in inches, as a fraction
+    return (0.06 + 0.145 * small / 8 * len(lines)) / height_in
 
 
 def render_pair(result: LiquidationResult, path: Path, *, sample: bool = False) -> Path | None:
     """The symbol's figure: the CEX estimate above the Hyperliquid positions, one price axis."""
-    written = _pair(result, [path], sample)
+    written = _pair(result, [path], [], sample)
     return written[0] if written else None
 
 
-def _pair(result: LiquidationResult, paths: list[Path], sample: bool) -> list[Path]:
+def _pair(result: LiquidationResult, paths: list[Path], dark: list[Path], sample: bool,
+          look: Look = Look()) -> list[Path]:
     import matplotlib
     from matplotlib.figure import Figure
 
@@ -341,32 +478,44 @@ def _pair(result: LiquidationResult, paths: list[Path], sample: bool) -> list[Pa
         # drawing). Labels are short by construction: '$200 M', '$1.5 B', '$100,000'.
         n = len(maps)
         source = source_line(maps)
-        foot = 0.5 + 0.135 * len(_wrap(source))   # x ticks, x label, source lines
-        top, header, panel, gap = 0.3, 0.44, 1.72, 0.1  # suptitle; panel title + legend
-        height = top + n * (header + panel) + (n - 1) * gap + foot
-        fig = Figure(figsize=(WIDTH_IN, height), dpi=BASE_DPI)
-        left, right = 0.88, 0.6
+        title = f"{result.symbol} liquidation map · as of {_when(result.as_of)}"
+        mark = maps[0].mark_price
+        xlabel = (f"{result.symbol} price (US$)" + ("\n" if look.phone else " · ") +
+                  f"the maps' whole range, mark ± {int(min(mark - lo, hi - mark) / mark * 100)} %")
+        # x ticks, x label, source lines (at the look's smallest size)
+        foot = 0.5 + 0.16 * xlabel.count("\n") + 0.135 * look.pt(8) / 8 * len(_wrap(source, look))
+        top = 0.12 + 0.18 * len(_title_lines(title, look))  # the suptitle
+        panel, gap = 1.72, 0.1
+        # each panel's title (9.5 pt lines) and legend rows above it
+        headers = [0.11 + 0.165 * len(_panel_title_lines(s, look)) +
+                   0.165 * _legend_rows(look, len(s.to_map().tiers) + 1) for s in maps]
+        height = top + sum(headers) + n * panel + (n - 1) * gap + foot
+        width = look.width_in
+        fig = Figure(figsize=(width, height), dpi=BASE_DPI)
+        left, right = (0.8, 0.55) if look.phone else (0.88, 0.6)
         axes: list[Axes] = []
+        y = height - top
         for i, s in enumerate(maps):
-            y = height - top - (i + 1) * (header + panel) - i * gap
-            ax = fig.add_axes((left / WIDTH_IN, y / height, (WIDTH_IN - left - right) / WIDTH_IN,
+            y -= headers[i] + panel + (gap if i else 0)
+            ax = fig.add_axes((left / width, y / height, (width - left - right) / width,
                                panel / height), sharex=axes[0] if axes else None)
             axes.append(ax)
-            _panel(ax, s, lo, hi, xlabels=i == n - 1)
+            _panel(ax, s, lo, hi, xlabels=i == n - 1, look=look)
             ax.set_ylabel(f"US$ per {fmt_price(s.bucket_size, s.bucket_size)}", labelpad=3)
         axes[0].xaxis.set_major_formatter(_price_formatter(size))
-        mark = maps[0].mark_price
-        axes[-1].set_xlabel(f"{result.symbol} price (US$) · the maps' whole range, mark ± "
-                            f"{int(min(mark - lo, hi - mark) / mark * 100)} %", labelpad=2)
-        _frame(fig, f"{result.symbol} liquidation map · as of {_when(result.as_of)}", source,
-               sample, height)
-        return save_figure(fig, paths)
+        if look.phone:  # three prices fit the phone's axis; five would touch
+            from matplotlib.ticker import MaxNLocator
+
+            axes[0].xaxis.set_major_locator(MaxNLocator(nbins=3, steps=[1, 2, 2.5, 5, 10]))
+        axes[-1].set_xlabel(xlabel, labelpad=2)
+        _frame(fig, title, source, sample, height, look)
+        return save_figure(fig, paths, dark)
 
 
-def _wrap(text: str) -> list[str]:
+def _wrap(text: str, look: Look = Look()) -> list[str]:
     import textwrap
 
-    return textwrap.wrap(text, 104)
+    return textwrap.wrap(text, 56 if look.phone else 104)
 
 
 def render_map(s: MapSummary, path: Path, caption: str = "", *, sample: bool = False,
@@ -401,9 +550,11 @@ def render_map(s: MapSummary, path: Path, caption: str = "", *, sample: bool = F
 
 
 def render_heatmap(h: Heatmap, symbol: str, venue: str, path: Path | list[Path], *,
-                   range_pct: float = 0.12, sample: bool = False) -> list[Path]:
+                   range_pct: float = 0.12, sample: bool = False, dark: Sequence[Path] = (),
+                   look: Look = Look()) -> list[Path]:
     """Time × price heat of estimated live liquidation levels (US$), price path overlaid,
-    written to each of `path` (one path or several formats of one figure)."""
+    written to each of `path` (one path or several formats of one figure), then recoloured
+    to each of `dark`."""
     import matplotlib
     from matplotlib.colors import PowerNorm
     from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
@@ -419,7 +570,8 @@ def render_heatmap(h: Heatmap, symbol: str, venue: str, path: Path | list[Path],
     lo, hi = mark * (1 - range_pct), mark * (1 + range_pct)
     sel = np.flatnonzero((edges_y[:-1] + h.bucket_size > lo) & (edges_y[:-1] < hi))
     with matplotlib.rc_context(RC):
-        fig = Figure(figsize=(WIDTH_IN, 3.3), dpi=BASE_DPI, layout="constrained")
+        height = 3.3 + (0.5 if look.phone else 0)  # the phone's title and source wrap
+        fig = Figure(figsize=(look.width_in, height), dpi=BASE_DPI, layout="constrained")
         ax = fig.add_subplot()
         if sel.size and times.size > 1:
             step = np.median(np.diff(times).astype(np.int64)).astype("timedelta64[s]")
@@ -447,9 +599,10 @@ def render_heatmap(h: Heatmap, symbol: str, venue: str, path: Path | list[Path],
         foot = _frame(fig, f"{symbol} estimated liquidation levels over {days:.0f} d · to "
                            f"{_when(h.times[-1] if h.times else None)}",
                       f"Source: {venue} open interest and prices (modelled) · chart: reportgen",
-                      sample, 3.3)
-        _constrained(fig).set(rect=(0, foot, 1, 1 - foot))
-        return save_figure(fig, [path] if isinstance(path, Path) else list(path))
+                      sample, height, look)
+        top = 0.18 * (len(_title_lines("a · b", look)) - 1) / height
+        _constrained(fig).set(rect=(0, foot, 1, 1 - foot - top))
+        return save_figure(fig, [path] if isinstance(path, Path) else list(path), dark)
 
 
 def chart_names(symbol: str, heatmap: bool = False) -> list[str]:
@@ -460,14 +613,19 @@ def chart_names(symbol: str, heatmap: bool = False) -> list[str]:
 
 def render_charts(result: LiquidationResult, out_dir: Path,
                   formats: tuple[str, ...] = ("svg", "png"), *, sample: bool = False,
-                  heatmap: bool = False) -> list[Path]:
-    """The symbol's figure (and, with `heatmap`, its heatmap) in every format; returns the
-    written paths. Each figure is built once and saved in every format."""
+                  heatmap: bool = False, looks: Sequence[Look] = (Look(),)) -> list[Path]:
+    """The symbol's figure (and, with `heatmap`, its heatmap) in every format and each of
+    `looks` (named by `Look.suffix`); returns the written paths. Each figure is built once
+    per width and saved in every format, light then dark."""
     out_dir = Path(out_dir)
     pair, *rest = chart_names(result.symbol, heatmap)
-    written = _pair(result, [out_dir / f"{pair}.{fmt}" for fmt in formats], sample)
-    if rest and result.heatmap is not None and result.cex is not None:
-        written += render_heatmap(result.heatmap, result.symbol, venue_names(result.cex),
-                                  [out_dir / f"{rest[0]}.{fmt}" for fmt in formats],
-                                  sample=sample)
+    written: list[Path] = []
+    for phone in sorted({look.phone for look in looks}):
+        look = Look(phone=phone)
+        light, dark = look_paths(out_dir, pair, formats, looks, phone)
+        written += _pair(result, light, dark, sample, look)
+        if rest and result.heatmap is not None and result.cex is not None:
+            light, dark = look_paths(out_dir, rest[0], formats, looks, phone)
+            written += render_heatmap(result.heatmap, result.symbol, venue_names(result.cex),
+                                      light, sample=sample, dark=dark, look=look)
     return written

@@ -11,7 +11,11 @@ Structure (RFC 2046), outermost first:
     └── application/pdf                  brief.pdf
 
 The HTML is made for mail clients: tables up to 600 px, inline styles, no `data:` URIs and
-no remote images, charts as 2x PNGs flattened onto white so they stay readable in dark mode.
+no remote images, charts as 2x PNGs flattened onto their ground. The charts are the phone
+look (`-phone.png`: its text stays >= 10 px on a 390 px screen, and reads at 480 px too),
+shown at most IMAGE_WIDTH wide; each comes with its dark look (`-phone-dark.png`), which
+clients that apply `prefers-color-scheme` show instead (others keep the light one, a
+bordered panel).
 
 List mode (`compose(..., site_day_url=...)`, thousands of subscribers) is lighter: no
 attachments at all, so each message stays well under 100 KB. Charts are `<img>` links to the
@@ -45,11 +49,18 @@ from reportgen.config import EmailSettings
 from reportgen.manifest import ReportManifest
 from reportgen.publish.reports import read_bytes
 from reportgen.render.environment import environment
+from reportgen.render.filters import chart_variant
 
+# Invisible characters after the preheader (the summary, <= 200 characters): a list view's
+# snippet (Gmail ~100-140 characters, Apple Mail two lines) ends in them, not in body text.
+PREHEADER_FILL = 90
 # Gmail clips messages whose HTML is over ~102 KB; stay clearly under it, as encoded.
 HTML_LIMIT_BYTES = 95 * 1024
 EMAIL_WIDTH = 600  # px, the classic safe width for mail clients
-IMAGE_WIDTH = 560  # px shown; the PNGs are 2x that for sharp display
+# px shown at most: the phone look's 400 px figure at 1.2x (a two-panel map ~800 px tall on
+# a desktop); the PNGs are 2x that for sharp display.
+IMAGE_WIDTH = 480
+DARK_GROUND = (0x1A, 0x21, 0x2A)  # the dark charts' own ground (liquidation.chart.DARK_GROUND)
 
 
 @dataclass(frozen=True)
@@ -62,6 +73,7 @@ class InlineImage:
     alt: str
     width: int
     height: int
+    dark: InlineImage | None = None  # the same chart for a dark-mode reader
 
     @property
     def src(self) -> str:
@@ -76,6 +88,7 @@ class LinkedImage:
     alt: str
     width: int
     height: int
+    dark: LinkedImage | None = None  # the same chart for a dark-mode reader
 
 
 Chart = InlineImage | LinkedImage
@@ -132,16 +145,17 @@ def render_email_text(brief: Brief, *, web_url: str | None, history_url: str | N
 # -- images --------------------------------------------------------------------------------
 
 
-def email_png(data: bytes) -> tuple[bytes, tuple[int, int]]:
+def email_png(data: bytes, ground: tuple[int, int, int] = (255, 255, 255)
+              ) -> tuple[bytes, tuple[int, int]]:
     """The chart as mail wants it, and its (width, height) in pixels: opaque (flattened onto
-    white: a transparent chart on a dark-mode background loses its black axis labels),
+    `ground`: a transparent chart on a dark-mode background loses its black axis labels),
     exactly 2x the shown width, and palette-coded (charts have few colours), which makes it
     several times smaller."""
     from PIL import Image
 
     with Image.open(io.BytesIO(data)) as img:
         rgba = img.convert("RGBA")
-    flat = Image.new("RGB", rgba.size, (255, 255, 255))
+    flat = Image.new("RGB", rgba.size, ground)
     flat.paste(rgba, mask=rgba.getchannel("A"))
     if flat.width > 2 * IMAGE_WIDTH:
         height = round(flat.height * 2 * IMAGE_WIDTH / flat.width)
@@ -154,23 +168,35 @@ def email_png(data: bytes) -> tuple[bytes, tuple[int, int]]:
 
 def chart_images(brief: Brief, manifest: ReportManifest, report_folder: Path, *,
                  link_base: str | None = None) -> tuple[dict[str, Chart], list[Chart]]:
-    """The report's chart PNGs (those the manifest lists): the ones the liquidation maps and
-    ETF tables reference (keyed by their `chart` path), then the others. With `link_base`
-    (the day's folder on the site), linked there instead of embedded."""
+    """The report's chart PNGs (those the manifest lists) in their phone look, each with its
+    dark look when render drew one: the ones the liquidation maps and ETF tables reference
+    (keyed by their `chart` path), then the others. With `link_base` (the day's folder on
+    the site), linked there instead of embedded. A chart without a phone look (a report
+    rendered before there was one) is shown as it is."""
     by_chart: dict[str, Chart] = {}
     used: set[str] = set()
     day = brief.day.isoformat()
 
-    def load(name: str, alt: str) -> Chart:
+    def one(name: str, alt: str, dark: Chart | None) -> Chart:
         png = report_folder / name
         if link_base is not None:
-            return _linked(read_bytes(png), f"{link_base}{name}", alt)
-        data, (width, height) = email_png(read_bytes(png))
+            return _linked(read_bytes(png), f"{link_base}{name}", alt,
+                           dark if isinstance(dark, LinkedImage) else None)
+        ground = DARK_GROUND if name.endswith("-dark.png") else (255, 255, 255)
+        data, (width, height) = email_png(read_bytes(png), ground)
         shown_w = min(IMAGE_WIDTH, width // 2)
         return InlineImage(
             cid=f"{png.stem}.{day}@reportgen", filename=png.name, data=data, alt=alt,
             width=shown_w, height=round(height * shown_w / width),
+            dark=dark if isinstance(dark, InlineImage) else None,
         )
+
+    def load(name: str, alt: str) -> Chart:
+        phone = chart_variant(name, "-phone")
+        if not manifest.has(phone):
+            return one(name, alt, None)
+        dark = chart_variant(name, "-phone-dark")
+        return one(phone, alt, one(dark, alt, None) if manifest.has(dark) else None)
 
     def default_alt(name: str) -> str:
         return f"Chart: {Path(name).stem.replace('_', ' ')}"
@@ -185,12 +211,13 @@ def chart_images(brief: Brief, manifest: ReportManifest, report_folder: Path, *,
             if manifest.has(png):
                 by_chart[chart] = load(png, alt or default_alt(png))
                 used.add(png)
+    looks = ("-dark.png", "-phone.png")  # -phone-dark.png ends in -dark.png
     extra = [load(name, default_alt(name)) for name in sorted(manifest.charts)
-             if name.endswith(".png") and name not in used]
+             if name.endswith(".png") and name not in used and not name.endswith(looks)]
     return by_chart, extra
 
 
-def _linked(data: bytes, url: str, alt: str) -> LinkedImage:
+def _linked(data: bytes, url: str, alt: str, dark: LinkedImage | None = None) -> LinkedImage:
     """A chart on the site, with the size it is shown at (the file's width halved, as the
     PNGs are drawn at 2x, at most IMAGE_WIDTH). Only the PNG header is read."""
     from PIL import Image
@@ -198,7 +225,8 @@ def _linked(data: bytes, url: str, alt: str) -> LinkedImage:
     with Image.open(io.BytesIO(data)) as img:
         width, height = img.size
     shown_w = min(IMAGE_WIDTH, max(1, width // 2))
-    return LinkedImage(src=url, alt=alt, width=shown_w, height=round(height * shown_w / width))
+    return LinkedImage(src=url, alt=alt, width=shown_w, height=round(height * shown_w / width),
+                       dark=dark)
 
 
 # -- HTML ----------------------------------------------------------------------------------
@@ -214,7 +242,7 @@ def render_email_html(brief: Brief, *, chart_by_path: dict[str, Chart],
     html = environment().get_template("email.html.j2").render(
         brief=brief, charts=chart_by_path, extra_charts=extra_charts, web_url=web_url,
         history_url=history_url, unsubscribe_url=unsubscribe_url, pdf_url=pdf_url,
-        width=EMAIL_WIDTH, image_width=IMAGE_WIDTH,
+        width=EMAIL_WIDTH, image_width=IMAGE_WIDTH, preheader_fill=PREHEADER_FILL,
     )
     inliner = css_inline.CSSInliner(keep_style_tags=True, keep_at_rules=True,
                                     load_remote_stylesheets=False, minify_css=True)
@@ -254,7 +282,8 @@ def compose(brief: Brief, manifest: ReportManifest, report_folder: Path,
         html=render_email_html(brief, chart_by_path=by_path, extra_charts=extra, web_url=web_url,
                                history_url=history_url,
                                unsubscribe_url=settings.list_unsubscribe_url),
-        images=[i for i in [*by_path.values(), *extra] if isinstance(i, InlineImage)],
+        images=[image for chart in [*by_path.values(), *extra] if isinstance(chart, InlineImage)
+                for image in (chart, chart.dark) if image is not None],
         pdf=read_bytes(report_folder / "brief.pdf") if attach else None,
         web_url=web_url,
     )

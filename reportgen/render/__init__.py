@@ -30,7 +30,7 @@ PAGE_FILE = "body.html"  # the brief without its page, for layouts that wrap it 
 
 def render_html(brief: Brief, *, for_print: bool = False, body_only: bool = False) -> str:
     """The brief as a web page; `for_print` is the PDF's source, whose charts are the PNGs
-    (made for email at 1120 px, ~190 dpi at the PDF's 150 mm): WeasyPrint lays out a PNG
+    (the page-width look at 1120 px, ~190 dpi at the PDF's 150 mm): WeasyPrint lays out a PNG
     in milliseconds where it took ~0.7 s per chart to parse the SVG. `body_only`: the brief
     without its page (body.html), for layouts that wrap it, such as the site's."""
     return environment().get_template("brief.html.j2").render(brief=brief, for_print=for_print,

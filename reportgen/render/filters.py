@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from datetime import date, datetime
+from pathlib import PurePosixPath
 
 from reportgen import numbers
 from reportgen.units import pct, price, signed, signed_pct, usd, usd_millions
@@ -98,6 +99,16 @@ def md_escape(text: object) -> str:
     return out
 
 
+def chart_variant(chart: str, look: str, suffix: str | None = None) -> str:
+    """`chart` ("charts/liqmap_btc.svg") in another of the looks render draws
+    (`liquidation.chart.Look.suffix`: "-dark", "-phone", "-phone-dark"), e.g.
+    "charts/liqmap_btc-phone-dark.svg"; with `suffix` (".png"), in that format."""
+    if look not in ("", "-dark", "-phone", "-phone-dark"):
+        raise ValueError(f"no chart look {look!r}")
+    path = PurePosixPath(chart)
+    return str(path.with_name(f"{path.stem}{look}{suffix or path.suffix}"))
+
+
 def md_cell(text: object) -> str:
     """`md_escape` for a table cell: "|" would end the cell, so it is escaped too."""
     return md_escape(text).replace("|", "\\|")
@@ -108,4 +119,5 @@ FILTERS: dict[str, Callable[..., str]] = {
     "signed_pct": signed_pct, "signed": signed, "arrow": arrow, "figure_value": figure_value,
     "figure_change": figure_change, "when": when, "long_date": long_date, "md": md_escape,
     "md_cell": md_cell, "millions": millions, "news_time": news_time, "change_7d": change_7d,
+    "chart_variant": chart_variant,
 }

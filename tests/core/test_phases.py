@@ -39,10 +39,16 @@ def _md_unescape(text: str) -> str:
     return re.sub(r"\\(.)", r"\1", text)
 
 
+# Each chart's files: SVG at the page's width, light and dark; PNG at the page's width
+# (the PDF) and a phone's, light and dark (the email and a phone's web page).
+LOOK_FILES = (".svg", "-dark.svg", ".png", "-phone.png", "-phone-dark.png")
+
+
 @pytest.fixture
 def drawn(monkeypatch: pytest.MonkeyPatch) -> list[MapSummary]:
     """Every map drawn into a chart panel (the CEX estimate and the Hyperliquid positions of
-    each symbol's figure), once per chart format."""
+    each symbol's figure), once per figure built: SVG at the page's width, PNG at the page's
+    and a phone's (a dark look is the same figure recoloured)."""
     seen: list[MapSummary] = []
     original = chart._panel
 
@@ -67,12 +73,12 @@ def test_a_second_collection_is_not_counted_twice_in_the_chart(
     markdown = _md_unescape((out / "reports" / DAY.isoformat() / "brief.md").read_text())
     in_text = set(re.findall(r"(\d+) accounts", markdown))
     hyperliquid = [s for s in drawn if s.venue == "hyperliquid"]
-    assert len(hyperliquid) == 2 * 2  # BTC and ETH, in SVG and PNG
+    assert len(hyperliquid) == 2 * 3  # BTC and ETH: SVG; PNG at two widths
     in_charts = {str(s.coverage["accounts"]) for s in hyperliquid}
     assert in_charts == in_text == {"48"}, (in_charts, in_text)
     # Not just the count: what each chart shows is what the brief says (its clusters, the
     # longs and shorts within each move).
-    assert len(drawn) == 4 * 2
+    assert len(drawn) == 6 * 2
     for s in drawn:
         for line in [c.text for c in s.clusters] + [r.text for r in s.cascade]:
             assert line in markdown, line
@@ -99,13 +105,16 @@ def test_render_draws_from_the_stored_result_and_never_runs_the_model(
     result = render_day(config, DAY, formats=["md"])
     charts = sorted(p.name for p in result.files if p.parent.name == "charts"
                     and not p.name.startswith("etf_"))  # ETF charts come from the view-model
-    assert charts == sorted([*(f"{kind}_{sym}.{fmt}" for sym in ("btc", "eth")
-                               for kind in ("liqmap", "liqheat") for fmt in ("svg", "png")),
+    assert charts == sorted([*(f"{kind}_{sym}{look}" for sym in ("btc", "eth")
+                               for kind in ("liqmap", "liqheat") for look in LOOK_FILES),
                              # and each map as data for the site, from the same stored result
                              "liqmap_btc.json", "liqmap_eth.json"])
-    stored_maps = [s.model_dump() for m in stored.values()
-                   for s in (m.result.cex, m.result.hyperliquid)]
-    assert [s.model_dump() for s in drawn] == stored_maps * 2  # the PNGs, then the SVGs
+    def maps(widths: int) -> list[Any]:
+        return [s.model_dump() for m in stored.values() for _ in range(widths)
+                for s in (m.result.cex, m.result.hyperliquid)]
+
+    # the PNGs (each symbol at the page's width, then a phone's), then the SVGs
+    assert [s.model_dump() for s in drawn] == maps(2) + maps(1)
 
 
 def test_a_new_snapshot_replaces_the_stored_maps(tmp_path: Path) -> None:

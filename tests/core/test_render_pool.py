@@ -53,8 +53,8 @@ def test_workers_draw_the_same_bytes_as_the_main_process(tmp_path: Path) -> None
     here = RenderPool(workers=0).run([*jobs, Job(where)]).wait()
     assert from_workers.pop("where.txt") == b"worker" and here.pop("where.txt") == b"main"
     assert sorted(from_workers) == sorted(
-        f"charts/{kind}_{sym}.{fmt}" for kind in ("liqmap", "etf") for sym in ("btc", "eth")
-        for fmt in ("png", "svg"))
+        f"charts/{kind}_{sym}{look}" for kind in ("liqmap", "etf") for sym in ("btc", "eth")
+        for look in (".svg", "-dark.svg", ".png", "-phone.png", "-phone-dark.png"))
     assert from_workers == here
 
 

@@ -113,7 +113,8 @@ def _check_list_message(rcpt: str, msg: EmailMessage) -> None:
     plain, html_part = msg.iter_parts()
     html = html_part.get_content()
     imgs = re.findall(r"<img\b[^>]*>", html)
-    assert len(imgs) == 4
+    assert len(imgs) == 8  # four charts, each light and dark (the phone look's PNGs)
+    assert sum("-phone-dark.png" in img for img in imgs) == 4
     for img in imgs:
         src = re.search(r'src="([^"]+)"', img)
         assert src and src.group(1).startswith(f"{SITE}{LAST:%Y/%m/%d}/charts/"), img

@@ -58,8 +58,9 @@ def _next_second() -> None:
 
 def _day_files(day: Any) -> set[str]:
     return {f"{day:%Y/%m/%d}/{name}" for name in ("index.html", "brief.md", "brief.pdf")} | {
-        f"{day:%Y/%m/%d}/charts/{kind}_{coin}.{ext}" for kind in ("liqmap", "etf")
-        for coin in ("btc", "eth") for ext in ("svg", "png")} | {
+        f"{day:%Y/%m/%d}/charts/{kind}_{coin}{look}" for kind in ("liqmap", "etf")
+        for coin in ("btc", "eth")  # each chart's looks: page width (light, dark), phone
+        for look in (".svg", "-dark.svg", ".png", "-phone.png", "-phone-dark.png")} | {
         f"{day:%Y/%m/%d}/charts/liqmap_{coin}.json" for coin in ("btc", "eth")}
 
 
@@ -103,7 +104,7 @@ def test_seven_days_every_object_with_its_type_and_cache_control(week: Path, s3:
     assert page == (week / "site" / day_path(LAST)).read_bytes()
 
 
-def test_one_more_day_uploads_twenty_three_objects_and_leaves_the_rest(week: Path, s3: S3Server) -> None:
+def test_one_more_day_uploads_thirty_five_objects_and_leaves_the_rest(week: Path, s3: S3Server) -> None:
     aside = week / "later"
     shutil.move(week / "reports" / LAST.isoformat(), aside)
     config = _config(week)
@@ -124,8 +125,8 @@ def test_one_more_day_uploads_twenty_three_objects_and_leaves_the_rest(week: Pat
     month = f"{LAST:%Y/%m}/index.html"  # its month's archive page lists the new day
     new = {PREFIX + k for k in _day_files(LAST) | LIQUIDATION_PAGES
            | {neighbour, month, "index.html", "feed.xml", "sitemap.xml"}}
-    assert len(second.uploaded) <= 23
-    assert set(second.uploaded) == new and len(new) == 23
+    assert len(second.uploaded) <= 35
+    assert set(second.uploaded) == new and len(new) == 35
     assert set(second.replaced) == {PREFIX + k for k in (neighbour, month, "feed.xml", "sitemap.xml",
                                                          "index.html", *LIQUIDATION_PAGES)}
     assert not second.deleted
@@ -234,7 +235,7 @@ def test_dry_run_lists_and_changes_nothing(week: Path, s3: S3Server) -> None:
     result = _cli(week, "--dry-run")
     assert result.exit_code == 0, result.output
     out = result.output
-    assert "s3://briefs/daily/: would upload 23 objects (10 replaced" in out
+    assert "s3://briefs/daily/: would upload 35 objects (10 replaced" in out
     assert "would delete 0, would leave" in out and "(dry run: nothing changed)" in out
     assert f"would upload daily/{day_path(LAST)} (new)" in out
     assert "would upload daily/index.html (replaces)" in out
