@@ -60,6 +60,7 @@ from reportgen.channels.base import (
 )
 from reportgen.errors import ConfigError, FetchError
 from reportgen.manifest import ReportManifest, report_dir
+from reportgen.render.filters import chart_look, chart_variant
 from reportgen.settings import check_url
 
 if TYPE_CHECKING:
@@ -202,10 +203,19 @@ def parts(settings: TelegramSettings, manifest: ReportManifest, folder: Path,
                           {**common, "caption": caption(manifest, f"{manifest.day} · PDF")},
                           {"document": (f"brief-{manifest.day}.pdf",
                                         (folder / "brief.pdf").read_bytes(), "application/pdf")}))
-    charts = [n for n in manifest.charts if n.endswith(".png")][:settings.max_charts]
+    charts = [_phone_look(manifest, n) for n in manifest.charts
+              if n.endswith(".png") and not chart_look(n)][:settings.max_charts]
     if settings.send_charts:
         found += _chart_parts(common, manifest, folder, charts)
     return found
+
+
+def _phone_look(manifest: ReportManifest, chart: str) -> str:
+    """`chart` in its phone look where render drew one: a chat is mostly read on a phone,
+    where that look's text stays legible; a report rendered before there was one keeps its
+    page-width chart."""
+    phone = chart_variant(chart, "-phone")
+    return phone if manifest.has(phone) else chart
 
 
 def _chart_parts(common: Mapping[str, str], manifest: ReportManifest, folder: Path,

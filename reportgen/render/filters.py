@@ -99,11 +99,21 @@ def md_escape(text: object) -> str:
     return out
 
 
+CHART_LOOKS = ("-dark", "-phone", "-phone-dark")
+
+
+def chart_look(chart: str) -> str:
+    """Which look of a chart `chart` is: "" for the page-width light one, else its
+    suffix in CHART_LOOKS ("charts/liqmap_btc-phone.png" -> "-phone")."""
+    stem = PurePosixPath(chart).stem
+    return max((look for look in CHART_LOOKS if stem.endswith(look)), key=len, default="")
+
+
 def chart_variant(chart: str, look: str, suffix: str | None = None) -> str:
     """`chart` ("charts/liqmap_btc.svg") in another of the looks render draws
     (`liquidation.chart.Look.suffix`: "-dark", "-phone", "-phone-dark"), e.g.
     "charts/liqmap_btc-phone-dark.svg"; with `suffix` (".png"), in that format."""
-    if look not in ("", "-dark", "-phone", "-phone-dark"):
+    if look not in ("", *CHART_LOOKS):
         raise ValueError(f"no chart look {look!r}")
     path = PurePosixPath(chart)
     return str(path.with_name(f"{path.stem}{look}{suffix or path.suffix}"))

@@ -17,7 +17,7 @@ from reportgen.liquidation import chart
 from reportgen.liquidation.config import LiqConfig
 from reportgen.liquidation.section import SOURCES, build_liquidation_section
 from reportgen.render.etf_chart import draw
-from reportgen.render.filters import chart_variant
+from reportgen.render.filters import chart_look, chart_variant
 from reportgen.view import EtfTable
 
 # The phone look is shown at least this wide: the site's column at 390 px (390 - 2 x 20 px of
@@ -130,3 +130,11 @@ def test_chart_variant_names_only_the_looks_render_draws() -> None:
     assert chart_variant("charts/etf_eth.svg", "-phone-dark", ".png") == "charts/etf_eth-phone-dark.png"
     with pytest.raises(ValueError, match="no chart look"):
         chart_variant("charts/etf_eth.svg", "-tablet")
+
+
+def test_chart_look_names_each_look_and_is_the_inverse_of_chart_variant() -> None:
+    page = "charts/liqmap_btc.png"
+    assert chart_look(page) == ""
+    for look in ("-dark", "-phone", "-phone-dark"):
+        assert chart_look(chart_variant(page, look)) == look
+    assert chart_look("charts/dark-pool.png") == ""  # a name merely containing a look's word

@@ -96,7 +96,7 @@ def test_a_day_is_posted_as_message_pdf_and_chart_album(output: Path, api: BotAp
     assert all(data.startswith(b"\x89PNG") and kind == "image/png"
                for _, data, kind in album.files.values())
     assert [f for f, _, _ in album.files.values()] == [
-        "etf_btc.png", "etf_eth.png", "liqmap_btc.png", "liqmap_eth.png"]
+        "etf_btc-phone.png", "etf_eth-phone.png", "liqmap_btc-phone.png", "liqmap_eth-phone.png"]
 
     assert f"telegram {CHAT}: 3 posted" in result.output
     assert _log(output) == {f"{CHAT}#message": "sent", f"{CHAT}#document": "sent",
