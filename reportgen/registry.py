@@ -12,15 +12,13 @@ or drawing library at module level, so this stays cheap.
 
 from __future__ import annotations
 
-import importlib
-import inspect
-import pkgutil
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
 import reportgen.sources
+from reportgen.plugins import find_plugins
 
 if TYPE_CHECKING:
     from reportgen.sources.base import Source, SourceConfig
@@ -34,20 +32,10 @@ def source_classes() -> tuple[type[Source[Any]], ...]:
     """Every registered source class, in brief order."""
     from reportgen.sources.base import Source
 
-    found: list[type[Source[Any]]] = []
-    for info in pkgutil.iter_modules(reportgen.sources.__path__):
-        if info.name.startswith("_") or info.name in _HELPERS:
-            continue
-        module = importlib.import_module(f"{reportgen.sources.__name__}.{info.name}")
-        for _, cls in inspect.getmembers(module, inspect.isclass):
-            if (issubclass(cls, Source) and cls.__module__ == module.__name__
-                    and not inspect.isabstract(cls)):
-                found.append(cls)
-    names = [cls.name for cls in found]
-    twice = sorted({n for n in names if names.count(n) > 1})
-    if twice:
-        raise RuntimeError(f"two sources are named {', '.join(twice)}")
-    return tuple(sorted(found, key=lambda cls: (cls.order, cls.name)))
+    found: tuple[type[Source[Any]], ...] = find_plugins(
+        reportgen.sources.__name__, reportgen.sources.__path__, Source, helpers=_HELPERS,
+        kind="sources")
+    return found
 
 
 def sources(config: SourceConfig) -> list[Source[Any]]:

@@ -11,15 +11,13 @@ network, drawing or cloud library at module level, so this stays cheap.
 
 from __future__ import annotations
 
-import importlib
-import inspect
-import pkgutil
 from functools import cache
 from typing import Any
 
 from pydantic import BaseModel
 
 from reportgen.channels.base import Channel, ChannelConfig, Command
+from reportgen.plugins import find_plugins
 
 # Modules of the package that hold no channel.
 _HELPERS = frozenset({"base"})
@@ -28,20 +26,9 @@ _HELPERS = frozenset({"base"})
 @cache
 def channel_classes() -> tuple[type[Channel[Any]], ...]:
     """Every registered channel class, in delivery order."""
-    found: list[type[Channel[Any]]] = []
-    for info in pkgutil.iter_modules(__path__):
-        if info.name.startswith("_") or info.name in _HELPERS:
-            continue
-        module = importlib.import_module(f"{__name__}.{info.name}")
-        for _, cls in inspect.getmembers(module, inspect.isclass):
-            if (issubclass(cls, Channel) and cls.__module__ == module.__name__
-                    and not inspect.isabstract(cls)):
-                found.append(cls)
-    names = [cls.name for cls in found]
-    twice = sorted({n for n in names if names.count(n) > 1})
-    if twice:
-        raise RuntimeError(f"two channels are named {', '.join(twice)}")
-    return tuple(sorted(found, key=lambda cls: (cls.order, cls.name)))
+    found: tuple[type[Channel[Any]], ...] = find_plugins(
+        __name__, __path__, Channel, helpers=_HELPERS, kind="channels")
+    return found
 
 
 def channels(config: ChannelConfig, command: Command | None = None) -> list[Channel[Any]]:
