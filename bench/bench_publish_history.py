@@ -100,8 +100,8 @@ def measure(source: Path, days: int, runs: int,
             build_site(config)
             added.append(day + timedelta(days=1))
 
-        for _ in range(2):  # the steady state: a build to remake exists
-            one_more_day()
+        # the steady state: a build to remake exists, both builds' folders are remembered
+        paused(one_more_day, 2, pause)
         new_day = paused(one_more_day, runs, pause)
         unchanged = paused(lambda: build_site(config), runs, pause)
         site = output / "site"
