@@ -45,6 +45,7 @@ import logging
 import os
 import re
 import shutil
+import stat
 import tempfile
 import time
 import uuid
@@ -387,6 +388,15 @@ def _still(record: Any, stamp: str) -> TypeGuard[list[Any]]:
                     for d in record[2]))
 
 
+def _folder_stat(path: str) -> os.stat_result | None:
+    """`path`'s lstat when it is a folder (not a symlink to one), else None."""
+    try:
+        st = os.lstat(path)
+    except OSError:
+        return None
+    return st if stat.S_ISDIR(st.st_mode) else None
+
+
 def _scan(folder: Path, manifest: dict[str, Any] | None,
           known: dict[str, Any] | None = None) -> tuple[list[str], set[str], dict[str, Any]]:
     """Files (and symlinks) in `folder` that no publish made (all of them without a
@@ -415,18 +425,18 @@ def _scan(folder: Path, manifest: dict[str, Any] | None,
                 grouped.setdefault(name.rpartition("/")[0], []).append(name)
         return grouped.get(relative, [])
 
-    def walk(path: str, relative: str) -> None:
-        st = os.lstat(path)
+    def walk(path: str, relative: str, st: os.stat_result) -> None:
         stamp = f"{st.st_ino}:{st.st_ctime_ns}:{st.st_mtime_ns}"
         record = known.get(relative)
         prefix = relative + "/" if relative else ""
-        if _still(record, stamp):
-            files = in_folder(relative)
-            if record[1] == _names_digest(files):
+        if _still(record, stamp) and record[1] == _names_digest(files := in_folder(relative)):
+            stats = [_folder_stat(os.path.join(path, sub)) for sub in record[2]]
+            if all(stats):  # else the cache was edited: list the folder
                 ours.update(files)
                 seen[relative] = record
-                for sub in record[2]:
-                    walk(os.path.join(path, sub), prefix + sub)
+                for sub, sub_st in zip(record[2], stats, strict=True):
+                    assert sub_st is not None
+                    walk(os.path.join(path, sub), prefix + sub, sub_st)
                 return
         found: list[str] = []
         subs: list[str] = []
@@ -436,7 +446,7 @@ def _scan(folder: Path, manifest: dict[str, Any] | None,
                 name = prefix + entry.name
                 if entry.is_dir(follow_symlinks=False):
                     subs.append(entry.name)
-                    walk(entry.path, name)
+                    walk(entry.path, name, os.lstat(entry.path))
                 elif name in made and entry.is_file(follow_symlinks=False):
                     ours.add(name)
                     found.append(name)
@@ -446,7 +456,7 @@ def _scan(folder: Path, manifest: dict[str, Any] | None,
         if clean and max(st.st_ctime_ns, st.st_mtime_ns) < settled:
             seen[relative] = [stamp, _names_digest(found), sorted(subs)]
 
-    walk(str(folder), "")
+    walk(str(folder), "", os.lstat(folder))
     # A folder is remembered only when it held every file the manifest lists in it.
     for name in made - ours:
         seen.pop(name.rpartition("/")[0], None)

@@ -255,3 +255,12 @@ def test_a_build_folder_unchanged_since_it_was_listed_is_not_listed_again(
     build_site(_config(week))
     assert [p for p in listed if old_day in p]
     _same_as_from_scratch(week, tmp_path)
+    # nor is one edited to name a folder that is not there: that folder is listed
+    kept = json.loads((week / FOLDERS_CACHE).read_text(encoding="utf-8"))
+    live = (week / "site").resolve().name
+    kept["builds"][live][old_day][2].append("gone")
+    (week / FOLDERS_CACHE).write_text(json.dumps(kept), encoding="utf-8")
+    listed.clear()
+    build_site(_config(week))
+    assert [p for p in listed if p.endswith(f"{live}/{old_day}")]
+    _same_as_from_scratch(week, tmp_path)
