@@ -12,6 +12,11 @@ asserted):
 - nothing changed: `build_site` again;
 - the size of index.html, and of the largest month page.
 
+Each timed publish starts `--pause` seconds after the one before (2.5 s by default, untimed):
+publish lists again a folder changed less than 2 s before it last looked (a change in the
+same clock tick could leave its timestamps as they were), and a daily publish comes a day
+after the last. Wall and CPU seconds (this process) are medians of `--runs`.
+
 Run: .venv/bin/python bench/bench_publish_history.py [--days 7,90,365,730] [--runs 3]
 """
 
@@ -21,12 +26,13 @@ import argparse
 import os
 import platform
 import shutil
+import statistics
 import sys
 import tempfile
+import time
+from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
-
-from timing import median_of
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -62,7 +68,20 @@ def copy_day(source: Path, reports: Path, day: date) -> None:
     (target / MANIFEST_NAME).write_text(moved.model_dump_json(indent=1))
 
 
-def measure(source: Path, days: int, runs: int) -> tuple[float, float, int, int]:
+def paused(fn: Callable[[], object], runs: int, pause: float) -> tuple[float, float]:
+    """Median wall and CPU seconds of `runs` calls of `fn`, each `pause` s after the last."""
+    wall, cpu = [], []
+    for _ in range(runs):
+        time.sleep(pause)
+        start, start_cpu = time.perf_counter(), time.process_time()
+        fn()
+        wall.append(time.perf_counter() - start)
+        cpu.append(time.process_time() - start_cpu)
+    return statistics.median(wall), statistics.median(cpu)
+
+
+def measure(source: Path, days: int, runs: int,
+            pause: float) -> tuple[tuple[float, float], tuple[float, float], int, int]:
     with tempfile.TemporaryDirectory() as folder:
         output = Path(folder)
         reports = output / "reports"
@@ -81,10 +100,10 @@ def measure(source: Path, days: int, runs: int) -> tuple[float, float, int, int]
             build_site(config)
             added.append(day + timedelta(days=1))
 
-        for _ in range(2):  # the steady state: a build to remake exists
-            one_more_day()
-        new_day = median_of(one_more_day, runs)
-        unchanged = median_of(lambda: build_site(config), runs)
+        # the steady state: a build to remake exists, both builds' folders are remembered
+        paused(one_more_day, 2, pause)
+        new_day = paused(one_more_day, runs, pause)
+        unchanged = paused(lambda: build_site(config), runs, pause)
         site = output / "site"
         months = [p.stat().st_size for p in site.glob("????/??/index.html")]
         return new_day, unchanged, (site / "index.html").stat().st_size, max(months)
@@ -94,15 +113,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--days", default="7,90,365,730")
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--pause", type=float, default=2.5)
     args = parser.parse_args()
     print(f"Python {platform.python_version()}, {platform.machine()}, {os.cpu_count()} CPUs")
     with tempfile.TemporaryDirectory() as folder:
         source = render_one(Path(folder))
-        print(f"{'history':>8} {'one more day':>13} {'no change':>10} {'index.html':>11} "
-              f"{'largest month':>14}")
+        print(f"{'history':>8} {'one more day (wall, CPU)':>25} {'no change (wall, CPU)':>22} "
+              f"{'index.html':>11} {'largest month':>14}")
         for days in (int(d) for d in args.days.split(",")):
-            new_day, unchanged, index, month = measure(source, days, args.runs)
-            print(f"{days:>5} d  {new_day:>11.2f} s {unchanged:>8.2f} s {index / 1024:>8.1f} kB "
+            new_day, unchanged, index, month = measure(source, days, args.runs, args.pause)
+            print(f"{days:>5} d  {new_day[0]:>13.3f} s {new_day[1]:>6.3f} s "
+                  f"{unchanged[0]:>11.3f} s {unchanged[1]:>6.3f} s {index / 1024:>8.1f} kB "
                   f"{month / 1024:>11.1f} kB")
 
 

@@ -24,6 +24,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
+import numpy as np
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from reportgen import numbers
@@ -164,6 +165,27 @@ def rebin(row: Sequence[float], low: float, size: float, new_low: float, new_siz
     return out
 
 
+def rebin_rows(rows: Sequence[Sequence[float]], low: float, size: float, new_low: float,
+               new_size: float, n: int) -> np.ndarray:
+    """`rebin` of every row at once (a day's heat rows share one grid): a slice copy on the
+    same grid shifted, else one product with the matrix of overlaps (`rebin` of each
+    bucket alone)."""
+    values = np.asarray(rows, dtype=float).reshape(len(rows), -1)
+    count = values.shape[1]
+    shift = (low - new_low) / new_size
+    if size == new_size and shift == round(shift):
+        out = np.zeros((len(rows), n))
+        start = round(shift)
+        first, last = max(0, -start), min(count, n - start)  # the buckets that land in the grid
+        if first < last:
+            out[:, first + start:last + start] = values[:, first:last]
+        return out
+    overlaps = np.array([rebin([0.0] * j + [1.0], low, size, new_low, new_size, n)
+                         for j in range(count)]).reshape(count, n)
+    shared: np.ndarray = values @ overlaps
+    return shared
+
+
 def combined_heat(maps: SymbolMaps) -> tuple[MapHeat | None, list[str]]:
     """The heat rows of the last HEAT_DAYS days on the latest day's grid (re-binned where a
     day used another bucket size), over the price range their marks span (± HEAT_RANGE),
@@ -183,11 +205,11 @@ def combined_heat(maps: SymbolMaps) -> tuple[MapHeat | None, list[str]]:
     for _, d in days:
         heat = d.heat
         assert heat is not None
-        for t, row, m in zip(heat.times, heat.usd, heat.mark, strict=True):
-            out = [round(v) for v in rebin(row, heat.price_low, heat.bucket_size, low, size, n_cols)]
-            times.append(t)
-            usd.append(out)
-            mark.append(m)
+        # np.rint rounds half to even, as round() does
+        rows = np.rint(rebin_rows(heat.usd, heat.price_low, heat.bucket_size, low, size, n_cols))
+        times.extend(heat.times)
+        usd.extend(rows.astype(np.int64).tolist())
+        mark.extend(heat.mark)
     step = max(1, -(-len(times) // HEAT_COLUMNS))
     keep = list(range(len(times) - 1, -1, -step))[::-1]  # always the newest snapshot
     heat = MapHeat(times=[times[i] for i in keep], price_low=low, bucket_size=size,

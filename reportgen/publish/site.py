@@ -29,7 +29,9 @@ used to be deleted) remade in place: what is unchanged there stays, what changed
 hard-linked from the live build, the rest is written, and what the new build no longer has
 is removed. Its manifest goes first, so a publish killed mid-way leaves a build that the next
 one removes; the live build is never written to. A day's manifest is parsed only when it
-changed (reportgen.publish.sitedays keeps a summary in output/cache/site-days.json).
+changed (reportgen.publish.sitedays keeps a summary in output/cache/site-days.json), and a
+build's folder is listed (for files publish did not make) only when its timestamps changed
+since a listing found nothing else (output/cache/site-folders.json; see `_scan`).
 Links between pages are page-relative and name index.html (works from file:// and any
 sub-path); feed, sitemap, canonical and OpenGraph URLs are absolute, from site.url.
 """
@@ -43,6 +45,7 @@ import logging
 import os
 import re
 import shutil
+import stat
 import tempfile
 import time
 import uuid
@@ -54,7 +57,7 @@ from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from itertools import groupby
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeGuard
 from xml.etree import ElementTree as ET
 from xml.sax.saxutils import escape
 
@@ -365,27 +368,99 @@ def _made_by_publish(manifest: dict[str, Any]) -> set[str]:
     return {*_FIXED, *(f for d in days.values() if isinstance(d, dict) for f in d.get("files", []))}
 
 
-def _scan(folder: Path, manifest: dict[str, Any] | None) -> tuple[list[str], set[str]]:
+FOLDERS_CACHE = "cache/site-folders.json"  # output-relative: folders found holding only builds' files
+# A folder whose timestamps are closer than this to the moment it was listed is listed
+# again next time: a change in the same clock tick (2 s on the coarsest file systems)
+# could leave its mtime as it was.
+SETTLE_NS = 2_000_000_000
+
+
+def _names_digest(names: list[str]) -> str:
+    return hashlib.blake2b("\0".join(sorted(names)).encode(), digest_size=8).hexdigest()
+
+
+def _still(record: Any, stamp: str) -> TypeGuard[list[Any]]:
+    """Whether `record` (from the cache file: anything) was made of a folder with `stamp`
+    and names only plain subfolder names."""
+    return (isinstance(record, list) and len(record) == 3 and record[0] == stamp
+            and isinstance(record[1], str) and isinstance(record[2], list)
+            and all(type(d) is str and d and "/" not in d and d not in (".", "..")
+                    for d in record[2]))
+
+
+def _folder_stat(path: str) -> os.stat_result | None:
+    """`path`'s lstat when it is a folder (not a symlink to one), else None."""
+    try:
+        st = os.lstat(path)
+    except OSError:
+        return None
+    return st if stat.S_ISDIR(st.st_mode) else None
+
+
+def _scan(folder: Path, manifest: dict[str, Any] | None,
+          known: dict[str, Any] | None = None) -> tuple[list[str], set[str], dict[str, Any]]:
     """Files (and symlinks) in `folder` that no publish made (all of them without a
-    manifest), and the regular files it holds that publish made. One pass of scandir,
-    which tells files, folders and symlinks apart without a stat each."""
+    manifest), the regular files it holds that publish made, and what to remember of each
+    folder found holding only those (for the next scan of this build).
+
+    A folder is listed (scandir: files, folders and symlinks told apart without a stat
+    each) unless `known` says an earlier listing found in it only files the manifest lists
+    there, all of them, and the folder's inode, ctime and mtime are still those of then:
+    creating, removing or renaming an entry changes them (POSIX), so its entries are still
+    those. Then one lstat is all it costs. A file rewritten in place (same name) does not
+    change its folder; neither does it change what this scan reports (names and types)."""
     made = _made_by_publish(manifest) if manifest is not None else set()
+    known = known or {}
+    grouped: dict[str, list[str]] | None = None
     foreign: list[str] = []
     ours: set[str] = set()
+    seen: dict[str, Any] = {}
+    settled = time.time_ns() - SETTLE_NS
 
-    def walk(path: str, prefix: str) -> None:
+    def in_folder(relative: str) -> list[str]:
+        nonlocal grouped
+        if grouped is None:
+            grouped = {}
+            for name in made:
+                grouped.setdefault(name.rpartition("/")[0], []).append(name)
+        return grouped.get(relative, [])
+
+    def walk(path: str, relative: str, st: os.stat_result) -> None:
+        stamp = f"{st.st_ino}:{st.st_ctime_ns}:{st.st_mtime_ns}"
+        record = known.get(relative)
+        prefix = relative + "/" if relative else ""
+        if _still(record, stamp) and record[1] == _names_digest(files := in_folder(relative)):
+            stats = [_folder_stat(os.path.join(path, sub)) for sub in record[2]]
+            if all(stats):  # else the cache was edited: list the folder
+                ours.update(files)
+                seen[relative] = record
+                for sub, sub_st in zip(record[2], stats, strict=True):
+                    assert sub_st is not None
+                    walk(os.path.join(path, sub), prefix + sub, sub_st)
+                return
+        found: list[str] = []
+        subs: list[str] = []
+        clean = True
         with os.scandir(path) as entries:
             for entry in entries:
-                relative = prefix + entry.name
+                name = prefix + entry.name
                 if entry.is_dir(follow_symlinks=False):
-                    walk(entry.path, relative + "/")
-                elif relative in made and entry.is_file(follow_symlinks=False):
-                    ours.add(relative)
+                    subs.append(entry.name)
+                    walk(entry.path, name, os.lstat(entry.path))
+                elif name in made and entry.is_file(follow_symlinks=False):
+                    ours.add(name)
+                    found.append(name)
                 else:  # a symlink, or a file no publish made
-                    foreign.append(relative)
+                    foreign.append(name)
+                    clean = False
+        if clean and max(st.st_ctime_ns, st.st_mtime_ns) < settled:
+            seen[relative] = [stamp, _names_digest(found), sorted(subs)]
 
-    walk(str(folder), "")
-    return sorted(foreign), ours
+    walk(str(folder), "", os.lstat(folder))
+    # A folder is remembered only when it held every file the manifest lists in it.
+    for name in made - ours:
+        seen.pop(name.rpartition("/")[0], None)
+    return sorted(foreign), ours, seen
 
 
 def _foreign_files(folder: Path, manifest: dict[str, Any] | None) -> list[str]:
@@ -410,6 +485,7 @@ class _Build:
     path: Path
     manifest: dict[str, Any]
     files: set[str]  # regular files present that publish made
+    folders: dict[str, Any] = field(default_factory=dict)  # what _scan remembers of them
 
     def days(self) -> dict[str, Any]:
         days = self.manifest.get("days") if self.manifest.get("version") == SITE_VERSION else None
@@ -426,9 +502,11 @@ class _Build:
                 and all(f in self.files for f in files))
 
 
-def _live_build(link: Path, config: Config) -> tuple[_Build | None, bool]:
+def _live_build(link: Path, config: Config,
+                known: dict[str, Any] | None = None) -> tuple[_Build | None, bool]:
     """The build `link` shows now, and whether it is a real folder (an older layout) rather
-    than our symlink. Refuses (UsageError) when publish did not make it all."""
+    than our symlink. Refuses (UsageError) when publish did not make it all. `known`: what
+    the last publish remembered of the builds' folders (FOLDERS_CACHE), by build name."""
     if link.is_symlink():
         target = os.readlink(link)
         build = link.resolve()
@@ -438,23 +516,23 @@ def _live_build(link: Path, config: Config) -> tuple[_Build | None, bool]:
                 "remove the link (publish makes its own), or point the web server at it instead"
             )
         manifest = _read_manifest(build)
-        foreign, files = _scan(build, manifest or {})
+        foreign, files, folders = _scan(build, manifest or {}, (known or {}).get(build.name))
         if foreign:
             raise _refusal(link, "holds", foreign, config)
-        return _Build(build, manifest or {}, files), False
+        return _Build(build, manifest or {}, files, folders), False
     if not link.exists():
         return None, False
     if not link.is_dir():
         raise UsageError(f"{link} is a file, not a site made by `reportgen publish`: move it away")
     manifest = _read_manifest(link)
-    foreign, files = _scan(link, manifest)
+    foreign, files, _ = _scan(link, manifest)
     if manifest is None or foreign:
         raise _refusal(link, "is a real folder (publish makes a symlink to a build) holding",
                        foreign or ["everything in it"], config)
     return _Build(link, manifest, files), True
 
 
-def _recyclable(output: Path, live: Path) -> _Build | None:
+def _recyclable(output: Path, live: Path, known: dict[str, Any]) -> _Build | None:
     """An earlier build (not the live one) that the new build can be made from in place:
     the build before the previous one, which this publish would otherwise delete. Only one
     that holds nothing but what its complete manifest lists."""
@@ -465,9 +543,9 @@ def _recyclable(output: Path, live: Path) -> _Build | None:
         manifest = _read_manifest(folder)
         if manifest is None or manifest.get("version") != SITE_VERSION:
             continue
-        foreign, files = _scan(folder, manifest)
+        foreign, files, folders = _scan(folder, manifest, known.get(folder.name))
         if not foreign:
-            return _Build(folder, manifest, files)
+            return _Build(folder, manifest, files, folders)
     return None
 
 
@@ -576,6 +654,22 @@ def _known_days(output: Path) -> dict[str, Any]:
     return days if isinstance(days, dict) else {}
 
 
+def _known_folders(output: Path) -> dict[str, Any]:
+    """What the last publish remembered of the builds' folders, by build name; empty when
+    there is nothing or it cannot be read (every folder is then listed)."""
+    try:
+        kept = json.loads(read_bytes(output / FOLDERS_CACHE))
+    except (OSError, ValueError, DeliveryError):
+        return {}
+    builds = kept.get("builds") if isinstance(kept, dict) else None
+    return builds if isinstance(builds, dict) else {}
+
+
+def _keep_folders(writer: OutputWriter, known: dict[str, Any], builds: dict[str, Any]) -> None:
+    if builds != known:
+        writer.write_text(FOLDERS_CACHE, json.dumps({"builds": builds}, separators=(",", ":")))
+
+
 def _keep_days(writer: OutputWriter, known: dict[str, Any], entries: list[DayEntry]) -> None:
     days = {e.day.isoformat(): e.record for e in entries if e.record.get("sig")}
     if days != known:
@@ -586,7 +680,8 @@ def _build_locked(config: Config, output: Path, started: float,
                   writer: OutputWriter, *, dry_run: bool = False) -> SiteResult:
     extra = _extra_folder(config)
     link = output / "site"
-    live, legacy = _live_build(link, config)
+    folders = _known_folders(output)
+    live, legacy = _live_build(link, config, folders)
     warnings: list[str] = []
     known = _known_days(output)
     entries = read_days(output / "reports", warnings, known)
@@ -596,7 +691,8 @@ def _build_locked(config: Config, output: Path, started: float,
                             + (why if why else "run `reportgen run` first"))
     # The build before the previous one is made into the new build in place (only what
     # changed since is redone); else a new folder, its unchanged files linked from the live one.
-    recycled = None if dry_run or legacy or live is None else _recyclable(output, live.path)
+    recycled = (None if dry_run or legacy or live is None
+                else _recyclable(output, live.path, folders))
     build = Path(tempfile.mkdtemp(prefix=".site-", dir=output))
     if recycled is not None:
         # A new name (rename over the empty folder just made): no path of the new build is
@@ -627,6 +723,11 @@ def _build_locked(config: Config, output: Path, started: float,
     _remove_old_builds(output, {build.resolve(), *([live.path] if live and not legacy else [])},
                        result)
     _keep_days(writer, known, entries)
+    # The folders of the recycled build the new one was made from are remembered under
+    # its new name: those the remake changed are listed again at the next scan.
+    _keep_folders(writer, folders, {
+        **({live.path.name: live.folders} if live and not legacy else {}),
+        **({build.name: recycled.folders} if recycled else {})})
     result.seconds = time.perf_counter() - started
     for warning in result.warnings:
         log.warning(warning)

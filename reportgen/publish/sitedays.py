@@ -19,6 +19,7 @@ import re
 import stat
 from dataclasses import dataclass, field
 from datetime import date
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -82,9 +83,11 @@ class DayEntry:
             return self.title
         return f"{self.lead} (sample data)" if self.sample else self.lead
 
-    @property
+    @cached_property
     def dir(self) -> str:
-        return f"{self.day:%Y/%m/%d}/"
+        """"2025/06/11/", site-relative (asked for several times per day on every publish:
+        made once, without strftime)."""
+        return f"{self.day.year:04d}/{self.day.month:02d}/{self.day.day:02d}/"
 
     @property
     def path(self) -> str:

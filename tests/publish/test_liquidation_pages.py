@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import random
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -34,6 +35,7 @@ from reportgen.publish.liqpages import (
     as_of,
     combined_heat,
     rebin,
+    rebin_rows,
 )
 from reportgen.render.environment import templates_dir
 from tests.publish.conftest import DAYS, LAST
@@ -248,6 +250,24 @@ def test_rebin_on_the_same_grid_shifts_every_bucket_whole() -> None:
     assert rebin(row, 2010.0, 10.0, 2000.0, 10.0, 4) == [0.0, 1.0, 2.0, 0.0]
     # the same as sharing by overlap, which a grid off by part of a bucket still needs
     assert rebin(row, 1990.0, 10.0, 1995.0, 10.0, 4) == pytest.approx([1.5, 1.0, 2.0, 2.0])
+
+
+@pytest.mark.parametrize(("low", "size", "new_low", "new_size", "n"), [
+    (2000.0, 10.0, 2000.0, 10.0, 30),   # the same grid
+    (1950.0, 10.0, 2000.0, 10.0, 30),   # shifted down: the first buckets fall off
+    (2100.0, 10.0, 2000.0, 10.0, 30),   # shifted up: the last ones fall off
+    (5000.0, 10.0, 2000.0, 10.0, 30),   # nothing lands in the grid
+    (2000.0, 10.0, 1995.0, 25.0, 14),   # another bucket size: shared by overlap
+    (1993.0, 10.0, 2000.0, 10.0, 30),   # off by part of a bucket
+])
+def test_rows_rebinned_at_once_are_each_row_rebinned(low: float, size: float, new_low: float,
+                                                     new_size: float, n: int) -> None:
+    rng = random.Random(7)
+    rows = [[float(rng.choice([0, rng.randrange(1, 10**9)])) for _ in range(25)] for _ in range(6)]
+    together = rebin_rows(rows, low, size, new_low, new_size, n)
+    assert together.shape == (6, n)
+    for row, out in zip(rows, together.tolist(), strict=True):
+        assert out == pytest.approx(rebin(row, low, size, new_low, new_size, n), rel=1e-12)
 
 
 @dataclass

@@ -8,16 +8,19 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from reportgen.config import Config, config_from_mapping
-from reportgen.errors import DeliveryError
+from reportgen.errors import DeliveryError, UsageError
 from reportgen.manifest import MANIFEST_NAME, ReportManifest
 from reportgen.publish import build_site
+from reportgen.publish import site as site_module
 from reportgen.publish import sitedays as sitedays_module
-from reportgen.publish.site import DAYS_CACHE, MANIFEST, SiteResult
+from reportgen.publish.site import DAYS_CACHE, FOLDERS_CACHE, MANIFEST, SiteResult
 from tests.publish.conftest import DAYS, LAST, day_path
 
 URL = "https://briefs.example.org/daily/"
@@ -206,4 +209,58 @@ def test_only_new_and_changed_manifests_are_read(week: Path, tmp_path: Path,
     read.clear()
     build_site(_config(week))
     assert read == [DAYS[0].isoformat()]
+    _same_as_from_scratch(week, tmp_path)
+
+
+def test_a_build_folder_unchanged_since_it_was_listed_is_not_listed_again(
+        week: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Folders are remembered however recently they changed (publish waits 2 s: tests don't).
+    monkeypatch.setattr(site_module, "SETTLE_NS", -10**12)
+    _three_builds(week)
+    build_site(_config(week))  # lists both builds, remembers their folders
+    listed: list[str] = []
+    real = os.scandir
+
+    def counted(path: str) -> Any:
+        listed.append(str(path))
+        return real(path)
+
+    monkeypatch.setattr(site_module.os, "scandir", counted)
+    fourth = build_site(_config(week))
+    old_day = f"{DAYS[0]:%Y/%m/%d}"
+    builds = [p for p in listed if "/.site-" in p]
+    assert builds and not [p for p in builds if old_day in p], builds  # only what changed
+    _same_as_from_scratch(week, tmp_path)
+
+    time.sleep(0.1)  # past the file system's clock tick: the change shows in the timestamps
+    # a file dropped deep in the live build is still found, though its folder was remembered
+    dropped = fourth.build_dir / old_day / "charts" / "notes.txt"
+    dropped.write_text("mine", encoding="utf-8")
+    with pytest.raises(UsageError, match=r"notes\.txt"):
+        build_site(_config(week))
+    dropped.unlink()
+    # and one in the build before it: that build is kept, not remade
+    time.sleep(0.1)
+    older = (week / "site").resolve()
+    build_site(_config(week))  # `older` is now the build this next publish would remake
+    time.sleep(0.1)
+    (older / old_day / "notes.txt").write_text("mine", encoding="utf-8")
+    sixth = build_site(_config(week))
+    assert sixth.build_dir.stat().st_ino != older.stat().st_ino
+    assert any("kept the old build" in w and "notes.txt" in w for w in sixth.warnings), sixth.warnings
+    _same_as_from_scratch(week, tmp_path)
+    # a cache that cannot be read is no harm: every folder is listed again
+    (week / FOLDERS_CACHE).write_text("{not json", encoding="utf-8")
+    listed.clear()
+    build_site(_config(week))
+    assert [p for p in listed if old_day in p]
+    _same_as_from_scratch(week, tmp_path)
+    # nor is one edited to name a folder that is not there: that folder is listed
+    kept = json.loads((week / FOLDERS_CACHE).read_text(encoding="utf-8"))
+    live = (week / "site").resolve().name
+    kept["builds"][live][old_day][2].append("gone")
+    (week / FOLDERS_CACHE).write_text(json.dumps(kept), encoding="utf-8")
+    listed.clear()
+    build_site(_config(week))
+    assert [p for p in listed if p.endswith(f"{live}/{old_day}")]
     _same_as_from_scratch(week, tmp_path)
