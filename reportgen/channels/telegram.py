@@ -44,11 +44,10 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
-from urllib.parse import quote
 
 from pydantic import Field, field_validator
 
-from reportgen.archive import DELIVERY_DONE, Archive
+from reportgen.archive import DELIVERY_DONE, MIN_SECRET_LEN, Archive
 from reportgen.channels.base import (
     Channel,
     ChannelSettings,
@@ -287,6 +286,9 @@ class TelegramChannel(Channel[TelegramSettings]):
             raise ConfigError(f"channels.telegram is enabled but {self.settings.token_env} is "
                               "not set: put the bot's token (from @BotFather) in that "
                               "environment variable (channels.telegram.token_env names it)")
+        if len(token) < MIN_SECRET_LEN:  # too short to be blanked reliably, and to be a token
+            raise ConfigError(f"{self.settings.token_env} is {len(token)} characters: a Bot API "
+                              "token (from @BotFather) is a number, a colon and 35 characters")
         folder = self.config.output / report_dir(job.manifest.day)
         todo = parts(self.settings, job.manifest, folder, job.page_url)
         chat = self.settings.chat_id
@@ -295,8 +297,10 @@ class TelegramChannel(Channel[TelegramSettings]):
             return Outcome(self.name, Status.SKIPPED,
                            f"telegram {chat}: dry run, nothing posted; would post {names}")
         sleep = cast("Sleep", job.seams.get("sleep", asyncio.sleep))
-        poster = _Poster(self, token, job, sleep)
         with Archive(self.config.archive_path, clock=job.clock, secrets=[token]) as archive:
+            # The archive blanks the token (raw and URL-encoded) in what it stores; the same
+            # redaction keeps it out of what is logged and returned.
+            poster = _Poster(self, token, job, sleep, archive.redact)
             tally = asyncio.run(poster.post_all(archive, todo))
         return _outcome(self.name, chat, tally)
 
@@ -304,16 +308,11 @@ class TelegramChannel(Channel[TelegramSettings]):
 class _Poster:
     """Posts a day's parts under the run's HTTP policy, recording each in the delivery log."""
 
-    def __init__(self, channel: TelegramChannel, token: str, job: Delivery, sleep: Sleep) -> None:
+    def __init__(self, channel: TelegramChannel, token: str, job: Delivery, sleep: Sleep,
+                 redact: Callable[[str], str]) -> None:
         self.settings, self.http_settings = channel.settings, channel.config.http
-        self.name, self.token, self.job, self.sleep = channel.name, token, job, sleep
+        self.name, self.job, self.sleep, self.redact = channel.name, job, sleep, redact
         self.base = f"{self.settings.api_url.rstrip('/')}/bot{token}/"
-
-    def redact(self, text: str) -> str:
-        """`text` without the token (raw, or percent-encoded as in a URL)."""
-        for form in {self.token, quote(self.token, safe=""), quote(self.token)}:
-            text = text.replace(form, "***")
-        return text
 
     async def post_all(self, archive: Archive, todo: list[Part]) -> _Tally:
         from reportgen.http import Http

@@ -248,6 +248,10 @@ def test_a_missing_token_or_a_bad_setting_is_a_config_error_naming_it(
     missing = CliRunner().invoke(app, ["-c", str(config), "send", "--date", LAST.isoformat()],
                                  env={"TELEGRAM_BOT_TOKEN": ""})
     assert missing.exit_code == 2 and "TELEGRAM_BOT_TOKEN is not set" in missing.output
+    short = CliRunner().invoke(app, ["-c", str(config), "send", "--date", LAST.isoformat()],
+                               env={"TELEGRAM_BOT_TOKEN": "12:ab"})
+    assert short.exit_code == 2 and "TELEGRAM_BOT_TOKEN is 5 characters" in short.output
+    assert "12:ab" not in short.output
     bad = _send(output, api, chat_id="not a chat")
     assert bad.exit_code == 2 and "channels.telegram.chat_id" in bad.output
     assert api.calls == []
