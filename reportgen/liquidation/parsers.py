@@ -147,7 +147,7 @@ def _binance_one(raw: RawPayload, path: str, kinds: Kinds) -> None:
         kinds["last"] += list(body)
 
 
-def _ms_timestamp(value: Any) -> int:
+def ms_timestamp(value: Any) -> int:
     """A row's time in ms. Real Bybit pages have carried a 10-digit seconds value on their
     oldest row (BTCUSDT and ETHUSDT probes of 2026-09-15): a 10-digit value is read as
     seconds (in ms it would fall in January 1970)."""
@@ -166,7 +166,7 @@ def _bybit_one(raw: RawPayload, path: str, kinds: Kinds, halve: bool) -> None:
             single = row.get("singleOpenInterest")
             oi = bybit_one_sided(float(row["openInterest"]),
                                  float(single) if single is not None else None, halve=halve)
-            kinds["oi"].append((_ms_timestamp(row["timestamp"]), oi))
+            kinds["oi"].append((ms_timestamp(row["timestamp"]), oi))
     elif path.endswith("/v5/market/mark-price-kline"):
         kinds["mark"] += list(result["list"])
     elif path.endswith("/v5/market/kline"):
@@ -291,7 +291,8 @@ def api_path(url: str) -> str:
     return path
 
 
-def _problem(raw: RawPayload) -> str:
+def problem(raw: RawPayload) -> str:
+    """Why a venue's answer is unusable, with its API path ("HTTP 500 on /fapi/v1/…")."""
     why = raw.error or f"answered HTTP {raw.status}"
     return f"{why} on {api_path(raw.url)}"
 
@@ -308,7 +309,7 @@ def parse_venue(venue: str, raws: list[RawPayload], coin: str, *,
     kinds: Kinds = defaultdict(list)
     for raw in mine:
         if raw.error is not None or raw.status not in (None, 200):
-            out.problems.append(_problem(raw))
+            out.problems.append(problem(raw))
             continue
         path = _path(raw)
         try:

@@ -254,9 +254,11 @@ def _coin_of(raw: RawPayload, venue: str, coins: Iterable[str]) -> str:
 
 
 def _stamp(value: Any, field: str, source: str) -> int:
-    """A settlement time in ms (a 10-digit value is read as seconds)."""
-    ms = int(number(value, field, source))
-    return ms * 1000 if 10**9 <= ms < 10**10 else ms
+    """A settlement time in ms (a 10-digit value is read as seconds, as the map's parser
+    reads the venues' stamps)."""
+    from reportgen.liquidation.parsers import ms_timestamp
+
+    return ms_timestamp(number(value, field, source))
 
 
 def rows_of(venue: str, raw: RawPayload) -> list[tuple[int, float]]:
@@ -333,17 +335,12 @@ def venue_funding(venue: str, coin: str, rows: list[tuple[int, float]],
         interval_hours=interval_hours([t for t, _ in kept]))
 
 
-def _failure(raw: RawPayload) -> str:
-    from reportgen.liquidation.parsers import api_path
-
-    why = raw.error or f"answered HTTP {raw.status}"
-    return f"{why} on {api_path(raw.url)}"
-
-
 def parse_funding(raws: list[RawPayload], cutoff: datetime,
                   coins: list[str] | tuple[str, ...] = COINS) -> FundingDay:
     """Every coin's funding per venue from the history answers (pure). The window ends at
     the cut-off, or at the fetch when that was earlier (a run during the day)."""
+    from reportgen.liquidation.parsers import problem
+
     fetched = [r.fetched_at for r in raws if r.error is None]
     end = min([cutoff, *fetched]) if fetched else cutoff
     out: dict[str, dict[str, VenueFunding]] = {coin: {} for coin in coins}
@@ -353,7 +350,7 @@ def parse_funding(raws: list[RawPayload], cutoff: datetime,
         if not coin:
             continue
         if raw.error is not None or raw.status not in (None, 200):
-            out[coin][venue] = VenueFunding(venue=venue, coin=coin, reason=_failure(raw))
+            out[coin][venue] = VenueFunding(venue=venue, coin=coin, reason=problem(raw))
             continue
         try:
             rows = rows_of(venue, raw)
